@@ -1,0 +1,56 @@
+"""The virtual clock: the only source of time during a replay.
+
+Model code asks ``clock.now_us`` (microseconds since the scenario's ``clock.start``) or
+``clock.epoch()`` (POSIX seconds, what ``time.time()`` would have said). freezegun holds the
+process's wall-clock APIs at the same instant, so third-party code that reads the clock (the
+appointment block's weekday) sees the virtual time too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from .durations import US_PER_S
+
+
+class VirtualClock:
+    """Monotonic virtual time anchored at an aware ``datetime``; only the scheduler moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("the clock start must carry a UTC offset")
+        self.start = start
+        self._now_us = 0
+        self._freezer = None
+
+    @property
+    def now_us(self) -> int:
+        return self._now_us
+
+    def advance_to(self, t_us: int) -> None:
+        if t_us < self._now_us:
+            raise ValueError(f"virtual time cannot go back ({t_us} < {self._now_us})")
+        self._now_us = t_us
+        if self._freezer is not None:
+            self._freezer.move_to(self.datetime())
+
+    def datetime(self, t_us: int | None = None) -> datetime:
+        return self.start + timedelta(microseconds=self._now_us if t_us is None else t_us)
+
+    def epoch(self, t_us: int | None = None) -> float:
+        """POSIX seconds at ``t_us`` (default now), as ``time.time()`` would return."""
+        return self.start.timestamp() + (self._now_us if t_us is None else t_us) / US_PER_S
+
+    def iso(self, t_us: int | None = None) -> str:
+        return self.datetime(t_us).isoformat(timespec="milliseconds")
+
+    def __enter__(self) -> "VirtualClock":
+        from freezegun import freeze_time
+
+        self._freeze = freeze_time(self.datetime(), tick=False)
+        self._freezer = self._freeze.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._freezer = None
+        self._freeze.stop()

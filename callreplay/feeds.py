@@ -1,0 +1,145 @@
+"""Media steps become frame feeds: synthesised or recorded audio, numbered like Twilio numbers it.
+
+A ``media`` step expands (sources, ``repeat``, ``for``) into a :class:`FrameBatch` paced at 20 ms
+from the step's ``at``; faults are applied with a seed; the batch is then delivered to the handler
+in slices, interleaved with everything else that happens meanwhile. Sequence numbers are given
+at delivery time from the stream's one counter, so a mark echo between two frames takes its
+number just as it would on the wire; a fault's deviation (a duplicate, a swap, a loss) rides on
+top as an offset from the nominal numbering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .audio import sources
+from .audio.faults import apply_faults
+from .audio.frames import FrameBatch
+from .errors import ScenarioError
+from .scenario.model import Scenario, SourceSpec, WsStep
+
+FRAME_US = 20_000
+FRAME_BYTES = 160
+
+
+def _source_frames(spec: SourceSpec, seed: int) -> tuple[np.ndarray | list[bytes], tuple[str, ...] | None]:
+    if spec.kind == "silence":
+        return sources.silence(spec.duration_us), None
+    if spec.kind == "tone":
+        return sources.tone(spec.hz, spec.rms, spec.duration_us), None
+    if spec.kind == "speech":
+        return sources.speech(spec.duration_us, spec.rms, spec.seed if spec.seed is not None else seed), None
+    if spec.kind == "file":
+        return sources.wav_file(spec.path), None
+    decoded = sources.payloads(spec.payloads)
+    if decoded.frames is not None:
+        return decoded.frames, decoded.b64
+    return list(decoded.raw), decoded.b64
+
+
+def expand_media(scenario: Scenario, step: WsStep, start_us: int) -> FrameBatch:
+    """The frames of one media step, paced from its ``at``, with local sequence numbers 1..N."""
+    parts: list = []
+    b64: list[str] | None = []
+    try:
+        for k, spec in enumerate(step.media.sources):
+            frames, encoded = _source_frames(spec, scenario.seed * 7919 + step.index * 31 + k)
+            parts.append(frames)
+            if b64 is not None and encoded is not None:
+                b64.extend(encoded)
+            else:
+                b64 = None
+    except (ValueError, OSError) as exc:
+        raise ScenarioError(str(exc), file=str(scenario.file), line=step.line, path=f"{step.path}.ws.media") from None
+    regular = all(isinstance(p, np.ndarray) for p in parts)
+    if regular:
+        one = np.concatenate(parts) if parts else np.zeros((0, FRAME_BYTES), np.uint8)
+        pattern_len = len(one)
+        if step.media.for_us is not None and pattern_len:
+            total = -(-step.media.for_us // FRAME_US)
+            one = np.resize(one, (total, FRAME_BYTES)) if total else one[:0]
+        elif step.media.repeat > 1:
+            one = np.tile(one, (step.media.repeat, 1))
+        payload: np.ndarray | list[bytes] = one
+        n = len(one)
+    else:
+        flat = [bytes(p) for part in parts for p in (part if isinstance(part, list) else list(part))]
+        payload = flat * step.media.repeat
+        n = len(payload)
+    if b64 is not None and len(b64) != n:
+        b64 = (b64 * (n // max(len(b64), 1) + 1))[:n] if b64 else None
+    steps = np.arange(n, dtype=np.int64)
+    arrival = step.at_us + steps * FRAME_US
+    timestamp = (arrival - start_us) // 1000
+    batch = FrameBatch.build(payload, arrival, steps + 1, steps + 1, timestamp, b64=b64)
+    if step.faults:
+        spec = {k: v for k, v in step.faults.items() if k != "seed"}
+        seed = step.faults.get("seed", scenario.seed * 104729 + step.index)
+        try:
+            batch = apply_faults(batch, spec, seed)
+        except ValueError as exc:
+            raise ScenarioError(str(exc), file=str(scenario.file), line=step.line, path=f"{step.path}.faults") \
+                from None
+    return batch
+
+
+@dataclass
+class Feed:
+    """A media step being delivered: ``pos`` is the next frame, ``offset`` maps local to wire numbers."""
+
+    call: str
+    batch: FrameBatch
+    local_seq: np.ndarray
+    local_chunk: np.ndarray
+    offset: int
+    chunk_offset: int
+    step_path: str
+    pos: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.pos >= len(self.batch)
+
+    def next_us(self) -> int:
+        return int(self.batch.arrival_us[self.pos])
+
+
+def start_feed(call: str, batch: FrameBatch, stream, step_path: str) -> Feed:
+    local_seq = batch.seq.copy()
+    local_chunk = batch.chunk.copy()
+    return Feed(call, batch, local_seq, local_chunk, stream.seq, stream.chunk, step_path)
+
+
+def number_slice(feed: Feed, stop: int, stream) -> np.ndarray:
+    """Give frames ``[pos, stop)`` their wire numbers; advance the stream's counters past them."""
+    start = feed.pos
+    wire = feed.local_seq[start:stop] + feed.offset
+    feed.batch.seq[start:stop] = wire
+    feed.batch.chunk[start:stop] = feed.local_chunk[start:stop] + feed.chunk_offset
+    if stop > start:
+        stream.seq = max(stream.seq, int(wire.max()))
+        stream.chunk = max(stream.chunk, int(feed.batch.chunk[start:stop].max()))
+    return wire
+
+
+def protocol_problems(previous_seq: int, wire: np.ndarray, batch: FrameBatch, start: int, stop: int) -> list[dict]:
+    """Sequence numbers that go backwards or skip, and payloads that are not 160-byte frames."""
+    problems = []
+    if len(wire):
+        prev = np.concatenate(([previous_seq], wire[:-1]))
+        diff = wire - prev
+        for name, mask in (("seq-backwards", diff <= 0), ("seq-skip", diff > 1)):
+            count = int(mask.sum())
+            if count:
+                k = int(np.flatnonzero(mask)[0])
+                problems.append({"problem": name, "count": count, "first_seq": int(wire[k]),
+                                 "previous_seq": int(prev[k]), "at_us": int(batch.arrival_us[start + k])})
+    if batch.irregular is not None:
+        lengths = [len(batch.irregular[i]) for i in range(start, stop)]
+        bad = [i for i, n in enumerate(lengths) if n != FRAME_BYTES]
+        if bad:
+            problems.append({"problem": "payload-size", "count": len(bad), "first_seq": int(wire[bad[0]]),
+                             "length": lengths[bad[0]], "at_us": int(batch.arrival_us[start + bad[0]])})
+    return problems

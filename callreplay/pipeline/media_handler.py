@@ -1,0 +1,465 @@
+"""``media_ws_ai.py: MediaStreamHandler`` (spec §7, §8): one Twilio Media Stream, start to finally.
+
+The handler reacts to Twilio's messages (start, media, mark, dtmf, stop, close), locks the
+direction, identifies the business, starts the "realtime thread" (a scheduled prompt load after
+the OpenAI connect latency), binds the session, runs the caller audio through the gates of
+:mod:`callreplay.audio`, and on any ending runs ``close_session`` and ``run()``'s finally (the only
+place the stream registry entry is cleared at BUGGY).
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..audio import FastAudioPath, ReferenceAudioPath
+from ..audio.server_vad import ServerVad
+from ..durations import US_PER_S
+from .context import MissingPromptError
+from .prompt_load import load_prompt
+from .prompts import build_full_business_prompt
+from .realtime import RealtimeSession, Turn
+from .session_config import md5_8, resolve_voice, session_update_payload
+from .webhooks import normalize_call_direction
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..audio.frames import FrameBatch
+    from .app import PipelineApp
+
+COMPONENT = "media_ws"
+FRAME_US = 20_000
+# Frames are processed speculatively up to the next known event; a server-VAD event found inside a
+# slice rolls it back to that point. Bounding a slice bounds the work a rollback can waste.
+MAX_SLICE_FRAMES = 500
+
+
+class MediaStreamHandler:
+    def __init__(self, app: "PipelineApp", socket_call: str, *, keep_audio: bool = False) -> None:
+        self.app = app
+        self.ctx = app.ctx
+        self.socket_call = socket_call
+        self.call_sid: str | None = None
+        self.stream_sid: str | None = None
+        self.call_direction: str | None = None
+        self.business_id: int | None = None
+        self.business_name: str | None = None
+        self.greeting_text: str | None = None
+        self.lead_name: str | None = None
+        self.started = False
+        self.closed = False
+        self.finalized = False
+        self.open_us = self.ctx.now
+        self.start_us: int | None = None
+        impl = FastAudioPath if app.audio_impl == "fast" else ReferenceAudioPath
+        self.audio = impl(self.ctx.config.audio)
+        cfg = self.ctx.config
+        self.vad = ServerVad(cfg.server_vad_rms, cfg.server_vad_start_frames, cfg.server_vad_silence_us // 1000)
+        self.session = RealtimeSession(self.ctx, self, keep_audio=keep_audio)
+        self.keepalive_n = 0
+        self.tx_frames = 0
+        self._times: list[np.ndarray] = []
+        self._rms: list[np.ndarray] = []
+        self._fwd_times: list[np.ndarray] = []
+        self._refresh_handle = None
+        self.ctx.always(socket_call, COMPONENT, f"🎯 [T0] WS_START call_sid=pending ws_open_ts={self.ctx.clock.epoch():.3f}")
+
+    @property
+    def actor(self) -> str:
+        return self.call_sid or self.socket_call
+
+    # -- Twilio messages ---------------------------------------------------------------------------
+    def on_message(self, msg: dict) -> None:
+        event = msg.get("event")
+        if event == "start":
+            self._on_start(msg)
+        elif event == "stop":
+            self._on_stop()
+        elif event == "mark":
+            name = (msg.get("mark") or {}).get("name", "")
+            self.ctx.emit(self.actor, COMPONENT, "ws.mark_echo", name=name)
+        elif event == "dtmf":
+            self.ctx.emit(self.actor, COMPONENT, "ws.dtmf", digit=(msg.get("dtmf") or {}).get("digit"))
+        elif event != "connected":
+            self.ctx.emit(self.actor, COMPONENT, "ws.unhandled", event=event)
+        if not self.started and event not in ("start", "connected"):
+            waited = self.ctx.now - self.open_us
+            if waited > 5 * US_PER_S:
+                self.ctx.always(self.actor, COMPONENT, f"❌ [REALTIME] NO_START_EVENT_FROM_TWILIO after {waited // 1000}ms")
+                self.close_session("NO_START_EVENT")
+                self.run_finally("NO_START_EVENT")
+            elif waited > 2.5 * US_PER_S:
+                self.ctx.always(self.actor, COMPONENT, f"⚠️ [REALTIME] SLOW_START_EVENT - no START after "
+                                f"{waited // 1000}ms (continuing to wait...)")
+
+    def _on_start(self, msg: dict) -> None:
+        ctx, profile = self.ctx, self.ctx.profile
+        start = msg.get("start") or {}
+        params = start.get("customParameters") or {}
+        incoming = params.get("direction", profile.default_direction)
+        if profile.normalize_direction:
+            normal = normalize_call_direction(incoming)
+            incoming = normal if normal != "unknown" else profile.default_direction
+        if self.started:
+            self._lock_direction(incoming)
+            return
+        self.started, self.start_us = True, ctx.now
+        self.stream_sid = start.get("streamSid") or msg.get("streamSid")
+        self.call_sid = start.get("callSid") or params.get("CallSid") or params.get("call_sid") or self.socket_call
+        sid = self.call_sid
+        phone = next((params[k] for k in ("From", "CallFrom", "from", "phone_number") if params.get(k)), None)
+        to = next((v for v in (start.get("to"), params.get("To"), params.get("Called"), params.get("to"),
+                               params.get("called")) if v), None)
+        session_id = "SES-" + hashlib.md5(sid.encode()).hexdigest()[:8]
+        ctx.always(sid, COMPONENT, f"🎯 [REALTIME] START EVENT RECEIVED! session={session_id} "
+                   f"(delay={(ctx.now - self.open_us) // 1000}ms from WS open)")
+        self._lock_direction(incoming)
+        self.lead_name = params.get("lead_name") or None
+        outbound_business_id = params.get("business_id") or None
+        ctx.always(sid, COMPONENT, f"[OUTBOUND_PARAMS] lead_id_raw={params.get('lead_id')} phone={phone} call_sid={sid}")
+        self.app.register_handler(sid, self)
+        ctx.services["registry"].mark_start(sid, actor=sid)
+        ctx.log(sid, COMPONENT, "WARNING", f"[CALL_START] call_sid={sid} biz={outbound_business_id or 'N/A'} "
+                f"direction={self.call_direction}")
+        ctx.services["registry"].set_metric(sid, "ws_connect_ts", ctx.clock.epoch(), actor=sid)
+        self.audio.set_last_keepalive_us(ctx.now)
+        ctx.emit(sid, COMPONENT, "call.started", stream_sid=self.stream_sid, direction=self.call_direction,
+                 custom_parameters=params, to=to, from_=phone)
+        if not self._identify_business(to, outbound_business_id):
+            return
+        try:
+            built = build_full_business_prompt(ctx, self.business_id, self.call_direction, call=sid, path="part-d")
+            ctx.print(sid, COMPONENT, f"✅ [PART D] Pre-built FULL BUSINESS prompt: {len(built.text)} chars")
+        except MissingPromptError as exc:
+            ctx.print(sid, COMPONENT, f"⚠️ [PART D] Failed to pre-build prompt: {exc}")
+        ctx.always(sid, COMPONENT, f"🚀 [REALTIME] Starting OpenAI at T0+{(ctx.now - self.open_us) // 1000}ms "
+                   "(AFTER business validation!)")
+        self.audio.set_realtime_alive(True)
+        ctx.scheduler.call_later(ctx.config.openai_connect_latency_us, f"Realtime-{sid[:8]}", self._realtime_connected)
+
+    def _lock_direction(self, incoming: str) -> None:
+        ctx, sid = self.ctx, self.call_sid or self.socket_call
+        if self.call_direction and self.call_direction != incoming and ctx.profile.direction_lock:
+            ctx.always(sid, COMPONENT, f"[ERROR] CALL_DIRECTION_CHANGE_BLOCKED call_sid={sid} "
+                       f"current={self.call_direction} attempted={incoming}")
+            ctx.emit(sid, COMPONENT, "call.direction_change_blocked", current=self.call_direction, attempted=incoming)
+            return
+        changed = self.call_direction is not None and self.call_direction != incoming
+        self.call_direction = incoming
+        ctx.always(sid, COMPONENT, f"[CALL_DIRECTION_SET] call_sid={sid[:8]}... direction={incoming} locked=True")
+        ctx.emit(sid, COMPONENT, "call.direction_locked", direction=incoming, changed=changed)
+
+    def _identify_business(self, to: str | None, outbound_business_id: str | None) -> bool:
+        ctx, sid, store = self.ctx, self.call_sid, self.ctx.store
+        business = None
+        if self.call_direction == "outbound" and outbound_business_id:
+            try:
+                business = store.get(int(outbound_business_id))
+            except ValueError:
+                business = None
+        else:
+            business = store.match_phone(to or "")
+            if business is None:
+                business = store.resolve_with_fallback(to or "")
+                ctx.log(sid, COMPONENT, "WARNING", f"[CALL-WARN] No business for {to}, resolver: "
+                        f"biz={business.id if business else None} ({'ok' if business else 'rejected'})")
+        if business is None:
+            ctx.always(sid, COMPONENT, f"❌ [BUSINESS_ISOLATION] Call REJECTED - cannot identify business for "
+                       f"to=***{(to or '')[-4:]}")
+            ctx.emit(sid, COMPONENT, "call.rejected", reason="business_identification_failed")
+            self.close_session("business_identification_failed")
+            self.run_finally("business_identification_failed")
+            return False
+        self.business_id = business.id
+        self.business_name = business.name or "העסק שלנו"
+        greeting = business.greeting_message or ""
+        self.greeting_text = greeting.replace("{{business_name}}", self.business_name).replace(
+            "{{BUSINESS_NAME}}", self.business_name) or None
+        self.voice_id = business.voice_id
+        ctx.always(sid, COMPONENT, f"✅ [BUSINESS_ISOLATION] Business validated: {business.id}")
+        ctx.emit(sid, COMPONENT, "call.business_identified", business_id=business.id)
+        return True
+
+    # -- realtime thread ---------------------------------------------------------------------------
+    def _realtime_connected(self, waited: bool = False) -> None:
+        ctx, sid = self.ctx, self.call_sid
+        if self.closed:
+            return
+        if not waited:
+            ctx.always(sid, COMPONENT, f"✅ [REALTIME] OpenAI connected in {ctx.config.openai_connect_latency_us // 1000}ms")
+        wait = ctx.profile.wait_for_prebuild_us
+        if wait and not waited and self.app.prebuild_pending(sid) and \
+                not ctx.services["registry"].peek(sid, "_prebuilt_full_prompt"):
+            ctx.emit(sid, COMPONENT, "prompt.wait_for_prebuild", timeout_us=wait)
+            self.app.on_prebuild(sid, lambda: self._realtime_connected(waited=True), timeout_us=wait)
+            return
+        prompt = load_prompt(self)
+        if prompt is None:
+            self._immediate_hangup("missing_prompt")
+            return
+        if f"Business ID: {self.business_id}" not in prompt.text:
+            ctx.log(sid, COMPONENT, "WARNING", "⚠️ [BUSINESS ISOLATION] Business ID marker not found in FULL BUSINESS prompt")
+        ctx.log(sid, COMPONENT, "INFO", f"[PROMPT-LOADING] business_id={self.business_id} direction={self.call_direction} "
+                "source=registry strategy=FULL_ONLY")
+        ctx.emit(sid, COMPONENT, "prompt.loaded", prompt_id=prompt.provenance.prompt_id, path=prompt.provenance.path)
+        self.bind(prompt, reason="initial")
+
+    def bind(self, prompt, *, reason: str) -> None:
+        """Send ``session.update`` with this prompt's sanitised text."""
+        ctx, sid = self.ctx, self.call_sid
+        voice, fell_back = resolve_voice(getattr(self, "voice_id", None))
+        if fell_back:
+            ctx.always(sid, COMPONENT, f"[AI][VOICE_FALLBACK] voice={getattr(self, 'voice_id', None)} -> cedar")
+        payload, lines = session_update_payload(prompt, voice, ctx.config)
+        for line in lines:
+            ctx.always(sid, COMPONENT, line if reason == "initial" else line.replace("send_reason=initial",
+                                                                                   f"send_reason={reason}"))
+        self.session.session_update(payload, prompt, reason=reason)
+        ctx.always(sid, COMPONENT, "[SESSION_SEND_RESULT] sent=True")
+        self._schedule_refresh(prompt)
+
+    def on_session_updated(self) -> None:
+        ctx, sid = self.ctx, self.call_sid
+        if self.session.updates > 1 or self.closed:
+            return
+        ctx.always(sid, COMPONENT, f"✅ [SESSION] session.updated confirmed in "
+                   f"{ctx.config.session_confirm_latency_us // 1000}ms (retried=False)")
+        anchor = 1 if (self.call_direction == "outbound" and self.lead_name) else 0
+        ctx.always(sid, COMPONENT, f"[NAME_POLICY] source=business_prompt result={'use_name' if anchor else 'none'} "
+                   "matched=\"\"")
+        ctx.always(sid, COMPONENT, "[NAME_ANCHOR] injected" if anchor else "[NAME_ANCHOR] skipped reason=no_name")
+        bound = self.session.bound
+        digest = md5_8(bound.text) if bound else "none"
+        ctx.always(sid, COMPONENT, f"[PROMPT_SUMMARY] system=0 (in_full) business=1 name_anchor={anchor} hashes: "
+                   f"biz={digest}, name={'set' if anchor else 'none'}")
+        ctx.always(sid, COMPONENT, f"[PROMPT_BIND] call_sid={sid} business_id={self.business_id} "
+                   f"direction={self.call_direction} hash={digest}")
+        ctx.always(sid, COMPONENT, "🎯 [RESPONSE_CREATE] reason=GREETING, prev_active=None, is_ai_speaking=False, "
+                   "tx_q=0, out_q=0")
+        self.session.create_response("GREETING", ctx.config.greeting_duration_us)
+        if ctx.profile.sender_waits_for_session:
+            self._apply(self.audio.on_sender_started(ctx.now))
+
+    # -- audio -------------------------------------------------------------------------------------
+    def process_frames(self, batch: "FrameBatch", start: int, stop: int) -> int:
+        """Run frames ``[start, stop)`` through the gates; return how far it got (a VAD event may cut it)."""
+        audio, vad = self.audio, self.vad
+        stop = min(stop, start + MAX_SLICE_FRAMES)
+        audio_token, vad_token = audio.checkpoint(), vad.checkpoint()
+        result = audio.process(batch, start, stop)
+        events = vad.feed(result.forwarded_at_us, result.forwarded_rms) if len(result.forwarded) else []
+        latency = max(self.ctx.config.realtime_event_latency_us, 1)
+        if events and stop - start > 1:
+            effect = events[0][0] + latency
+            last = int(batch.arrival_us[stop - 1])
+            if effect <= last:
+                cut = bisect.bisect_left(batch.arrival_us, effect, lo=start, hi=stop)
+                if start < cut < stop:
+                    audio.rollback(audio_token)
+                    vad.rollback(vad_token)
+                    return self.process_frames(batch, start, cut)
+        self._apply(result, batch, start, stop)
+        for t_us, kind in events:
+            self.ctx.scheduler.call_at(t_us + latency, f"Vad-{kind}", lambda k=kind: self._on_vad(k))
+        return stop
+
+    def _apply(self, result, batch=None, start=0, stop=0) -> None:
+        """Turn a SliceResult into trace events, session appends, keepalive marks and a hard limit."""
+        ctx, sid = self.ctx, self.actor
+        for line in result.logs:
+            ctx.trace.emit(line.t_us, sid, "audio", "log", level=line.level, message=line.message)
+        if batch is not None and stop > start:
+            self._times.append(batch.arrival_us[start:stop])
+            self._rms.append(result.rms)
+            self.app.registry.touch_media(sid, int(batch.arrival_us[stop - 1]))
+        if len(result.forwarded):
+            batches = result.forwarded_batch or (batch,)
+            self.session.append_audio(batches, result.forwarded, result.forwarded_at_us)
+            self._fwd_times.append(result.forwarded_at_us)
+        for t_us in result.keepalives:
+            self.keepalive_n += 1
+            name = f"heartbeat_{self.keepalive_n}"
+            self.app.send_to_twilio(self, {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}},
+                                    at_us=int(t_us))
+        if result.limit_exceeded_at_us is not None:
+            self._hard_limit(result.limit_exceeded_at_us, result.limit_reason)
+
+    def _on_vad(self, kind: str) -> None:
+        ctx, sid = self.ctx, self.call_sid
+        if self.closed:
+            return
+        if kind == "speech_started":
+            ctx.always(sid, COMPONENT, "🎤 [SPEECH_STARTED] server VAD")
+            speaking = self.session.active is not None
+            ctx.always(sid, COMPONENT, f"🎙️ [BARGE-IN] speech_started ai_speaking={speaking} - clearing audio")
+            self.app.send_to_twilio(self, {"event": "clear", "streamSid": self.stream_sid})
+            self.session.cancel_active("barge-in")
+            self.audio.on_speech_started(ctx.now)
+            ctx.emit(sid, COMPONENT, "realtime.speech_started")
+        else:
+            self.audio.on_speech_stopped(ctx.now)
+            ctx.emit(sid, COMPONENT, "realtime.speech_stopped")
+            ctx.always(sid, COMPONENT, "[TURN_TAKING] speech_stopped - server creates a response")
+            self.session.create_response("server_vad", ctx.config.auto_response_duration_us)
+
+    def on_response_audio(self, turn: Turn) -> None:
+        frames = turn.duration_us // FRAME_US
+        self.audio.set_barge_in_active(False)
+        self.audio.on_ai_speaking(self.ctx.now, True)
+        self.tx_frames += frames
+        self.app.send_to_twilio(self, {"event": "media", "streamSid": self.stream_sid, "frames": frames,
+                                       "turn": turn.turn_id})
+
+    def on_response_done(self, turn: Turn, cancelled: bool) -> None:
+        self.audio.on_ai_speaking(self.ctx.now, False)
+        if turn.reason == "GREETING":
+            self.audio.set_barge_in_enabled_after_greeting(True)
+
+    def respond(self, duration_us: int) -> None:
+        """A ``realtime`` step: the model side produces a response turn now."""
+        if self.session.bound is None or self.closed:
+            self.ctx.emit(self.actor, COMPONENT, "realtime.respond_ignored", reason="no session" if not self.closed
+                          else "closed")
+            return
+        self.session.create_response("scripted", duration_us)
+
+    # -- hardened: keep the bound prompt honest ----------------------------------------------------
+    def _schedule_refresh(self, prompt) -> None:
+        if not self.ctx.profile.refresh_prompt_in_live_calls:
+            return
+        if self._refresh_handle is not None:
+            self._refresh_handle.cancel()
+        due = prompt.provenance.built_at_us + self.ctx.config.prompt_cache_ttl_us
+        self._refresh_handle = self.ctx.scheduler.call_at(due, f"PromptRefresh-{self.call_sid[:8]}",
+                                                          lambda: self.refresh_prompt("ttl"))
+
+    def refresh_prompt(self, reason: str) -> None:
+        """Re-build from the current settings; update the session if the text changed."""
+        if self.closed or self.session.bound is None:
+            return
+        ctx = self.ctx
+        try:
+            prompt = build_full_business_prompt(ctx, self.business_id, self.call_direction, call=self.call_sid,
+                                                path="refresh")
+        except MissingPromptError:
+            return
+        if prompt.text == self.session.bound.text:
+            self.session.rebind(prompt, reason=reason)
+            self._schedule_refresh(prompt)
+        else:
+            self.bind(prompt, reason=f"refresh-{reason}")
+
+    # -- endings -----------------------------------------------------------------------------------
+    def _hard_limit(self, t_us: int, reason: str | None) -> None:
+        ctx, sid = self.ctx, self.call_sid
+        ctx.clock.advance_to(max(ctx.clock.now_us, t_us))
+        ctx.emit(sid, COMPONENT, "call.hard_limit", reason=reason, at_us=t_us,
+                 sender_start_us=self.audio.counters.get("sender_start_us"))
+        self.app.shutdown_socket(self, "hard_limit")
+        try:
+            ctx.services["http"].twilio(sid).calls(sid).update(status="completed")
+        except Exception as exc:
+            ctx.log(sid, COMPONENT, "ERROR", f"[BUILD 331] REST hangup failed: {exc}")
+        self.close_session("limit_exceeded")
+        self.run_finally("limit_exceeded")
+
+    def _immediate_hangup(self, reason: str) -> None:
+        self.app.shutdown_socket(self, reason)
+        self.close_session(reason)
+        self.run_finally(reason)
+
+    def _on_stop(self) -> None:
+        c = self.audio.counters
+        self.ctx.print(self.actor, COMPONENT, f"WS_STOP sid={self.actor} rx={c['rx']} tx={self.tx_frames}")
+        self.close_session("twilio_stop_event")
+        self.run_finally("twilio_stop_event")
+
+    def on_socket_closed(self) -> None:
+        """The socket dropped without a stop (``ConnectionClosed``)."""
+        self.ctx.print(self.actor, COMPONENT, f"📞 WS_CLOSED sid={self.actor} reason=ConnectionClosed")
+        self.close_session("ws_connection_closed")
+        self.run_finally("ws_connection_closed")
+
+    def close_session(self, reason: str) -> None:
+        if self.closed:
+            return
+        ctx, sid = self.ctx, self.actor
+        self.closed = True
+        self.audio.set_closing(True)
+        ctx.always(sid, COMPONENT, f"🔒 [SESSION_CLOSE] Closing session (reason={reason})")
+        self.session.close()
+        if self._refresh_handle is not None:
+            self._refresh_handle.cancel()
+        row = ctx.store.call_logs.get(sid)
+        if row is not None:
+            row.status = "ended"
+            if row.call_status not in ("completed", "busy", "no-answer", "failed", "canceled"):
+                row.call_status = "ended"
+        if ctx.profile.clear_registry_on_close and self.call_sid:
+            ctx.services["registry"].clear(self.call_sid, actor=sid, reason="close_session")
+        self.app.unregister_handler(sid, self)
+        ctx.always(sid, COMPONENT, "✅ [SESSION_CLOSE] Complete")
+        ctx.emit(sid, COMPONENT, "call.session_closed", reason=reason)
+        self.app.shutdown_socket(self, reason)
+
+    def run_finally(self, reason: str) -> None:
+        if self.finalized:
+            return
+        ctx, sid = self.ctx, self.actor
+        self.finalized = True
+        duration = ctx.now - (self.start_us if self.start_us is not None else self.open_us)
+        ctx.log(sid, COMPONENT, "WARNING", f"[CALL_END] call_sid={sid} duration={duration / US_PER_S:.1f}s warnings=0")
+        if not self.closed:
+            self.close_session("finally_block_fallback")
+        c = self.audio.counters
+        ctx.print(sid, COMPONENT, f"🛡️ OPENAI_USAGE_GUARD: frames_sent={c['total_frames_sent']} "
+                  f"limit_exceeded={bool(c.get('limit_exceeded'))}")
+        if ctx.profile.clear_registry_in_finally and self.call_sid:
+            ctx.services["registry"].clear(self.call_sid, actor=sid, reason="run-finally")
+        ctx.print(sid, COMPONENT, f"WS_DONE sid={sid} rx={c['rx']} tx={self.tx_frames}")
+        ctx.emit(sid, COMPONENT, "call.ended", reason=reason, duration_us=duration, direction=self.call_direction,
+                 business_id=self.business_id, counters=_jsonable(c), audio_sha256=self.session.audio_digest(),
+                 appended_frames=self.session.appended_frames, tx_frames=self.tx_frames,
+                 turns=len(self.session.turns))
+        ctx.emit(sid, "audio", "audio.profile", **self.rms_profile())
+
+    def rms_profile(self, max_points: int = 600) -> dict:
+        """RMS over time, downsampled into at most ``max_points`` bins (for the report's plot)."""
+        if not self._times:
+            return {"bin_us": 0, "t0_us": 0, "mean": [], "max": [], "forwarded": []}
+        t = np.concatenate(self._times)
+        r = np.concatenate(self._rms).astype(np.float64)
+        t0 = int(t.min())
+        span = int(t.max()) - t0 + FRAME_US
+        bin_us = max(US_PER_S, -(-span // max_points))
+        bins = ((t - t0) // bin_us).astype(np.int64)
+        n = int(bins.max()) + 1
+        counts = np.bincount(bins, minlength=n)
+        sums = np.bincount(bins, weights=r, minlength=n)
+        maxes = np.zeros(n)
+        np.maximum.at(maxes, bins, r)
+        fwd = np.zeros(n, dtype=np.int64)
+        if self._fwd_times:
+            ft = np.concatenate(self._fwd_times)
+            fb = np.clip((ft - t0) // bin_us, 0, n - 1).astype(np.int64)
+            fwd = np.bincount(fb, minlength=n)
+        mean = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+        return {"bin_us": int(bin_us), "t0_us": t0, "mean": [round(float(x), 1) for x in mean],
+                "max": [int(x) for x in maxes], "forwarded": [int(x) for x in fwd],
+                "frames": [int(x) for x in counts]}
+
+
+def _jsonable(counters: dict) -> dict:
+    out = {}
+    for key, value in counters.items():
+        if isinstance(value, (np.integer,)):
+            value = int(value)
+        elif isinstance(value, (np.floating,)):
+            value = float(value)
+        if isinstance(value, float):
+            value = round(value, 6)
+        if isinstance(value, (int, float, str, bool)) or value is None:
+            out[key] = value
+    return out

@@ -1,0 +1,268 @@
+"""The replay engine: feeds a scenario's steps through the virtual-time scheduler into the model.
+
+One :func:`replay` call builds a fresh clock, scheduler, trace and :class:`PipelineApp`, holds the
+wall clock at virtual time with freezegun, answers outbound HTTP with ``responses``, and walks
+the steps in ``at`` order. Between two steps it runs, in time order, every scheduled task (the
+model's background threads) and every frame of every media feed still playing; a task due at the
+same microsecond as a frame runs first, and a step at the same microsecond as a task runs after it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+from dataclasses import dataclass, field
+from xml.etree import ElementTree
+
+import numpy as np
+
+from .audio.frames import FrameBatch
+from .clock import VirtualClock
+from .errors import ScenarioError
+from .feeds import Feed, expand_media, number_slice, protocol_problems, start_feed
+from .pipeline.app import PipelineApp, Socket
+from .pipeline.config import PipelineConfig, build_config
+from .pipeline.context import PipelineContext
+from .pipeline.outbound_http import OutboundHttp
+from .pipeline.profiles import Profile, load_profile
+from .pipeline.store import BusinessStore
+from .scenario.model import CacheStep, RealtimeStep, Scenario, SettingsStep, Step, WebhookStep, WsStep
+from .scheduler import Scheduler
+from .trace import Trace
+
+DRAIN_AFTER_LAST_STEP_US = 120_000_000
+
+
+@dataclass
+class ReplayResult:
+    scenario: Scenario
+    profile: str
+    trace: Trace
+    config: PipelineConfig
+    app: PipelineApp = field(repr=False)
+    end_us: int = 0
+
+
+def replay(scenario: Scenario, profile: Profile | str, *, audio_impl: str = "fast", keep_audio: bool = False,
+           allow_code: bool = False) -> ReplayResult:
+    """Replay ``scenario`` under ``profile`` and return its trace (deterministic for the same inputs)."""
+    if isinstance(profile, str):
+        profile = load_profile(profile, allow_code=allow_code)
+    config = build_config(scenario.overrides)
+    clock = VirtualClock(scenario.clock_start)
+    scheduler = Scheduler(clock)
+    trace = Trace()
+    ctx = PipelineContext(clock, scheduler, trace, BusinessStore.from_specs(scenario.businesses), config, profile,
+                          timezone=scenario.timezone)
+    with clock, OutboundHttp(ctx) as http:
+        ctx.services["http"] = http
+        app = PipelineApp(ctx, audio_impl=audio_impl, keep_audio=keep_audio)
+        engine = _Engine(scenario, ctx, app)
+        ctx.emit(None, "replay", "replay.start", scenario=scenario.name, profile=profile.name,
+                 clock_start=scenario.clock_start.isoformat(), profile_class=type(profile).__qualname__,
+                 businesses=[b.id for b in scenario.businesses])
+        for step in scenario.steps:
+            engine.advance(step.at_us, include_tasks_at_limit=True)
+            engine.run_step(step)
+        last = scenario.steps[-1].at_us if scenario.steps else 0
+        engine.advance(max(last, engine.feeds_end_us()) + DRAIN_AFTER_LAST_STEP_US, include_tasks_at_limit=True)
+        ctx.emit(None, "stream_registry", "registry.final", entries=app.registry.final_state())
+        open_calls = sorted(sid for sid, h in app.handlers.items() if not h.closed)
+        ctx.emit(None, "replay", "replay.end", open_calls=open_calls)
+    return ReplayResult(scenario, profile.name, trace, config, app, clock.now_us)
+
+
+class _Engine:
+    def __init__(self, scenario: Scenario, ctx: PipelineContext, app: PipelineApp) -> None:
+        self.scenario = scenario
+        self.ctx = ctx
+        self.app = app
+        self.feeds: list[Feed] = []
+
+    def feeds_end_us(self) -> int:
+        return max((int(f.batch.arrival_us[-1]) for f in self.feeds if len(f.batch)), default=0)
+
+    # -- time ---------------------------------------------------------------------------------------
+    def advance(self, limit_us: int, *, include_tasks_at_limit: bool) -> None:
+        """Run tasks and feed frames in time order up to ``limit_us`` (frames strictly before it)."""
+        scheduler, clock = self.ctx.scheduler, self.ctx.clock
+        while True:
+            self.feeds = [f for f in self.feeds if not f.done and not self.app.sockets[f.call].closed]
+            task_us = scheduler.next_due_us()
+            feed = min(self.feeds, key=lambda f: (f.next_us(), self.feeds.index(f)), default=None)
+            feed_us = feed.next_us() if feed else None
+            task_ok = task_us is not None and (task_us < limit_us or (include_tasks_at_limit and task_us == limit_us))
+            feed_ok = feed_us is not None and feed_us < limit_us
+            if task_ok and (not feed_ok or task_us <= feed_us):
+                scheduler.run_until(task_us)
+                continue
+            if not feed_ok:
+                break
+            bound = min(x for x in (task_us if task_us is not None else limit_us, limit_us,
+                                    *(f.next_us() for f in self.feeds if f is not feed)))
+            self._deliver(feed, bound)
+        if limit_us > clock.now_us:
+            clock.advance_to(limit_us)
+
+    def _deliver(self, feed: Feed, bound_us: int) -> None:
+        batch = feed.batch
+        start = feed.pos
+        stop = bisect.bisect_left(batch.arrival_us, bound_us, lo=start)
+        stop = max(stop, start + 1)
+        sock = self.app.sockets[feed.call]
+        self.ctx.clock.advance_to(max(self.ctx.clock.now_us, int(batch.arrival_us[start])))
+        previous = sock.stream.seq
+        wire = number_slice(feed, stop, sock.stream)
+        for problem in protocol_problems(previous, wire, batch, start, stop):
+            self.ctx.emit(feed.call, "twilio", "ws.protocol", step=feed.step_path, **problem)
+        reached = sock.handler.process_frames(batch, start, stop)
+        if reached < stop:  # a VAD event cut the slice: give the rest its numbers again later
+            sock.stream.seq = int(batch.seq[reached - 1]) if reached > start else previous
+        feed.pos = reached
+        self.ctx.clock.advance_to(max(self.ctx.clock.now_us, int(batch.arrival_us[reached - 1])))
+
+    # -- steps --------------------------------------------------------------------------------------
+    def run_step(self, step: Step) -> None:
+        self.ctx.emit(getattr(step, "call", None) or None, "replay", "replay.step", index=step.index,
+                      action=step.action, path=step.path, line=step.line)
+        if isinstance(step, WebhookStep):
+            response = self.app.webhooks.handle(step)
+            sid = step.params.get("CallSid") or step.query.get("CallSid")
+            if sid and response.body and "<Stream" in response.body:
+                self.app.twiml_parameters[sid] = _stream_parameters(response.body)
+        elif isinstance(step, WsStep):
+            self._ws(step)
+        elif isinstance(step, SettingsStep):
+            version = self.ctx.store.change(step.business, step.changes)
+            self.ctx.emit(None, "store", "settings.changed", business_id=step.business, changes=step.changes,
+                          version=version, invalidate_cache=step.invalidate_cache)
+            self.app.settings_changed(step.business, invalidate_cache=step.invalidate_cache)
+        elif isinstance(step, CacheStep):
+            if step.op == "clear":
+                self.app.cache.clear()
+            else:
+                self.app.cache.invalidate(step.business, step.direction)
+        elif isinstance(step, RealtimeStep):
+            handler = self.app.handlers.get(step.call) or (self.app.sockets[step.call].handler
+                                                           if step.call in self.app.sockets else None)
+            if handler is None:
+                self.ctx.emit(step.call, "replay", "realtime.respond_ignored", reason="no stream for this call")
+            else:
+                handler.respond(step.respond_duration_us)
+
+    def _ws(self, step: WsStep) -> None:
+        app, ctx = self.app, self.ctx
+        sock = app.socket(step.call)
+        message = step.message
+        event = step.raw.get("event") if message == "raw" else message
+        if sock.closed:
+            ctx.emit(step.call, "twilio", "ws.ignored", event=event, reason=sock.close_reason or "closed",
+                     step=step.path)
+            if event == "media":
+                ctx.emit(step.call, "twilio", "ws.protocol", problem="media-after-stop", count=1, step=step.path,
+                         at_us=ctx.now)
+            return
+        stream, handler = sock.stream, sock.handler
+        if message == "raw":
+            self._raw(sock, step)
+            return
+        if not stream.connected and message != "close":
+            self._send(sock, stream.connected_message())
+        if message == "connected":
+            return
+        if message == "start":
+            if stream.started:
+                ctx.emit(step.call, "twilio", "ws.protocol", problem="duplicate-start", count=1, step=step.path,
+                         at_us=ctx.now)
+            self._send(sock, stream.start_message(ctx.now, step.custom_parameters, step.tracks, step.stream_sid))
+        elif message == "media":
+            batch = expand_media(self.scenario, step, stream.start_us or step.at_us)
+            feed = start_feed(step.call, batch, stream, step.path)
+            ctx.emit(step.call, "twilio", "ws.media", step=step.path, frames=len(batch),
+                     first_us=int(batch.arrival_us[0]) if len(batch) else None,
+                     last_us=int(batch.arrival_us[-1]) if len(batch) else None, stream_sid=stream.stream_sid)
+            if len(batch):
+                self.feeds.append(feed)
+                sock.feeds.append(feed)
+        elif message == "mark":
+            self._send(sock, stream.mark_message(step.mark))
+        elif message == "dtmf":
+            self._send(sock, stream.dtmf_message(step.digit))
+        elif message == "stop":
+            self._send(sock, stream.stop_message())
+            app.shutdown_socket(handler, "twilio_stop_event")
+        elif message == "close":
+            ctx.emit(step.call, "twilio", "ws.dropped", step=step.path)
+            app.shutdown_socket(handler, "connection_closed")
+            handler.on_socket_closed()
+
+    def _send(self, sock: Socket, msg: dict) -> None:
+        for feed in sock.feeds:
+            if not feed.done:
+                feed.offset += 1
+        self.ctx.emit(sock.call, "twilio", "ws.in", event=msg.get("event"), message=msg)
+        sock.handler.on_message(msg)
+
+    def _raw(self, sock: Socket, step: WsStep) -> None:
+        """A message exactly as Twilio sent it (recorded): passed through, numbers and all."""
+        ctx, msg = self.ctx, step.raw
+        event = msg.get("event")
+        stream = sock.stream
+        seq_text = msg.get("sequenceNumber")
+        try:
+            seq = int(seq_text) if seq_text is not None else None
+        except (TypeError, ValueError):
+            seq = None
+            ctx.emit(step.call, "twilio", "ws.protocol", problem="bad-sequence-number", count=1, step=step.path,
+                     value=str(seq_text)[:40], at_us=ctx.now)
+        if event == "connected":
+            stream.connected = True
+        elif event == "start":
+            if stream.started:
+                ctx.emit(step.call, "twilio", "ws.protocol", problem="duplicate-start", count=1, step=step.path,
+                         at_us=ctx.now)
+            stream.started, stream.start_us = True, stream.start_us or ctx.now
+            sid = (msg.get("start") or {}).get("streamSid") or msg.get("streamSid")
+            if sid:
+                stream.stream_sid = sid
+        elif event == "media":
+            self._raw_media(sock, step, seq)
+            return
+        if seq is not None:
+            stream.seq = max(stream.seq, seq)
+        ctx.emit(step.call, "twilio", "ws.in", event=event, message=msg, raw=True)
+        sock.handler.on_message(msg)
+        if event == "stop":
+            self.app.shutdown_socket(sock.handler, "twilio_stop_event")
+
+    def _raw_media(self, sock: Socket, step: WsStep, seq: int | None) -> None:
+        ctx, msg, stream = self.ctx, step.raw, sock.stream
+        media = msg.get("media") or {}
+        if msg.get("streamSid") and msg.get("streamSid") != stream.stream_sid:
+            ctx.emit(step.call, "twilio", "ws.protocol", problem="unknown-stream", count=1, step=step.path,
+                     stream_sid=msg.get("streamSid"), at_us=ctx.now)
+            return
+        try:
+            payload = base64.b64decode(media.get("payload", ""), validate=True)
+        except (binascii.Error, ValueError):
+            ctx.emit(step.call, "twilio", "ws.protocol", problem="bad-payload", count=1, step=step.path, at_us=ctx.now)
+            return
+        wire_seq = seq if seq is not None else stream.seq + 1
+        previous = stream.seq
+        batch = FrameBatch.build([payload], np.array([ctx.now]), np.array([wire_seq]),
+                                 np.array([int(media.get("chunk") or 0)]), np.array([int(media.get("timestamp") or 0)]),
+                                 b64=[media.get("payload", "")])
+        for problem in protocol_problems(previous, np.array([wire_seq]), batch, 0, 1):
+            ctx.emit(step.call, "twilio", "ws.protocol", step=step.path, **problem)
+        stream.seq = max(stream.seq, wire_seq)
+        sock.handler.process_frames(batch, 0, 1)
+
+
+def _stream_parameters(twiml: str) -> dict[str, str]:
+    """The ``<Parameter>``s of the TwiML's ``<Stream>``: Twilio hands them back as customParameters."""
+    try:
+        root = ElementTree.fromstring(twiml)
+    except ElementTree.ParseError as exc:
+        raise ScenarioError(f"the webhook returned TwiML that does not parse: {exc}") from None
+    return {p.get("name"): p.get("value", "") for p in root.iter("Parameter")}

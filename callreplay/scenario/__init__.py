@@ -1,0 +1,1 @@
+"""Scenario files: loading (with line numbers), validation against the published JSON Schema, and the model."""

@@ -1,0 +1,364 @@
+"""Read scenario files into :class:`~callreplay.scenario.model.Scenario`, or fail with a located error.
+
+Three passes, each with errors that name file, line and YAML path: safe YAML with line marks,
+the JSON Schema (shapes and types), then the checks a schema cannot express (exactly one action
+per step, steps for unknown calls, media before ``start``, audio files that escape the folder).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..durations import DURATION_FORMS, parse_duration
+from ..errors import ScenarioError
+from .model import (DEFAULT_CLOCK_START, DEFAULT_TIMEZONE, BusinessSpec, CacheStep, ExpectedFinding, Expectation,
+                    MediaSpec, RealtimeStep, Scenario, SettingsStep, SourceSpec, Step, WebhookStep, WsStep)
+from .schema import validate_document
+from .yamlsafe import LineMap, load_with_lines, path_str
+
+MAX_SCENARIO_BYTES = 64 * 1024 * 1024
+ACTIONS = ("webhook", "ws", "settings", "cache", "realtime")
+BUILTIN_PROFILES = ("legacy", "fixed", "hardened", "option1-no-fallback", "option2-guard-store",
+                    "option3-rebuild-on-mismatch")
+
+WEBHOOK_ROUTES = {
+    "incoming_call": "incoming_call", "/webhook/incoming_call": "incoming_call", "/webhook/voice": "incoming_call",
+    "/webhook/incoming-call": "incoming_call", "/incoming_call": "incoming_call",
+    "outbound_call": "outbound_call", "/webhook/outbound_call": "outbound_call",
+    "stream_ended": "stream_ended", "/webhook/stream_ended": "stream_ended",
+    "call_status": "call_status", "/webhook/call_status": "call_status",
+    "stream_status": "stream_status", "/webhook/stream_status": "stream_status",
+}
+SETTINGS_FIELDS = ("ai_prompt", "outbound_ai_prompt", "call_goal", "enable_calendar_scheduling", "slot_size_min",
+                   "timezone", "auto_end_after_lead_capture", "auto_end_on_goodbye", "smart_hangup_enabled",
+                   "silence_timeout_sec", "silence_max_warnings", "confirm_before_hangup")
+BUSINESS_FIELDS = ("name", "phone", "active", "greeting", "system_prompt", "voice")
+
+
+def discover_scenarios(paths: list[Path]) -> list[Path]:
+    """Every ``*.yaml`` / ``*.yml`` under the given files and folders, sorted, each once."""
+    found: dict[Path, None] = {}
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.suffix in (".yaml", ".yml") and f.is_file():
+                    found.setdefault(f, None)
+        else:
+            found.setdefault(p, None)
+    return list(found)
+
+
+def resolve_route(name: str) -> tuple[str, str | None]:
+    """Map a webhook name or path to (route, tenant-from-path); raise KeyError if unknown."""
+    if name in WEBHOOK_ROUTES:
+        return WEBHOOK_ROUTES[name], None
+    for prefix, route in (("/twiml/incoming/", "incoming_call"), ("/twiml/outbound/", "outbound_call")):
+        if name.startswith(prefix) and len(name) > len(prefix) and "/" not in name[len(prefix):]:
+            return route, name[len(prefix):]
+    raise KeyError(name)
+
+
+class _Ctx:
+    def __init__(self, file: Path, lines: LineMap):
+        self.file = file
+        self.lines = lines
+
+    def fail(self, parts: tuple, message: str, expected: str | None = None) -> ScenarioError:
+        return ScenarioError(message, file=str(self.file), line=self.lines.line_for(parts),
+                             path=path_str(parts) or None, expected=expected)
+
+    def duration(self, value: Any, parts: tuple) -> int:
+        try:
+            return parse_duration(value)
+        except ValueError:
+            raise self.fail(parts, f"{value!r} is not a duration", DURATION_FORMS) from None
+
+
+def _prompt_text(value: Any) -> str | None:
+    """Prompt fields accept the JSON form as a mapping; the real system stores it as JSON text."""
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def load_scenario(path: Path) -> Scenario:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(f"the file is {size} bytes", file=str(path), expected=f"at most {MAX_SCENARIO_BYTES}")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError("the file is not UTF-8 text", file=str(path)) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file: {exc.strerror}", file=str(path)) from None
+    return parse_scenario(text, path)
+
+
+def parse_scenario(text: str, path: Path) -> Scenario:
+    data, lines = load_with_lines(text, str(path))
+    ctx = _Ctx(path, lines)
+    if not isinstance(data, dict):
+        raise ctx.fail((), f"the top level is a {type(data).__name__}", "a mapping with at least 'name' and 'steps'")
+    validate_document(data, lines, str(path))
+    clock = data.get("clock") or {}
+    start_text = clock.get("start", DEFAULT_CLOCK_START)
+    try:
+        clock_start = datetime.fromisoformat(str(start_text))
+    except ValueError:
+        raise ctx.fail(("clock", "start"), f"{start_text!r} is not an ISO-8601 instant",
+                       "e.g. 2026-01-08T10:00:00+02:00") from None
+    if clock_start.tzinfo is None:
+        raise ctx.fail(("clock", "start"), f"{start_text!r} has no UTC offset", "e.g. 2026-01-08T10:00:00+02:00")
+    timezone = clock.get("timezone", DEFAULT_TIMEZONE)
+    _check_timezone(ctx, timezone)
+    pipeline = dict(data.get("pipeline") or {})
+    profile = pipeline.pop("profile", None)
+    if profile is not None:
+        _check_profile_name(ctx, profile, ("pipeline", "profile"))
+    _check_overrides(ctx, pipeline)
+    businesses = tuple(_business(ctx, b, ("businesses", i)) for i, b in enumerate(data.get("businesses") or []))
+    ids = [b.id for b in businesses]
+    for i, b in enumerate(businesses):
+        if ids.count(b.id) > 1:
+            raise ctx.fail(("businesses", i, "id"), f"business id {b.id} is listed twice", "unique ids")
+    steps = [_step(ctx, s, ("steps", i), i, set(ids)) for i, s in enumerate(data["steps"])]
+    steps.sort(key=lambda s: (s.at_us, s.index))
+    _check_calls(ctx, steps)
+    expect = {}
+    for profile_name, body in (data.get("expect") or {}).items():
+        _check_profile_name(ctx, profile_name, ("expect", profile_name))
+        if body == "clean":
+            expect[profile_name] = Expectation(profile_name, True)
+        else:
+            findings = tuple(ExpectedFinding(e["finding"], e.get("call"), e.get("severity"), e.get("at_least", 1),
+                                             e.get("at_most"), lines.line_for(("expect", profile_name, j)))
+                             for j, e in enumerate(body))
+            expect[profile_name] = Expectation(profile_name, False, findings)
+    return Scenario(
+        name=data["name"], file=path, description=data.get("description", ""), tags=tuple(data.get("tags") or ()),
+        seed=data.get("seed", 0), clock_start=clock_start, timezone=timezone, profile=profile, overrides=pipeline,
+        businesses=businesses, steps=tuple(steps), expect=expect,
+        detector_settings=dict(data.get("detectors") or {}), evidence=dict(data.get("evidence") or {}))
+
+
+def _check_timezone(ctx: _Ctx, name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ctx.fail(("clock", "timezone"), f"unknown time zone {name!r}", "an IANA name such as Asia/Jerusalem") \
+            from None
+
+
+def _check_profile_name(ctx: _Ctx, name: str, parts: tuple) -> None:
+    from ..pipeline.profiles import profile_names
+
+    if name not in profile_names() and ":" not in name:
+        raise ctx.fail(parts, f"unknown profile {name!r}",
+                       "one of: " + ", ".join(profile_names()) + ", or package.module:attr")
+
+
+def _check_overrides(ctx: _Ctx, overrides: dict) -> None:
+    from ..pipeline.config import OVERRIDE_NAMES, build_config
+
+    for name, value in overrides.items():
+        try:
+            build_config({name: value})
+        except KeyError:
+            raise ctx.fail(("pipeline", name), f"unknown pipeline setting {name!r}",
+                           "profile or one of: " + ", ".join(OVERRIDE_NAMES)) from None
+        except (ValueError, TypeError) as exc:
+            raise ctx.fail(("pipeline", name), str(exc), "a value of the setting's kind") from None
+
+
+def _business(ctx: _Ctx, b: dict, parts: tuple) -> BusinessSpec:
+    settings = b.get("settings")
+    if settings is not None:
+        settings = dict(settings)
+        for key in ("ai_prompt", "outbound_ai_prompt"):
+            if key in settings:
+                settings[key] = _prompt_text(settings[key])
+    return BusinessSpec(id=b["id"], name=b.get("name"), phone=b.get("phone"), channels=tuple(b.get("channels") or ()),
+                        active=b.get("active", True), greeting=b.get("greeting"),
+                        system_prompt=_prompt_text(b.get("system_prompt")), voice=b.get("voice"), settings=settings)
+
+
+def _step(ctx: _Ctx, s: dict, parts: tuple, index: int, business_ids: set[int]) -> Step:
+    actions = [a for a in ACTIONS if a in s]
+    if len(actions) != 1:
+        found = ", ".join(actions) if actions else "none"
+        raise ctx.fail(parts, f"a step needs exactly one action, found {found}", "one of: " + ", ".join(ACTIONS))
+    action = actions[0]
+    for modifier, allowed in (("params", "webhook"), ("query", "webhook"), ("method", "webhook"),
+                              ("headers", "webhook"), ("faults", "ws"), ("repeat", "ws"), ("for", "ws")):
+        if modifier in s and action != allowed:
+            raise ctx.fail(parts + (modifier,), f"{modifier!r} does not belong to a {action} step",
+                           f"{modifier!r} only on {allowed} steps")
+    base = dict(index=index, at_us=ctx.duration(s["at"], parts + ("at",)), line=ctx.lines.line_for(parts),
+                path=path_str(parts))
+    if action == "webhook":
+        try:
+            route, tenant = resolve_route(s["webhook"])
+        except KeyError:
+            raise ctx.fail(parts + ("webhook",), f"unknown webhook {s['webhook']!r}",
+                           "one of: " + ", ".join(sorted(WEBHOOK_ROUTES)) + ", /twiml/incoming/<tenant>, "
+                           "/twiml/outbound/<tenant>") from None
+        query = {k: _text(v) for k, v in (s.get("query") or {}).items()}
+        if tenant is not None and route == "outbound_call":
+            query.setdefault("business_id", tenant)
+        return WebhookStep(**base, route=route, request_path=s["webhook"], method=s.get("method", "POST"),
+                           params={k: _text(v) for k, v in (s.get("params") or {}).items()}, query=query,
+                           headers=dict(s.get("headers") or {}))
+    if action in ("ws", "realtime") and not s.get("call"):
+        raise ctx.fail(parts, f"a {action} step needs 'call'", "the CallSid this step belongs to")
+    if action == "realtime":
+        respond = (s["realtime"] or {}).get("respond")
+        if respond is None:
+            raise ctx.fail(parts + ("realtime",), "nothing to do", "respond: {duration: 2s}")
+        duration = ctx.duration(respond.get("duration", "2s"), parts + ("realtime", "respond", "duration"))
+        return RealtimeStep(**base, call=s["call"], respond_duration_us=duration)
+    if action == "settings":
+        body = s["settings"]
+        if body["business"] not in business_ids:
+            raise ctx.fail(parts + ("settings", "business"), f"unknown business {body['business']}",
+                           "one of the ids under 'businesses'")
+        for key in body["set"]:
+            if key not in SETTINGS_FIELDS and key not in BUSINESS_FIELDS:
+                raise ctx.fail(parts + ("settings", "set", key), f"unknown setting {key!r}",
+                               "one of: " + ", ".join(SETTINGS_FIELDS + BUSINESS_FIELDS))
+        changes = {k: (_prompt_text(v) if k in ("ai_prompt", "outbound_ai_prompt", "system_prompt") else v)
+                   for k, v in body["set"].items()}
+        return SettingsStep(**base, business=body["business"], changes=changes,
+                            invalidate_cache=body.get("invalidate_cache", False))
+    if action == "cache":
+        body = s["cache"]
+        if body == "clear" or (isinstance(body, dict) and "clear" in body):
+            return CacheStep(**base, op="clear")
+        inv = body["invalidate"]
+        if inv["business"] not in business_ids:
+            raise ctx.fail(parts + ("cache", "invalidate", "business"), f"unknown business {inv['business']}",
+                           "one of the ids under 'businesses'")
+        return CacheStep(**base, op="invalidate", business=inv["business"], direction=inv.get("direction"))
+    return _ws_step(ctx, s, parts, base)
+
+
+def _text(value: Any) -> str:
+    """Form fields and query values are text on the wire."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _ws_step(ctx: _Ctx, s: dict, parts: tuple, base: dict) -> WsStep:
+    ws = s["ws"]
+    call = s["call"]
+    wparts = parts + ("ws",)
+    if isinstance(ws, str):
+        if ws in ("mark", "dtmf"):
+            raise ctx.fail(wparts, f"'{ws}' needs a value", f"{ws}: <{'name' if ws == 'mark' else 'digit'}>")
+        return WsStep(**base, call=call, message=ws)
+    if "event" in ws:
+        if s.get("faults") or s.get("repeat") or s.get("for"):
+            raise ctx.fail(parts, "faults/repeat/for apply to media shorthand only", "a media source step")
+        return WsStep(**base, call=call, message="raw", raw=ws)
+    (kind, body), = ws.items()
+    if kind != "media" and (s.get("faults") or s.get("repeat") or s.get("for")):
+        raise ctx.fail(parts, f"faults/repeat/for do not apply to '{kind}'", "a media source step")
+    if kind == "start":
+        body = body or {}
+        params = body.get("customParameters")
+        return WsStep(**base, call=call, message="start",
+                      custom_parameters={k: _text(v) for k, v in params.items()} if params is not None else None,
+                      stream_sid=body.get("streamSid"), tracks=tuple(body["tracks"]) if "tracks" in body else None)
+    if kind == "mark":
+        return WsStep(**base, call=call, message="mark", mark=body)
+    if kind == "dtmf":
+        return WsStep(**base, call=call, message="dtmf", digit=body)
+    if kind in ("stop", "close", "connected"):
+        return WsStep(**base, call=call, message=kind)
+    sources = body if isinstance(body, list) else [body]
+    specs = tuple(_source(ctx, src, wparts + ("media",) + ((i,) if isinstance(body, list) else ()))
+                  for i, src in enumerate(sources))
+    for_us = ctx.duration(s["for"], parts + ("for",)) if "for" in s else None
+    faults = s.get("faults")
+    if faults:
+        for key in ("jitter",):
+            if key in faults:
+                ctx.duration(faults[key], parts + ("faults", key))
+        if "gap" in faults:
+            ctx.duration(faults["gap"]["at"], parts + ("faults", "gap", "at"))
+            ctx.duration(faults["gap"]["duration"], parts + ("faults", "gap", "duration"))
+    return WsStep(**base, call=call, message="media", media=MediaSpec(specs, s.get("repeat", 1), for_us),
+                  faults=faults)
+
+
+def _source(ctx: _Ctx, src: dict, parts: tuple) -> SourceSpec:
+    (kind, body), = src.items()
+    sparts = parts + (kind,)
+    if kind == "silence":
+        return SourceSpec("silence", duration_us=ctx.duration(body, sparts))
+    if kind == "tone":
+        return SourceSpec("tone", duration_us=ctx.duration(body["duration"], sparts + ("duration",)),
+                          hz=float(body.get("hz", 440)), rms=float(body.get("rms", 1000)))
+    if kind == "speech":
+        body = body if isinstance(body, dict) else {"duration": body}
+        return SourceSpec("speech", duration_us=ctx.duration(body["duration"], sparts + ("duration",)),
+                          rms=float(body.get("rms", 1500)), seed=body.get("seed"))
+    if kind == "payloads":
+        return SourceSpec("payloads", payloads=tuple(body))
+    return SourceSpec("file", path=_safe_file(ctx, body, sparts))
+
+
+def _safe_file(ctx: _Ctx, name: str, parts: tuple) -> Path:
+    """Audio files must live inside the scenario's folder: no absolute paths, no ``..``, no symlink escape."""
+    folder = ctx.file.parent.resolve()
+    candidate = Path(name)
+    if candidate.is_absolute():
+        raise ctx.fail(parts, f"absolute path {name!r}", "a path relative to the scenario's folder")
+    resolved = (folder / candidate).resolve()
+    if resolved != folder and folder not in resolved.parents:
+        raise ctx.fail(parts, f"{name!r} points outside the scenario's folder", "a file inside " + str(folder))
+    if not resolved.is_file():
+        raise ctx.fail(parts, f"audio file {name!r} does not exist", "a WAV file next to the scenario")
+    return resolved
+
+
+def _check_calls(ctx: _Ctx, steps: list[Step]) -> None:
+    """A ws/realtime step must name a call a webhook (or a raw start) introduced; media needs a start first."""
+    known: set[str] = set()
+    for step in steps:
+        if isinstance(step, WebhookStep) and step.params.get("CallSid"):
+            known.add(step.params["CallSid"])
+        if isinstance(step, WsStep) and step.message == "raw" and step.raw.get("event") == "start":
+            sid = (step.raw.get("start") or {}).get("callSid")
+            if sid:
+                known.add(sid)
+    started: set[str] = set()
+    for step in steps:
+        call = getattr(step, "call", None)
+        if not call:
+            continue
+        parts = _parts_of(step)
+        if call not in known:
+            raise ctx.fail(parts + ("call",), f"step for unknown call {call!r}",
+                           "a CallSid introduced by a webhook step's params.CallSid" +
+                           (" (known: " + ", ".join(sorted(known)) + ")" if known else ""))
+        if isinstance(step, WsStep):
+            event = step.raw.get("event") if step.message == "raw" else step.message
+            if event == "start":
+                started.add(call)
+            elif event == "media" and call not in started:
+                raise ctx.fail(parts + ("ws",), f"media for call {call!r} before its 'start'",
+                               "a ws start step earlier than the first media step")
+
+
+def _parts_of(step: Step) -> tuple:
+    return ("steps", step.index)

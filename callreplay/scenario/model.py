@@ -1,0 +1,156 @@
+"""The scenario as plain frozen data: what the loader produces and the replay consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CLOCK_START = "2026-01-08T10:00:00+02:00"
+DEFAULT_TIMEZONE = "Asia/Jerusalem"
+
+
+@dataclass(frozen=True)
+class BusinessSpec:
+    id: int
+    name: str | None
+    phone: str | None = None
+    channels: tuple[str, ...] = ()
+    active: bool = True
+    greeting: str | None = None
+    system_prompt: str | None = None
+    voice: str | None = None
+    settings: dict[str, Any] | None = None  # None: no BusinessSettings row at all
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    kind: str  # silence | tone | speech | file | payloads
+    duration_us: int = 0
+    hz: float = 440.0
+    rms: float = 0.0
+    seed: int | None = None
+    path: Path | None = None
+    payloads: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MediaSpec:
+    sources: tuple[SourceSpec, ...]
+    repeat: int = 1
+    for_us: int | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    index: int          # position in the file
+    at_us: int
+    line: int | None
+    path: str           # YAML path, e.g. steps[4]
+
+    @property
+    def action(self) -> str:
+        return type(self).ACTION  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class WebhookStep(Step):
+    ACTION = "webhook"
+    route: str = ""          # incoming_call | outbound_call | stream_ended | call_status | stream_status
+    request_path: str = ""   # the path as written (alias kept for the trace)
+    method: str = "POST"
+    params: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WsStep(Step):
+    ACTION = "ws"
+    call: str = ""
+    message: str = ""        # connected | start | media | mark | dtmf | stop | close | raw
+    raw: dict[str, Any] | None = None
+    custom_parameters: dict[str, str] | None = None
+    stream_sid: str | None = None
+    tracks: tuple[str, ...] | None = None
+    media: MediaSpec | None = None
+    mark: str | None = None
+    digit: str | None = None
+    faults: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SettingsStep(Step):
+    ACTION = "settings"
+    business: int = 0
+    changes: dict[str, Any] = field(default_factory=dict)
+    invalidate_cache: bool = False
+
+
+@dataclass(frozen=True)
+class CacheStep(Step):
+    ACTION = "cache"
+    op: str = "clear"        # clear | invalidate
+    business: int | None = None
+    direction: str | None = None
+
+
+@dataclass(frozen=True)
+class RealtimeStep(Step):
+    ACTION = "realtime"
+    call: str = ""
+    respond_duration_us: int = 0
+
+
+@dataclass(frozen=True)
+class ExpectedFinding:
+    finding: str
+    call: str | None = None
+    severity: str | None = None
+    at_least: int = 1
+    at_most: int | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Expectation:
+    profile: str
+    clean: bool
+    findings: tuple[ExpectedFinding, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    file: Path
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    seed: int = 0
+    clock_start: datetime | None = None
+    timezone: str = DEFAULT_TIMEZONE
+    profile: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    businesses: tuple[BusinessSpec, ...] = ()
+    steps: tuple[Step, ...] = ()
+    expect: dict[str, Expectation] = field(default_factory=dict)
+    detector_settings: dict[str, str] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def folder(self) -> Path:
+        return self.file.parent
+
+    def profiles_to_run(self) -> list[str]:
+        """The profiles ``expect`` names, else the scenario's default profile, else ``fixed``."""
+        if self.expect:
+            return list(self.expect)
+        return [self.profile or "fixed"]
+
+    def call_sids(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for step in self.steps:
+            sid = getattr(step, "call", None) or (step.params.get("CallSid") if isinstance(step, WebhookStep) else None)
+            if sid:
+                seen.setdefault(sid, None)
+        return list(seen)

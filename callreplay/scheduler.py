@@ -1,0 +1,86 @@
+"""A deterministic virtual-time scheduler: the replay's stand-in for threads and sleeps.
+
+Tasks are kept in a heap ordered by ``(due_us, seq)``; ``seq`` is the order of scheduling, so two
+tasks due at the same microsecond always run in the order they were scheduled. A background
+"thread" of the modelled pipeline is a task scheduled at ``now + latency``.
+
+A task that becomes due while the engine is inside a slice of audio frames (a mark echo for a
+keepalive sent mid-slice) runs as soon as the slice ends: time never goes back.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .clock import VirtualClock
+
+
+@dataclass(order=True)
+class _Task:
+    due_us: int
+    seq: int
+    name: str = field(compare=False)
+    action: Callable[[], None] = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+
+class TaskHandle:
+    """Returned by :meth:`Scheduler.call_at`; lets the owner cancel a task not yet run."""
+
+    def __init__(self, task: _Task) -> None:
+        self._task = task
+
+    @property
+    def due_us(self) -> int:
+        return self._task.due_us
+
+    def cancel(self) -> None:
+        self._task.cancelled = True
+
+
+class Scheduler:
+    """Runs tasks in virtual-time order, moving the clock to each task's due time."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self._heap: list[_Task] = []
+        self._seq = 0
+
+    def call_at(self, due_us: int, name: str, action: Callable[[], None]) -> TaskHandle:
+        due_us = max(due_us, self.clock.now_us)
+        self._seq += 1
+        task = _Task(due_us, self._seq, name, action)
+        heapq.heappush(self._heap, task)
+        return TaskHandle(task)
+
+    def call_later(self, delay_us: int, name: str, action: Callable[[], None]) -> TaskHandle:
+        return self.call_at(self.clock.now_us + delay_us, name, action)
+
+    def next_due_us(self) -> int | None:
+        while self._heap and self._heap[0].cancelled:
+            heapq.heappop(self._heap)
+        return self._heap[0].due_us if self._heap else None
+
+    def run_until(self, t_us: int) -> None:
+        """Run every task due at or before ``t_us`` (including ones they schedule), then stop there."""
+        while True:
+            due = self.next_due_us()
+            if due is None or due > t_us:
+                break
+            task = heapq.heappop(self._heap)
+            self.clock.advance_to(max(task.due_us, self.clock.now_us))
+            task.action()
+        if t_us > self.clock.now_us:
+            self.clock.advance_to(t_us)
+
+    def run_all(self, limit_us: int | None = None) -> None:
+        """Drain the heap (optionally stopping at ``limit_us``)."""
+        while True:
+            due = self.next_due_us()
+            if due is None or (limit_us is not None and due > limit_us):
+                return
+            task = heapq.heappop(self._heap)
+            self.clock.advance_to(max(task.due_us, self.clock.now_us))
+            task.action()
