@@ -61,7 +61,7 @@ def replay(scenario: Scenario, profile: Profile | str, *, audio_impl: str = "fas
         engine = _Engine(scenario, ctx, app)
         ctx.emit(None, "replay", "replay.start", scenario=scenario.name, profile=profile.name,
                  clock_start=scenario.clock_start.isoformat(), profile_class=type(profile).__qualname__,
-                 businesses=[b.id for b in scenario.businesses])
+                 businesses=[b.id for b in scenario.businesses], prompt_cache_ttl_us=config.prompt_cache_ttl_us)
         for step in scenario.steps:
             engine.advance(step.at_us, include_tasks_at_limit=True)
             engine.run_step(step)

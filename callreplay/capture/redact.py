@@ -1,0 +1,150 @@
+"""Privacy on by default: phone numbers become stable pseudonyms, secrets disappear.
+
+Why pseudonyms and not blanks: tenant routing is by the ``To`` number, and calls from the same
+caller must still look like the same caller, so one :class:`Redactor` maps the same subscriber to
+the same pseudonym for a whole capture set (a recording session, or the files of one import).
+Pseudonyms are ``+1555`` followed by seven digits counting first appearances: valid-looking E.164,
+outside any assigned North American area code, and recognised on a second pass so redacting twice
+changes nothing. Israeli local forms (``050-123-4567``, ``0501234567``, ``03-123-4567``) are
+normalised to ``+972...`` first, so a number's local and E.164 forms share one pseudonym.
+
+Secrets are removed, not pseudonymised: ``Authorization`` and ``X-Twilio-Signature`` headers,
+API key SIDs (``SK`` + 32 hex), Twilio auth tokens (32 hex on their own) and values of fields
+named like a token, secret or password. Account SIDs (``AC...``) stay: they identify, not authorise.
+``keep`` names categories to leave alone: ``phones``, ``tokens``, ``signatures``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+KEEP_CHOICES = ("phones", "tokens", "signatures")
+PSEUDONYM_PREFIX = "+1555"
+_PSEUDONYM = re.compile(r"^\+1555\d{7}$")
+_E164 = re.compile(r"(?<![\w+])\+[1-9]\d{7,14}(?!\d)")
+_IL_LOCAL = re.compile(r"(?<![\w+\-])0(?:5\d-?\d{3}-?\d{4}|[2-9]-?\d{3}-?\d{4}|7\d-?\d{3}-?\d{4})(?![\w\-])")
+_API_KEY = re.compile(r"\bSK[0-9a-fA-F]{32}\b")
+_HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])")
+_BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9+/=._\-]{8,}")
+_SECRET_KEY = re.compile(r"(token|secret|password|passwd|authorization|api[_-]?key)", re.IGNORECASE)
+SIGNATURE_HEADERS = ("x-twilio-signature",)
+SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
+REDACTED = "[REDACTED]"
+
+
+def parse_keep(text: str | None) -> frozenset[str]:
+    """``phones,tokens`` -> a set; ValueError lists the valid names."""
+    names = frozenset(p.strip() for p in (text or "").split(",") if p.strip())
+    unknown = sorted(names - set(KEEP_CHOICES))
+    if unknown:
+        raise ValueError(f"unknown --keep value {', '.join(unknown)!s} (expected a comma list of: "
+                         f"{', '.join(KEEP_CHOICES)})")
+    return names
+
+
+def normalise_phone(number: str) -> str:
+    """E.164 digits for a phone as written: Israeli ``0XX...`` becomes ``+972XX...``."""
+    digits = re.sub(r"\D", "", number)
+    if number.strip().startswith("+"):
+        return "+" + digits
+    if digits.startswith("0"):
+        return "+972" + digits[1:]
+    return "+" + digits
+
+
+class Redactor:
+    """One pseudonym map and one keep-set; apply it to everything of one capture set."""
+
+    def __init__(self, keep: frozenset[str] | set[str] = frozenset()) -> None:
+        self.keep = frozenset(keep)
+        self.pseudonyms: dict[str, str] = {}
+
+    @property
+    def phones_on(self) -> bool:
+        return "phones" not in self.keep
+
+    @property
+    def tokens_on(self) -> bool:
+        return "tokens" not in self.keep
+
+    # -- phones -------------------------------------------------------------------------------------
+    def pseudonym(self, number: str) -> str:
+        """The stable pseudonym of one phone number (any form); pseudonyms map to themselves."""
+        if _PSEUDONYM.match(number):
+            return number
+        key = normalise_phone(number)
+        if _PSEUDONYM.match(key):
+            return key
+        if key not in self.pseudonyms:
+            self.pseudonyms[key] = f"{PSEUDONYM_PREFIX}{len(self.pseudonyms) + 1:07d}"
+        return self.pseudonyms[key]
+
+    def phones(self, text: str) -> str:
+        if not self.phones_on or not text:
+            return text
+        text = _E164.sub(lambda m: self.pseudonym(m.group(0)), text)
+        return _IL_LOCAL.sub(lambda m: self.pseudonym(m.group(0)), text)
+
+    # -- secrets ------------------------------------------------------------------------------------
+    def secrets(self, text: str) -> str:
+        if not self.tokens_on or not text:
+            return text
+        text = _API_KEY.sub("SK" + REDACTED, text)
+        text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+        return _HEX_TOKEN.sub(REDACTED, text)
+
+    def text(self, text: str) -> str:
+        """Free text (a log line, a TwiML body, a form value): phones and secrets."""
+        return self.secrets(self.phones(text))
+
+    def value(self, obj: Any, key: str = "") -> Any:
+        """A JSON-like structure, recursively; a secret-named key loses its whole value."""
+        if isinstance(obj, dict):
+            return {k: self.value(v, str(k)) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [self.value(v, key) for v in obj]
+        if isinstance(obj, str):
+            if self.tokens_on and key and _SECRET_KEY.search(key) and obj:
+                return REDACTED
+            return self.text(obj)
+        return obj
+
+    def headers(self, headers: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for name, value in headers.items():
+            low = name.lower()
+            if low in SIGNATURE_HEADERS and "signatures" not in self.keep:
+                continue
+            if low in SECRET_HEADERS and self.tokens_on:
+                continue
+            out[name] = self.text(value)
+        return out
+
+    def ws_text(self, text: str) -> str:
+        """A Media Streams message: audio payloads are never touched (they are not text), the rest is.
+
+        Unchanged messages stay byte-identical; changed ones are re-serialised compactly.
+        """
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            return self.text(text)
+        if not isinstance(obj, dict):
+            return self.text(text)
+        if obj.get("event") == "media":
+            media = obj.get("media")
+            rest = {k: v for k, v in obj.items() if k != "media"}
+            if self.value(rest) == rest and (not isinstance(media, dict) or
+                                             self.value({k: v for k, v in media.items() if k != "payload"})
+                                             == {k: v for k, v in media.items() if k != "payload"}):
+                return text
+            red = self.value(rest)
+            if isinstance(media, dict):
+                red["media"] = {k: (v if k == "payload" else self.value(v, k)) for k, v in media.items()}
+            return json.dumps(red, ensure_ascii=False, separators=(",", ":"))
+        red = self.value(obj)
+        if red == obj:
+            return text
+        return json.dumps(red, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,93 @@
+"""What a detector is and what it returns.
+
+A detector is a small object with a stable ``id``, a one-line ``summary``, a default
+``severity`` and a pure ``check(view)`` that yields :class:`Finding` records. Every finding names
+the call, the moment, the rule and the evidence; evidence points at trace events by ``seq`` so
+a report can link straight to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .view import TraceView
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+    @classmethod
+    def parse(cls, value: str) -> "Severity":
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValueError(f"unknown severity {value!r}; expected error, warning or info") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One piece of evidence: a label, a readable sentence, the trace events behind it, raw data."""
+
+    label: str
+    text: str
+    trace_seq: tuple[int, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "text": self.text, "trace_seq": list(self.trace_seq), "data": self.data}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    detector: str
+    severity: Severity
+    call: str | None
+    at_us: int
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+    business_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"detector": self.detector, "severity": self.severity.value, "call": self.call, "at_us": self.at_us,
+                "business_id": self.business_id, "message": self.message,
+                "evidence": [e.as_dict() for e in self.evidence], "details": self.details}
+
+    def with_severity(self, severity: Severity) -> "Finding":
+        return Finding(self.detector, severity, self.call, self.at_us, self.message, self.evidence,
+                       self.business_id, self.details)
+
+
+@runtime_checkable
+class Detector(Protocol):
+    id: str
+    summary: str
+    severity: Severity
+
+    def check(self, view: "TraceView") -> Iterable[Finding]: ...
+
+
+class BaseDetector:
+    """Convenience base: subclasses set ``id``/``summary``/``severity``/``why`` and implement ``check``."""
+
+    id = ""
+    summary = ""
+    why = ""
+    severity = Severity.ERROR
+
+    def finding(self, view: "TraceView", call: str | None, at_us: int, message: str, *evidence: Evidence,
+                severity: Severity | None = None, business_id: int | None = None, **details: Any) -> Finding:
+        return Finding(self.id, severity or self.severity, call, at_us, message, tuple(evidence),
+                       business_id if business_id is not None else view.business_of(call), details)
+
+    def check(self, view: "TraceView") -> Iterable[Finding]:  # pragma: no cover - abstract
+        raise NotImplementedError

@@ -1,0 +1,100 @@
+"""Hazards of the prompt path itself: fallbacks, ignored mismatches, races, missing prompts."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..durations import format_us
+from .base import BaseDetector, Evidence, Finding, Severity
+from .view import TraceView
+
+OTHER = {"inbound": "outbound", "outbound": "inbound"}
+
+
+class CrossDirectionFallback(BaseDetector):
+    id = "cross-direction-fallback"
+    summary = "the prompt builder fell back to the other direction's prompt source"
+    why = "Root cause 1 of the incident: an empty inbound prompt silently borrowed the outbound one."
+    severity = Severity.WARNING
+
+    def check(self, view: TraceView) -> Iterable[Finding]:
+        part_d = [e for e in view.events("prompt.built") if e.data["path"] == "part-d"]
+        for e in view.events("prompt.built"):
+            d = e.data
+            if d["path"] == "part-d" or d.get("source_direction") != OTHER.get(d["requested_direction"]):
+                continue
+            twins = [p.seq for p in part_d if p.call == e.call and p.data.get("source_direction") == d["source_direction"]]
+            evidence = [Evidence("build", f"builder {d['builder']} ({d['path']}) for {d['requested_direction']} took "
+                                 f"{d['source_field']} (fallback: {d.get('fallback')})", (e.seq,),
+                                 {"prompt_id": d["prompt_id"], "source_field": d["source_field"]})]
+            if twins:
+                evidence.append(Evidence("part-d", "the WebSocket's dead PART D build took the same fallback again "
+                                         "(the second [PROMPT FALLBACK] line of the call)", tuple(twins)))
+            yield self.finding(view, e.call, e.t_us, f"{d['requested_direction']} prompt #{d['prompt_id']} for business "
+                               f"{d['business_id']} was built from {d['source_field']} ({d['path']})", *evidence,
+                               business_id=d["business_id"], prompt_id=d["prompt_id"], path=d["path"])
+
+
+class MismatchIgnored(BaseDetector):
+    id = "mismatch-ignored"
+    summary = "the pipeline detected a direction mismatch and carried on without rebuilding"
+    why = "Root cause 3: the HARD LOCK check logged [PROMPT_MISMATCH] ... action=CONTINUE_NO_REBUILD and kept the prompt."
+    severity = Severity.ERROR
+
+    def check(self, view: TraceView) -> Iterable[Finding]:
+        for e in view.events("prompt.mismatch_check"):
+            d = e.data
+            if d["mismatch"] and d["action"] == "continue":
+                yield self.finding(view, e.call, e.t_us, f"call {e.call}: prompt looked {d['detected']} for a "
+                                   f"{d['expected']} call ({d['method']} check) and was kept",
+                                   Evidence("check", f"{d['method']} check: expected={d['expected']} "
+                                            f"detected={d['detected']} action={d['action']}", (e.seq,), dict(d)))
+
+
+class PrebuildRace(BaseDetector):
+    id = "prebuild-race"
+    summary = "the socket bound a prompt before the webhook's pre-build finished"
+    why = "Hazard H3/R3: the call ran on a fallback (greeting text, minimal sentence) or a rebuilt prompt."
+    severity = Severity.WARNING
+
+    def check(self, view: TraceView) -> Iterable[Finding]:
+        loaded = {e.call: e for e in view.events("prompt.loaded")}
+        for e in view.events("prompt.registry_read"):
+            if e.data["found"] or not e.data["prebuild_pending"]:
+                continue
+            bound = loaded.get(e.call)
+            prompt = view.prompt(bound.data["prompt_id"]) if bound else None
+            what = f"{prompt['builder']} ({prompt['path']}, {prompt['source_field']})" if prompt else "nothing"
+            done = next((f for f in view.events("prebuild.finished") if f.call == e.call and f.t_us >= e.t_us), None)
+            evidence = [Evidence("read", f"the registry was read at {format_us(e.t_us)} while the pre-build was still "
+                                 "running", (e.seq,))]
+            if done:
+                evidence.append(Evidence("prebuild", f"the pre-build finished at {format_us(done.t_us)}, "
+                                         f"{format_us(done.t_us - e.t_us)} too late", (done.seq,)))
+            yield self.finding(view, e.call, e.t_us, f"call {e.call} read the registry before its pre-build finished "
+                               f"and was bound to {what}", *evidence)
+
+
+FALLBACK_KINDS = ("generic-template", "direction-agnostic", "absolute-minimal", "default-hebrew", "missing-prebuilt")
+
+
+class MissingPrompt(BaseDetector):
+    id = "missing-prompt"
+    summary = "a prompt was missing when the call needed it (warning when a fallback was served instead of failing)"
+    why = "A missing prompt should fail loudly; serving a greeting, a generic template or a cached text hides it."
+    severity = Severity.INFO
+
+    def check(self, view: TraceView) -> Iterable[Finding]:
+        loaded = {e.call: e for e in view.events("prompt.loaded")}
+        for e in view.events("prompt.missing"):
+            bound = loaded.get(e.call)
+            prompt = view.prompt(bound.data["prompt_id"]) if bound else None
+            served = None
+            if prompt and (prompt.get("fallback") in FALLBACK_KINDS or prompt.get("path") == "cache"):
+                served = f"{prompt['builder']} {prompt['source_field']} ({prompt.get('fallback') or prompt['path']})"
+            severity = Severity.WARNING if served else Severity.INFO
+            outcome = f"served {served} instead of failing" if served else (
+                "the call was failed" if e.data["action"] == "fail" else "a prompt was rebuilt")
+            yield self.finding(view, e.call, e.t_us, f"call {e.call}: no pre-built prompt in the registry; {outcome}",
+                               Evidence("missing", f"action={e.data['action']}", (e.seq,) + (
+                                   (bound.seq,) if bound else ())), severity=severity, served=served)

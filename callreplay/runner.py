@@ -1,0 +1,176 @@
+"""Run many scenarios under many profiles, isolate failures, and write the results directory.
+
+One broken scenario never stops the others: its load or replay error becomes that scenario's
+``error`` result. Everything written under the report directory is redacted (phone numbers,
+credentials) unless ``show_pii`` is set; nothing outside it is written.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .detectors import run_detectors
+from .detectors.base import Finding, Severity
+from .errors import CallReplayError, ProfileError
+from .expectations import Verdict, evaluate
+from .pipeline.profiles import load_profile
+from .redact import redact, redact_text
+from .replay import replay
+from .results import build_result, error_result, severity_counts, slugify
+from .scenario.load import discover_scenarios, load_scenario
+from .scenario.model import Scenario
+from .trace import canonical_json
+
+
+@dataclass
+class RunOptions:
+    profiles: list[str] = field(default_factory=list)   # from --pipeline; empty: what each scenario names
+    fail_on: Severity = Severity.ERROR
+    detector_settings: dict[str, str] = field(default_factory=dict)
+    report_dir: Path = Path("reports")
+    keyword: str | None = None
+    tags: list[str] = field(default_factory=list)
+    show_pii: bool = False
+    write: bool = True
+    audio_impl: str = "fast"
+
+
+@dataclass
+class Outcome:
+    file: str
+    scenario: str
+    profile: str
+    status: str                    # pass | fail | error | skipped
+    findings: list[Finding] = field(default_factory=list)
+    verdict: Verdict | None = None
+    error: str | None = None
+    wall_s: float = 0.0
+    calls: int = 0
+    virtual_us: int = 0
+    result: dict | None = None
+
+
+def select(files: list[Path], options: RunOptions) -> tuple[list[Scenario], list[Outcome]]:
+    """Load every file; keep those that match ``-k``/``--tag``; broken files become error outcomes."""
+    scenarios, errors = [], []
+    for file in files:
+        try:
+            scenario = load_scenario(file)
+        except CallReplayError as exc:
+            errors.append(Outcome(str(file), str(file), "-", "error", error=str(exc)))
+            continue
+        if options.keyword and not (fnmatch.fnmatch(scenario.name, f"*{options.keyword}*")
+                                    or options.keyword in str(file)):
+            continue
+        if options.tags and not set(options.tags) & set(scenario.tags):
+            continue
+        scenarios.append(scenario)
+    return scenarios, errors
+
+
+def profiles_for(scenario: Scenario, options: RunOptions) -> list[tuple[str, str | None]]:
+    """(profile, reason-to-skip) pairs; Python profiles run only when named on the command line."""
+    if options.profiles:
+        return [(p, None) for p in options.profiles]
+    out = []
+    for name in scenario.profiles_to_run():
+        skip = "a Python profile runs only when named with --pipeline" if ":" in name else None
+        out.append((name, skip))
+    return out
+
+
+def run_one(scenario: Scenario, profile: str, options: RunOptions, slug: str) -> Outcome:
+    started = time.perf_counter()
+    try:
+        result = replay(scenario, profile, audio_impl=options.audio_impl, allow_code=True)
+        findings = run_detectors(result, options.detector_settings)
+    except CallReplayError as exc:
+        return Outcome(str(scenario.file), scenario.name, profile, "error", error=str(exc),
+                       wall_s=time.perf_counter() - started,
+                       result=error_result(str(scenario.file), slug, profile, str(exc), scenario.name))
+    verdict = evaluate(scenario.expect.get(profile), profile, findings, options.fail_on)
+    trace_file = f"traces/{slug}.jsonl"
+    data = build_result(result, findings, verdict, slug=slug, trace_file=trace_file)
+    if options.write:
+        _write_trace(options.report_dir / trace_file, result.trace.dumps(), options.show_pii)
+    return Outcome(str(scenario.file), scenario.name, profile, data["status"], findings, verdict,
+                   wall_s=time.perf_counter() - started, calls=len(data["calls"]), virtual_us=result.end_us,
+                   result=data)
+
+
+def _write_trace(path: Path, text: str, show_pii: bool) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text if show_pii else redact_text(text), encoding="utf-8")
+
+
+def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Outcome], None] | None = None,
+            command: str = "") -> list[Outcome]:
+    started_at = datetime.now(timezone.utc)
+    files = discover_scenarios(paths)
+    scenarios, outcomes = select(files, options)
+    for outcome in outcomes:
+        if on_outcome:
+            on_outcome(outcome)
+    used: dict[str, int] = {}
+    for scenario in scenarios:
+        for profile, skip in profiles_for(scenario, options):
+            base = slugify(scenario.name) + "--" + slugify(profile)
+            used[base] = used.get(base, 0) + 1
+            slug = base if used[base] == 1 else f"{base}-{used[base]}"
+            if skip:
+                outcome = Outcome(str(scenario.file), scenario.name, profile, "skipped", error=skip)
+            else:
+                try:
+                    load_profile(profile, allow_code=True)
+                except ProfileError as exc:
+                    outcome = Outcome(str(scenario.file), scenario.name, profile, "error", error=str(exc),
+                                      result=error_result(str(scenario.file), slug, profile, str(exc), scenario.name))
+                else:
+                    outcome = run_one(scenario, profile, options, slug)
+            outcomes.append(outcome)
+            if on_outcome:
+                on_outcome(outcome)
+    if options.write:
+        write_results(outcomes, options, started_at, command)
+    return outcomes
+
+
+def write_results(outcomes: list[Outcome], options: RunOptions, started_at: datetime, command: str) -> None:
+    root = options.report_dir
+    (root / "results").mkdir(parents=True, exist_ok=True)
+    entries = []
+    for o in outcomes:
+        result_file = None
+        if o.result is not None:
+            result_file = f"results/{o.result['slug']}.json"
+            body = o.result if options.show_pii else redact(o.result)
+            (root / result_file).write_text(json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                                            encoding="utf-8")
+        entries.append({"file": o.file, "scenario": o.scenario, "profile": o.profile, "status": o.status,
+                        "error": redact_text(o.error) if o.error and not options.show_pii else o.error,
+                        "counts": severity_counts(o.findings), "result_file": result_file,
+                        "wall_s": round(o.wall_s, 4), "calls": o.calls, "virtual_us": o.virtual_us,
+                        "tags": o.result["scenario"].get("tags", []) if o.result else [],
+                        "detectors": sorted({f.detector for f in o.findings})})
+    run = {"callreplay_version": __version__, "started_at": started_at.isoformat(timespec="seconds"),
+           "command": command, "profiles": sorted({o.profile for o in outcomes if o.profile != "-"}),
+           "fail_on": options.fail_on.value, "show_pii": options.show_pii,
+           "totals": {s: sum(1 for o in outcomes if o.status == s) for s in ("pass", "fail", "error", "skipped")},
+           "results": entries}
+    (root / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def aggregate_json(outcomes: list[Outcome], show_pii: bool) -> str:
+    """The ``--json FILE`` document: every result with every finding."""
+    body = [{"file": o.file, "scenario": o.scenario, "profile": o.profile, "status": o.status, "error": o.error,
+             "findings": [f.as_dict() for f in o.findings],
+             "verdict": o.verdict.as_dict() if o.verdict else None} for o in outcomes]
+    body = body if show_pii else redact(body)
+    return canonical_json({"callreplay_version": __version__, "results": body}) + "\n"
