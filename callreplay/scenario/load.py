@@ -262,6 +262,8 @@ def _ws_step(ctx: _Ctx, s: dict, parts: tuple, base: dict) -> WsStep:
     call = s["call"]
     wparts = parts + ("ws",)
     if isinstance(ws, str):
+        if s.get("faults") or s.get("repeat") or s.get("for"):
+            raise ctx.fail(parts, f"faults/repeat/for do not apply to '{ws}'", "a media source step")
         if ws in ("mark", "dtmf"):
             raise ctx.fail(wparts, f"'{ws}' needs a value", f"{ws}: <{'name' if ws == 'mark' else 'digit'}>")
         return WsStep(**base, call=call, message=ws)

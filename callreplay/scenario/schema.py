@@ -12,7 +12,6 @@ from functools import lru_cache
 from importlib import resources
 
 import jsonschema
-from jsonschema.exceptions import best_match
 
 from ..durations import DURATION_FORMS
 from ..errors import ScenarioError
@@ -58,14 +57,41 @@ def _explain(error: jsonschema.ValidationError) -> tuple[str, str | None, tuple]
         if error.schema.get("description", "").startswith("250ms, 1.5s") or \
                 error.schema is scenario_schema()["$defs"]["duration"]:
             return f"{_describe(error.instance)} is not a duration", DURATION_FORMS, parts
-        deeper = best_match(error.context) if error.context else None
-        if deeper is not None and len(deeper.absolute_path) > len(parts):
+        deeper = _intended_branch(error)
+        if deeper is not None:
             return _explain(deeper)
         desc = error.schema.get("description")
         return f"found {_describe(error.instance)}", desc or "a different shape (see the JSON Schema)", parts
     if v == "pattern":
         return f"{_describe(error.instance)} is not a duration", DURATION_FORMS, parts
     return error.message, None, parts
+
+
+def _intended_branch(error: jsonschema.ValidationError) -> jsonschema.ValidationError | None:
+    """For a failed ``oneOf``, the error inside the branch the author evidently meant.
+
+    A mapping is matched to the branch whose ``properties`` name its keys (``{media: ...}`` is the
+    media shorthand, not a raw message); otherwise the branch whose errors reach deepest wins.
+    """
+    if not error.context:
+        return None
+    branches: dict[int, list[jsonschema.ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    options = error.validator_value
+    if isinstance(error.instance, dict):
+        for index, subs in sorted(branches.items()):
+            props = options[index].get("properties", {}) if isinstance(options[index], dict) else {}
+            if props and set(error.instance) <= set(props) and "event" not in props:
+                return max(subs, key=lambda e: len(e.absolute_path))
+    plausible = {i: subs for i, subs in branches.items()
+                 if not all(e.validator in ("type", "enum", "const") and e.absolute_path == error.absolute_path
+                            for e in subs)}
+    if len(plausible) == 1:
+        (subs,) = plausible.values()
+        return max(subs, key=lambda e: len(e.absolute_path))
+    best = max((e for subs in branches.values() for e in subs), key=lambda e: len(e.absolute_path))
+    return best if len(best.absolute_path) > len(error.absolute_path) else None
 
 
 def validate_document(data: object, lines: LineMap, file: str) -> None:

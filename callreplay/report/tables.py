@@ -1,0 +1,52 @@
+"""Every table of a page is a pandas DataFrame wrapped in :class:`Table`, rendered by one macro and
+exported as CSV next to the page.
+
+Columns whose name starts with ``_`` are helpers for the HTML (link targets, sort keys, row data
+attributes, cell classes); they are left out of the CSV and never shown as columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..redact import redact_text
+
+
+@dataclass
+class Table:
+    name: str                    # file-name part and HTML id: letters, digits, dashes
+    title: str
+    df: pd.DataFrame
+    links: dict[str, str] = field(default_factory=dict)     # shown column -> hidden href column
+    sort_keys: dict[str, str] = field(default_factory=dict)  # shown column -> hidden sort-key column
+    classes: dict[str, str] = field(default_factory=dict)    # shown column -> hidden css-class column
+    row_data: dict[str, str] = field(default_factory=dict)   # data-* attribute name -> hidden column
+    sortable: bool = True
+    csv: str = ""                # href of the exported CSV, set by write_csv
+    note: str = ""               # shown when the table is empty
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.df.columns if not str(c).startswith("_")]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return self.df.to_dict("records")
+
+
+def frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """A DataFrame with exactly ``columns`` in that order, even when there are no rows."""
+    return pd.DataFrame(rows, columns=columns)
+
+
+def write_csv(table: Table, directory: Path, stem: str, *, show_pii: bool) -> None:
+    """Write ``<stem>-<table>.csv`` (shown columns only, phone numbers masked) and remember its href."""
+    df = table.df[table.columns]
+    if not show_pii:
+        df = df.map(lambda v: redact_text(v) if isinstance(v, str) else v)
+    name = f"{stem}-{table.name}.csv"
+    (directory / name).write_text(df.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+    table.csv = name

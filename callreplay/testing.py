@@ -1,0 +1,60 @@
+"""Helpers shared by callreplay's tests and by users testing their own profiles and detectors.
+
+``scenario_from_dict`` writes a scenario to a folder and loads it through the real loader, so a
+test exercises exactly what a user's file would; ``replay_findings`` replays it and runs the
+detectors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .detectors import run_detectors
+from .detectors.base import Finding
+from .replay import ReplayResult, replay
+from .scenario.load import load_scenario
+from .scenario.model import Scenario
+
+INBOUND_SID = "CA" + "1" * 32
+OUTBOUND_SID = "CA" + "2" * 32
+BUSINESS_PHONE = "+97231234567"
+CALLER = "+972501234567"
+
+
+def business(id: int = 1, *, ai_prompt: Any = "אתה נציג שירות של {{business_name}}. עזור ללקוח ואסוף פרטים.",
+             outbound_ai_prompt: Any = "אתה מתקשר מטעם {{business_name}} כדי להציע חבילת שירות חדשה ללקוח.",
+             phone: str = BUSINESS_PHONE, name: str = "מרפאת השיניים", **extra: Any) -> dict[str, Any]:
+    settings = {"ai_prompt": ai_prompt, "outbound_ai_prompt": outbound_ai_prompt, **extra.pop("settings", {})}
+    return {"id": id, "name": name, "phone": phone, "greeting": "שלום, איך אפשר לעזור?", "settings": settings,
+            **extra}
+
+
+def inbound_call(sid: str = INBOUND_SID, *, at: float = 0.0, talk: str = "20s", to: str = BUSINESS_PHONE,
+                 end: str = "stop") -> list[dict[str, Any]]:
+    """Webhook, connected, start, speech/silence audio for ``talk``, then ``stop`` (or ``close``)."""
+    steps = [
+        {"at": at, "webhook": "incoming_call",
+         "params": {"CallSid": sid, "From": CALLER, "To": to, "Direction": "inbound"}},
+        {"at": at + 0.8, "call": sid, "ws": "connected"},
+        {"at": at + 0.82, "call": sid, "ws": "start"},
+        {"at": at + 0.84, "call": sid, "ws": {"media": [{"speech": {"duration": "3s", "rms": 1500}},
+                                                       {"silence": "2s"}]}, "for": talk},
+    ]
+    from .durations import parse_duration
+
+    steps.append({"at": at + 0.9 + parse_duration(talk) / 1e6, "call": sid, "ws": end})
+    return steps
+
+
+def scenario_from_dict(data: dict[str, Any], folder: Path, name: str = "scenario.yaml") -> Scenario:
+    path = Path(folder) / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return load_scenario(path)
+
+
+def replay_findings(scenario: Scenario, profile: str = "legacy", **kwargs: Any) -> tuple[ReplayResult, list[Finding]]:
+    result = replay(scenario, profile, **kwargs)
+    return result, run_detectors(result)
