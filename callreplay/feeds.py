@@ -11,6 +11,7 @@ top as an offset from the nominal numbering.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -97,6 +98,26 @@ class Feed:
     chunk_offset: int
     step_path: str
     pos: int = 0
+    more: Iterator[FrameBatch] | None = None  # further chunks of a streamed recording
+    consecutive: bool = False  # local numbers go up by one (no fault): a slice needs one check
+
+    def __post_init__(self) -> None:
+        self._classify()
+
+    def _classify(self) -> None:
+        seq = self.local_seq
+        self.consecutive = bool(len(seq) and (len(seq) == 1 or bool((seq[1:] - seq[:-1] == 1).all())))
+
+    def refill(self) -> None:
+        """Load the next chunk of a streamed recording once this one is delivered."""
+        while self.more is not None and self.pos >= len(self.batch):
+            nxt = next(self.more, None)
+            if nxt is None:
+                self.more = None
+                return
+            self.batch, self.pos = nxt, 0
+            self.local_seq, self.local_chunk = nxt.seq.copy(), nxt.chunk.copy()
+            self._classify()
 
     @property
     def done(self) -> bool:
@@ -106,16 +127,19 @@ class Feed:
         return int(self.batch.arrival_us[self.pos])
 
 
-def start_feed(call: str, batch: FrameBatch, stream, step_path: str) -> Feed:
-    local_seq = batch.seq.copy()
-    local_chunk = batch.chunk.copy()
-    return Feed(call, batch, local_seq, local_chunk, stream.seq, stream.chunk, step_path)
+def start_feed(call: str, batch: FrameBatch, stream, step_path: str,
+               more: Iterator[FrameBatch] | None = None) -> Feed:
+    return Feed(call, batch, batch.seq.copy(), batch.chunk.copy(), stream.seq, stream.chunk, step_path, more=more)
 
 
 def number_slice(feed: Feed, stop: int, stream) -> np.ndarray:
     """Give frames ``[pos, stop)`` their wire numbers; advance the stream's counters past them."""
     start = feed.pos
-    wire = feed.local_seq[start:stop] + feed.offset
+    if feed.consecutive:
+        first = int(feed.local_seq[start]) + feed.offset
+        wire = np.arange(first, first + stop - start, dtype=np.int64)
+    else:
+        wire = feed.local_seq[start:stop] + feed.offset
     feed.batch.seq[start:stop] = wire
     feed.batch.chunk[start:stop] = feed.local_chunk[start:stop] + feed.chunk_offset
     if stop > start:
@@ -124,10 +148,17 @@ def number_slice(feed: Feed, stop: int, stream) -> np.ndarray:
     return wire
 
 
-def protocol_problems(previous_seq: int, wire: np.ndarray, batch: FrameBatch, start: int, stop: int) -> list[dict]:
+def protocol_problems(previous_seq: int, wire: np.ndarray, batch: FrameBatch, start: int, stop: int,
+                      consecutive: bool = False) -> list[dict]:
     """Sequence numbers that go backwards or skip, and payloads that are not 160-byte frames."""
     problems = []
-    if len(wire):
+    if len(wire) and consecutive:
+        first = int(wire[0])
+        if first != previous_seq + 1:
+            name = "seq-backwards" if first <= previous_seq else "seq-skip"
+            problems.append({"problem": name, "count": 1, "first_seq": first, "previous_seq": previous_seq,
+                             "at_us": int(batch.arrival_us[start])})
+    elif len(wire):
         prev = np.concatenate(([previous_seq], wire[:-1]))
         diff = wire - prev
         for name, mask in (("seq-backwards", diff <= 0), ("seq-skip", diff > 1)):

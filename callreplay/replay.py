@@ -22,6 +22,7 @@ from .clock import VirtualClock
 from .errors import ScenarioError
 from .feeds import Feed, expand_media, number_slice, protocol_problems, start_feed
 from .pipeline.app import PipelineApp, Socket
+from .recording import recording_chunks
 from .pipeline.config import PipelineConfig, build_config
 from .pipeline.context import PipelineContext
 from .pipeline.outbound_http import OutboundHttp
@@ -88,6 +89,8 @@ class _Engine:
         """Run tasks and feed frames in time order up to ``limit_us`` (frames strictly before it)."""
         scheduler, clock = self.ctx.scheduler, self.ctx.clock
         while True:
+            for f in self.feeds:
+                f.refill()
             self.feeds = [f for f in self.feeds if not f.done and not self.app.sockets[f.call].closed]
             task_us = scheduler.next_due_us()
             feed = min(self.feeds, key=lambda f: (f.next_us(), self.feeds.index(f)), default=None)
@@ -114,7 +117,7 @@ class _Engine:
         self.ctx.clock.advance_to(max(self.ctx.clock.now_us, int(batch.arrival_us[start])))
         previous = sock.stream.seq
         wire = number_slice(feed, stop, sock.stream)
-        for problem in protocol_problems(previous, wire, batch, start, stop):
+        for problem in protocol_problems(previous, wire, batch, start, stop, feed.consecutive):
             self.ctx.emit(feed.call, "twilio", "ws.protocol", step=feed.step_path, **problem)
         reached = sock.handler.process_frames(batch, start, stop)
         if reached < stop:  # a VAD event cut the slice: give the rest its numbers again later
@@ -177,8 +180,13 @@ class _Engine:
                          at_us=ctx.now)
             self._send(sock, stream.start_message(ctx.now, step.custom_parameters, step.tracks, step.stream_sid))
         elif message == "media":
-            batch = expand_media(self.scenario, step, stream.start_us or step.at_us)
-            feed = start_feed(step.call, batch, stream, step.path)
+            if step.media.sources[0].kind == "recording":
+                chunks = recording_chunks(step.media.sources[0].path, step.at_us, where=f"{step.path}.ws.media")
+                batch = next(chunks, None) or expand_media(self.scenario, _no_media(step), step.at_us)
+                feed = start_feed(step.call, batch, stream, step.path, more=chunks)
+            else:
+                batch = expand_media(self.scenario, step, stream.start_us or step.at_us)
+                feed = start_feed(step.call, batch, stream, step.path)
             ctx.emit(step.call, "twilio", "ws.media", step=step.path, frames=len(batch),
                      first_us=int(batch.arrival_us[0]) if len(batch) else None,
                      last_us=int(batch.arrival_us[-1]) if len(batch) else None, stream_sid=stream.stream_sid)
@@ -257,6 +265,15 @@ class _Engine:
             ctx.emit(step.call, "twilio", "ws.protocol", step=step.path, **problem)
         stream.seq = max(stream.seq, wire_seq)
         sock.handler.process_frames(batch, 0, 1)
+
+
+def _no_media(step: WsStep) -> WsStep:
+    """An empty media step (a recording with no media lines)."""
+    import dataclasses
+
+    from .scenario.model import MediaSpec, SourceSpec
+
+    return dataclasses.replace(step, media=MediaSpec((SourceSpec("payloads"),)), faults=None)
 
 
 def _stream_parameters(twiml: str) -> dict[str, str]:

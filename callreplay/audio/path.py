@@ -246,6 +246,26 @@ class AudioPath:
         s.limit_exceeded_at_us = t_us
         out.limit = (t_us, reason)
 
+    def forwards_all_as_they_arrive(self) -> bool:
+        """True when every next frame will reach the session at its arrival time (simple mode, sender
+        running, nothing queued or closing): the engine can then predict the session's VAD events."""
+        s = self._s
+        return (self.config.simple_mode and s.sender_started and s.realtime_alive and not s.closing
+                and not s.limit_exceeded and not s.queue)
+
+    def limit_frame(self, arrival_us: np.ndarray, start: int, stop: int) -> int | None:
+        """When every frame is forwarded: the index of the frame that trips the sender's hard limit, if any.
+
+        The frame counter is incremented before the check (the 42001st frame trips); the time limit is
+        ``elapsed > max`` from the sender's start (spec 8.3 step 4).
+        """
+        s, c = self._s, self.config
+        by_frames = start + max(0, c.max_audio_frames_per_call - s.total_frames_sent)
+        by_time = start + int(np.searchsorted(arrival_us[start:stop], s.sender_start_us + c.max_realtime_us,
+                                              side="right"))
+        trip = min(by_frames, by_time)
+        return trip if trip < stop else None
+
     # -- per slice ---------------------------------------------------------------------------
     def process(self, batch: FrameBatch, start: int = 0, stop: int | None = None) -> SliceResult:
         raise NotImplementedError

@@ -56,7 +56,7 @@ def envelope_frame(target_rms: int) -> bytes:
         return bytes([SILENCE_BYTE]) * FRAME_BYTES
     lo, hi = 0.0, 32768.0 * 4
     best = encode(np.zeros(FRAME_BYTES))
-    for _ in range(48):
+    for _ in range(32):
         mid = (lo + hi) / 2
         codes = encode(np.clip(np.round(_BASE * mid), -32768, 32767))
         if _rms_of(codes) <= target:

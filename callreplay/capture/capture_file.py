@@ -100,6 +100,7 @@ class CaptureReader:
         except OSError as exc:
             raise format_error(self.path, None, f"cannot read the file: {exc.strerror}") from None
         self._line_no = 0
+        self.line = 1
         try:
             first = self._next_raw()
             if first is None:
@@ -161,6 +162,7 @@ class CaptureReader:
                 checked = self._check(record, line)
                 if checked is not None:
                     self.records_read += 1
+                    self.line = line
                     yield checked
                 pending = following
         finally:

@@ -12,12 +12,22 @@ Secrets are removed, not pseudonymised: ``Authorization`` and ``X-Twilio-Signatu
 API key SIDs (``SK`` + 32 hex), Twilio auth tokens (32 hex on their own) and values of fields
 named like a token, secret or password. Account SIDs (``AC...``) stay: they identify, not authorise.
 ``keep`` names categories to leave alone: ``phones``, ``tokens``, ``signatures``.
+
+Linking a capture to real settings: the proxy stores its map as ``.callreplay-pseudonyms.json``
+in the capture folder, keyed by an HMAC of the number under a random per-folder salt (never the
+number itself). ``callreplay import capture`` loads it, so a real phone in ``--businesses`` gets the
+pseudonym the capture already uses. Anyone holding the folder can still test a *guessed* number
+against the table, so do not hand the table out with the captures; scenarios never contain it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 KEEP_CHOICES = ("phones", "tokens", "signatures")
@@ -32,6 +42,7 @@ _SECRET_KEY = re.compile(r"(token|secret|password|passwd|authorization|api[_-]?k
 SIGNATURE_HEADERS = ("x-twilio-signature",)
 SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
 REDACTED = "[REDACTED]"
+TABLE_NAME = ".callreplay-pseudonyms.json"
 
 
 def parse_keep(text: str | None) -> frozenset[str]:
@@ -57,9 +68,33 @@ def normalise_phone(number: str) -> str:
 class Redactor:
     """One pseudonym map and one keep-set; apply it to everything of one capture set."""
 
-    def __init__(self, keep: frozenset[str] | set[str] = frozenset()) -> None:
+    def __init__(self, keep: frozenset[str] | set[str] = frozenset(), *, salt: bytes = b"",
+                 table: dict[str, str] | None = None) -> None:
         self.keep = frozenset(keep)
-        self.pseudonyms: dict[str, str] = {}
+        self.salt = salt
+        self.pseudonyms: dict[str, str] = dict(table or {})  # HMAC(number) -> pseudonym
+
+    def _digest(self, number: str) -> str:
+        return hmac.new(self.salt, number.encode(), hashlib.sha256).hexdigest()[:32]
+
+    # -- the persisted table ---------------------------------------------------------------------------
+    @classmethod
+    def for_folder(cls, folder: Path, keep: frozenset[str] = frozenset(), *, create: bool) -> "Redactor":
+        """The redactor of a capture folder: its saved table if there is one, else a fresh salt."""
+        path = Path(folder) / TABLE_NAME
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(keep, salt=bytes.fromhex(data["salt"]), table=data["pseudonyms"])
+        return cls(keep, salt=os.urandom(16) if create else b"")
+
+    def save(self, folder: Path) -> None:
+        if not self.salt:
+            return
+        data = {"salt": self.salt.hex(), "pseudonyms": dict(sorted(self.pseudonyms.items(), key=lambda kv: kv[1]))}
+        path = Path(folder) / TABLE_NAME
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(path)
 
     @property
     def phones_on(self) -> bool:
@@ -77,9 +112,10 @@ class Redactor:
         key = normalise_phone(number)
         if _PSEUDONYM.match(key):
             return key
-        if key not in self.pseudonyms:
-            self.pseudonyms[key] = f"{PSEUDONYM_PREFIX}{len(self.pseudonyms) + 1:07d}"
-        return self.pseudonyms[key]
+        digest = self._digest(key)
+        if digest not in self.pseudonyms:
+            self.pseudonyms[digest] = f"{PSEUDONYM_PREFIX}{len(self.pseudonyms) + 1:07d}"
+        return self.pseudonyms[digest]
 
     def phones(self, text: str) -> str:
         if not self.phones_on or not text:

@@ -33,10 +33,14 @@ COMPONENT = "media_ws"
 FRAME_US = 20_000
 # Frames are processed speculatively up to the next known event; a server-VAD event found inside a
 # slice rolls it back to that point. Bounding a slice bounds the work a rollback can waste.
-MAX_SLICE_FRAMES = 500
+MAX_SLICE_FRAMES = 1500
 
 
 class MediaStreamHandler:
+    # Predict the session's VAD events when every frame is forwarded as it arrives (a shortcut that
+    # must not change the trace; tests/engine/test_vad_prediction.py replays with it off to prove it).
+    predict_vad = True
+
     def __init__(self, app: "PipelineApp", socket_call: str, *, keep_audio: bool = False) -> None:
         self.app = app
         self.ctx = app.ctx
@@ -60,9 +64,7 @@ class MediaStreamHandler:
         self.session = RealtimeSession(self.ctx, self, keep_audio=keep_audio)
         self.keepalive_n = 0
         self.tx_frames = 0
-        self._times: list[np.ndarray] = []
-        self._rms: list[np.ndarray] = []
-        self._fwd_times: list[np.ndarray] = []
+        self._bins = _RmsBins()
         self._refresh_handle = None
         self.ctx.always(socket_call, COMPONENT, f"🎯 [T0] WS_START call_sid=pending ws_open_ts={self.ctx.clock.epoch():.3f}")
 
@@ -138,6 +140,9 @@ class MediaStreamHandler:
                    "(AFTER business validation!)")
         self.audio.set_realtime_alive(True)
         ctx.scheduler.call_later(ctx.config.openai_connect_latency_us, f"Realtime-{sid[:8]}", self._realtime_connected)
+        if not profile.sender_waits_for_session:
+            # a sender that does not wait for session.updated (8.3 step 1 skipped) forwards from the start
+            self._apply(self.audio.on_sender_started(ctx.now))
 
     def _lock_direction(self, incoming: str) -> None:
         ctx, sid = self.ctx, self.call_sid or self.socket_call
@@ -244,22 +249,53 @@ class MediaStreamHandler:
 
     # -- audio -------------------------------------------------------------------------------------
     def process_frames(self, batch: "FrameBatch", start: int, stop: int) -> int:
-        """Run frames ``[start, stop)`` through the gates; return how far it got (a VAD event may cut it)."""
+        """Run frames ``[start, stop)`` through the gates; return how far it got (a VAD event may cut it).
+
+        The session's server VAD reacts to the audio it receives, and its events change the gates
+        (barge-in, speech bypass) for the frames after them. When every frame is forwarded as it
+        arrives, the events are predicted from the frames themselves and the slice is cut there;
+        otherwise the slice is processed speculatively and rolled back to the first event.
+        """
         audio, vad = self.audio, self.vad
         stop = min(stop, start + MAX_SLICE_FRAMES)
-        audio_token, vad_token = audio.checkpoint(), vad.checkpoint()
-        result = audio.process(batch, start, stop)
-        events = vad.feed(result.forwarded_at_us, result.forwarded_rms) if len(result.forwarded) else []
         latency = max(self.ctx.config.realtime_event_latency_us, 1)
-        if events and stop - start > 1:
-            effect = events[0][0] + latency
-            last = int(batch.arrival_us[stop - 1])
-            if effect <= last:
-                cut = bisect.bisect_left(batch.arrival_us, effect, lo=start, hi=stop)
-                if start < cut < stop:
+        if self.predict_vad and audio.forwards_all_as_they_arrive():
+            # The session will receive exactly these frames at their arrival times, so its VAD events are
+            # known in advance: cut at the first one and no rollback can be needed.
+            arrival = batch.arrival_us
+            trip = audio.limit_frame(arrival, start, stop)
+            if trip is not None:  # the socket is shut at the tripping frame: nothing after it arrives
+                stop = trip + 1
+            token = vad.checkpoint()
+            events = vad.feed(arrival[start:stop], batch.rms()[start:stop])
+            if events:
+                cut = max(bisect.bisect_left(arrival, events[0][0] + latency, lo=start, hi=stop), start + 1)
+                if cut < stop:  # feed the session's VAD again, only up to the cut
+                    stop = cut
+                    vad.rollback(token)
+                    events = vad.feed(arrival[start:stop], batch.rms()[start:stop])
+            result = audio.process(batch, start, stop)
+            if len(result.forwarded) != stop - start:  # a hard limit tripped inside: only what was sent counts
+                vad.rollback(token)
+                events = vad.feed(result.forwarded_at_us, result.forwarded_rms) if len(result.forwarded) else []
+        else:
+            audio_token, vad_token = audio.checkpoint(), vad.checkpoint()
+            result = audio.process(batch, start, stop)
+            if result.limit_exceeded_at_us is not None:
+                trip = bisect.bisect_left(batch.arrival_us, result.limit_exceeded_at_us, lo=start, hi=stop)
+                if trip + 1 < stop:  # the socket is shut at the tripping frame: nothing after it arrives
                     audio.rollback(audio_token)
                     vad.rollback(vad_token)
-                    return self.process_frames(batch, start, cut)
+                    return self.process_frames(batch, start, trip + 1)
+            events = vad.feed(result.forwarded_at_us, result.forwarded_rms) if len(result.forwarded) else []
+            if events and stop - start > 1:
+                effect = events[0][0] + latency
+                if effect <= int(batch.arrival_us[stop - 1]):
+                    cut = bisect.bisect_left(batch.arrival_us, effect, lo=start, hi=stop)
+                    if start < cut < stop:
+                        audio.rollback(audio_token)
+                        vad.rollback(vad_token)
+                        return self.process_frames(batch, start, cut)
         self._apply(result, batch, start, stop)
         for t_us, kind in events:
             self.ctx.scheduler.call_at(t_us + latency, f"Vad-{kind}", lambda k=kind: self._on_vad(k))
@@ -271,13 +307,12 @@ class MediaStreamHandler:
         for line in result.logs:
             ctx.trace.emit(line.t_us, sid, "audio", "log", level=line.level, message=line.message)
         if batch is not None and stop > start:
-            self._times.append(batch.arrival_us[start:stop])
-            self._rms.append(result.rms)
+            self._bins.add(batch.arrival_us[start:stop], result.rms)
             self.app.registry.touch_media(sid, int(batch.arrival_us[stop - 1]))
         if len(result.forwarded):
             batches = result.forwarded_batch or (batch,)
             self.session.append_audio(batches, result.forwarded, result.forwarded_at_us)
-            self._fwd_times.append(result.forwarded_at_us)
+            self._bins.add_forwarded(result.forwarded_at_us)
         for t_us in result.keepalives:
             self.keepalive_n += 1
             name = f"heartbeat_{self.keepalive_n}"
@@ -427,28 +462,62 @@ class MediaStreamHandler:
 
     def rms_profile(self, max_points: int = 600) -> dict:
         """RMS over time, downsampled into at most ``max_points`` bins (for the report's plot)."""
-        if not self._times:
-            return {"bin_us": 0, "t0_us": 0, "mean": [], "max": [], "forwarded": []}
-        t = np.concatenate(self._times)
-        r = np.concatenate(self._rms).astype(np.float64)
-        t0 = int(t.min())
-        span = int(t.max()) - t0 + FRAME_US
-        bin_us = max(US_PER_S, -(-span // max_points))
-        bins = ((t - t0) // bin_us).astype(np.int64)
-        n = int(bins.max()) + 1
-        counts = np.bincount(bins, minlength=n)
-        sums = np.bincount(bins, weights=r, minlength=n)
-        maxes = np.zeros(n)
-        np.maximum.at(maxes, bins, r)
-        fwd = np.zeros(n, dtype=np.int64)
-        if self._fwd_times:
-            ft = np.concatenate(self._fwd_times)
-            fb = np.clip((ft - t0) // bin_us, 0, n - 1).astype(np.int64)
-            fwd = np.bincount(fb, minlength=n)
+        return self._bins.profile(max_points)
+
+
+class _RmsBins:
+    """Per-second RMS sums, maxima and frame counts, kept as frames arrive (memory grows per second, not per frame)."""
+
+    def __init__(self) -> None:
+        self.t0: int | None = None
+        self.sums = np.zeros(0)
+        self.maxes = np.zeros(0)
+        self.counts = np.zeros(0, dtype=np.int64)
+        self.forwarded = np.zeros(0, dtype=np.int64)
+
+    def _grow(self, n: int) -> None:
+        if n > len(self.sums):
+            extra = max(n, 2 * len(self.sums)) - len(self.sums)
+            self.sums = np.concatenate((self.sums, np.zeros(extra)))
+            self.maxes = np.concatenate((self.maxes, np.zeros(extra)))
+            self.counts = np.concatenate((self.counts, np.zeros(extra, dtype=np.int64)))
+            self.forwarded = np.concatenate((self.forwarded, np.zeros(extra, dtype=np.int64)))
+
+    def _bin(self, t_us: np.ndarray) -> np.ndarray:
+        if self.t0 is None:
+            self.t0 = int(t_us[0])
+        bins = np.maximum((t_us - self.t0) // US_PER_S, 0).astype(np.int64)
+        self._grow(int(bins.max()) + 1)
+        return bins
+
+    def add(self, t_us: np.ndarray, rms: np.ndarray) -> None:
+        if len(t_us):
+            bins = self._bin(t_us)
+            np.add.at(self.sums, bins, rms)
+            np.add.at(self.counts, bins, 1)
+            np.maximum.at(self.maxes, bins, rms)
+
+    def add_forwarded(self, t_us: np.ndarray) -> None:
+        if len(t_us):
+            np.add.at(self.forwarded, self._bin(t_us), 1)
+
+    def profile(self, max_points: int) -> dict:
+        used = int(np.flatnonzero(self.counts | self.forwarded)[-1]) + 1 if self.counts.any() else 0
+        if not used:
+            return {"bin_us": 0, "t0_us": 0, "mean": [], "max": [], "forwarded": [], "frames": []}
+        per = -(-used // max_points)
+        n = -(-used // per)
+        pad = n * per - used
+
+        def fold(a, how):
+            a = np.concatenate((a[:used], np.zeros(pad, dtype=a.dtype))).reshape(n, per)
+            return how(a, axis=1)
+
+        counts, sums = fold(self.counts, np.sum), fold(self.sums, np.sum)
         mean = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
-        return {"bin_us": int(bin_us), "t0_us": t0, "mean": [round(float(x), 1) for x in mean],
-                "max": [int(x) for x in maxes], "forwarded": [int(x) for x in fwd],
-                "frames": [int(x) for x in counts]}
+        return {"bin_us": int(per * US_PER_S), "t0_us": int(self.t0), "mean": [round(float(x), 1) for x in mean],
+                "max": [int(x) for x in fold(self.maxes, np.max)],
+                "forwarded": [int(x) for x in fold(self.forwarded, np.sum)], "frames": [int(x) for x in counts]}
 
 
 def _jsonable(counters: dict) -> dict:

@@ -52,7 +52,9 @@ def index_context(run: dict[str, Any], results: list[dict[str, Any] | None]) -> 
         outcome_counts[outcome_of(str(entry.get("status")), entry.get("counts")).key] += 1
     return {
         "run": run, "profiles": col_profiles, "matrix": matrix, "tables": [matrix_table, findings],
-        "findings": findings, "outcomes": OUTCOMES, "outcome_counts": outcome_counts,
+        "findings": findings, "outcomes": OUTCOMES,
+        "run_data": {"callreplay_version": run.get("callreplay_version"), "command": run.get("command"),
+                     "profiles": col_profiles, "totals": run.get("totals")}, "outcome_counts": outcome_counts,
         "filter_tags": sorted({t for e in entries for t in map(str, e.get("tags") or [])}),
         "filter_detectors": sorted({d for e in entries for d in map(str, e.get("detectors") or [])}),
     }

@@ -43,10 +43,16 @@ def frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
 
 
 def write_csv(table: Table, directory: Path, stem: str, *, show_pii: bool) -> None:
-    """Write ``<stem>-<table>.csv`` (shown columns only, phone numbers masked) and remember its href."""
-    df = table.df[table.columns]
+    """Write ``<stem>-<table>.csv`` (shown columns only, phone numbers masked) and remember its href.
+
+    An empty table gets no file (and no link)."""
+    if table.df.empty:
+        return
+    df = table.df[table.columns].copy()
     if not show_pii:
-        df = df.map(lambda v: redact_text(v) if isinstance(v, str) else v)
+        for col in df.columns:
+            if df[col].dtype == object:
+                df[col] = [redact_text(v) if isinstance(v, str) else v for v in df[col]]
     name = f"{stem}-{table.name}.csv"
     (directory / name).write_text(df.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
     table.csv = name

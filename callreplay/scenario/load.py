@@ -289,6 +289,9 @@ def _ws_step(ctx: _Ctx, s: dict, parts: tuple, base: dict) -> WsStep:
     sources = body if isinstance(body, list) else [body]
     specs = tuple(_source(ctx, src, wparts + ("media",) + ((i,) if isinstance(body, list) else ()))
                   for i, src in enumerate(sources))
+    if any(spec.kind == "recording" for spec in specs) and (len(specs) > 1 or s.get("repeat") or s.get("for")):
+        raise ctx.fail(wparts + ("media",), "a recording is streamed on its own",
+                       "a media step with only 'recording:' and no repeat/for")
     for_us = ctx.duration(s["for"], parts + ("for",)) if "for" in s else None
     faults = s.get("faults")
     if faults:
@@ -316,10 +319,12 @@ def _source(ctx: _Ctx, src: dict, parts: tuple) -> SourceSpec:
                           rms=float(body.get("rms", 1500)), seed=body.get("seed"))
     if kind == "payloads":
         return SourceSpec("payloads", payloads=tuple(body))
+    if kind == "recording":
+        return SourceSpec("recording", path=_safe_file(ctx, body, sparts, "a JSON-Lines recording next to the scenario"))
     return SourceSpec("file", path=_safe_file(ctx, body, sparts))
 
 
-def _safe_file(ctx: _Ctx, name: str, parts: tuple) -> Path:
+def _safe_file(ctx: _Ctx, name: str, parts: tuple, what: str = "a WAV file next to the scenario") -> Path:
     """Audio files must live inside the scenario's folder: no absolute paths, no ``..``, no symlink escape."""
     folder = ctx.file.parent.resolve()
     candidate = Path(name)
@@ -329,7 +334,7 @@ def _safe_file(ctx: _Ctx, name: str, parts: tuple) -> Path:
     if resolved != folder and folder not in resolved.parents:
         raise ctx.fail(parts, f"{name!r} points outside the scenario's folder", "a file inside " + str(folder))
     if not resolved.is_file():
-        raise ctx.fail(parts, f"audio file {name!r} does not exist", "a WAV file next to the scenario")
+        raise ctx.fail(parts, f"audio file {name!r} does not exist", what)
     return resolved
 
 

@@ -26,7 +26,7 @@ class BusinessSpec:
 
 @dataclass(frozen=True)
 class SourceSpec:
-    kind: str  # silence | tone | speech | file | payloads
+    kind: str  # silence | tone | speech | file | payloads | recording
     duration_us: int = 0
     hz: float = 440.0
     rms: float = 0.0

@@ -51,12 +51,14 @@ def test_jitter_keeps_arrival_order_sortable():
     assert np.max(np.abs(np.sort(out.arrival_us) - np.sort(_batch().arrival_us))) <= 30_000
 
 
-def test_gap_removes_frames_and_shifts_later_ones():
-    out = apply_faults(_batch(), {"gap": {"at": "200ms", "duration": "100ms"}}, seed=0)
-    assert len(out) == 95
+def test_gap_delays_later_frames_and_loses_none():
+    batch = _batch()
+    out = apply_faults(batch, {"gap": {"at": "200ms", "duration": "100ms"}}, seed=0)
+    assert len(out) == len(batch) and np.array_equal(out.seq, batch.seq)
     start = 5_000_000
-    assert not np.any((out.arrival_us >= start + 200_000) & (out.arrival_us < start + 400_000))
-    assert out.arrival_us[10] == start + 300_000 + 100_000
+    assert not np.any((out.arrival_us >= start + 180_001) & (out.arrival_us < start + 300_000))
+    assert out.arrival_us[10] == start + 200_000 + 100_000
+    assert np.all(np.diff(out.arrival_us) > 0)
 
 
 @pytest.mark.parametrize("spec, message", [

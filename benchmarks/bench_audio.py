@@ -1,0 +1,69 @@
+"""Audio-path benchmark: a 2-hour inbound call through the whole pipeline (issue 6).
+
+Prints frames per second, the multiple of real time and peak memory for:
+  * the fast path, production config (SIMPLE_MODE on, echo gate skipped);
+  * the fast path with the echo gate on (simple_mode: false);
+  * the reference (per-frame) implementation on a shorter call, and the fast/reference ratio;
+  * a 360,000-frame recorded JSON-Lines file, streamed.
+Each measurement runs in a fresh subprocess so peak RSS is its own. Run: python benchmarks/bench_audio.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+CHILD = r"""
+import json, resource, sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, {here!r})
+from _scenarios import long_inbound_call, recorded_call
+from callreplay.testing import scenario_from_dict
+from callreplay.replay import replay
+kind, hours, simple, impl = {args!r}
+folder = Path(tempfile.mkdtemp())
+data = recorded_call(folder, int(hours * 180000)) if kind == "recording" else long_inbound_call(hours, simple_mode=simple)
+scenario = scenario_from_dict(data, folder)
+started = time.perf_counter()
+result = replay(scenario, "fixed", audio_impl=impl)
+elapsed = time.perf_counter() - started
+frames = sum(e.data["counters"]["rx"] for e in result.trace.events if e.kind == "call.ended")
+print(json.dumps({{"frames": frames, "seconds": elapsed, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def measure(kind: str, hours: float, simple: bool, impl: str = "fast") -> dict:
+    code = CHILD.format(here=str(HERE), args=(kind, hours, simple, impl))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def line(label: str, m: dict) -> str:
+    fps = m["frames"] / m["seconds"]
+    return (f"{label:46} {m['frames']:>8,} frames  {m['seconds']:6.2f} s  {fps:>10,.0f} frames/s  "
+            f"{fps / 50:>7,.0f}x real time  peak {m['peak_mb']:.0f} MB")
+
+
+def main() -> None:
+    print(f"cores: {os.cpu_count()}  (one replay uses one core)")
+    fast = measure("synthetic", 2.0, True)
+    print(line("2 h call, fast path, simple mode (production)", fast))
+    gate = measure("synthetic", 2.0, False)
+    print(line("2 h call, fast path, echo gate on", gate))
+    ref = measure("synthetic", 0.25, True, "reference")
+    fast_short = measure("synthetic", 0.25, True)
+    print(line("15 min call, reference implementation", ref))
+    print(line("15 min call, fast path", fast_short))
+    ratio = (fast_short["frames"] / fast_short["seconds"]) / (ref["frames"] / ref["seconds"])
+    print(f"{'speed ratio fast/reference (same run)':46} {ratio:.1f}x")
+    rec = measure("recording", 2.0, True)
+    print(line("360,000-frame recorded JSON-Lines, streamed", rec))
+
+
+if __name__ == "__main__":
+    main()
