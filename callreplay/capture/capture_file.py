@@ -120,7 +120,8 @@ class CaptureReader:
             return None
         self._line_no += 1
         if b"\x00" in raw:
-            raise format_error(self.path, self._line_no, "binary data (NUL bytes)", "UTF-8 JSON text, one record a line")
+            raise format_error(self.path, self._line_no, "binary data (NUL bytes)",
+                               "UTF-8 JSON text, one record a line")
         if len(raw) > MAX_LINE_BYTES:
             raise format_error(self.path, self._line_no, f"a line longer than {MAX_LINE_BYTES} bytes",
                                "one JSON record a line")

@@ -20,7 +20,7 @@ import asyncio
 import re
 import signal
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -51,8 +51,9 @@ class CaptureSession:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.redactor = redactor
         self.origin_ns = time.monotonic_ns()
-        self.started_at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+        self.started_at = datetime.now(UTC).isoformat(timespec="microseconds")
         self.writers: dict[str, CaptureWriter] = {}
+        self.live_sockets: dict[str, int] = {}
 
     def now_us(self) -> int:
         return (time.monotonic_ns() - self.origin_ns) // 1000
@@ -68,9 +69,19 @@ class CaptureSession:
         self.writer(call).write(t_us, type_, **fields)
 
     def close_call(self, call: str | None) -> None:
-        writer = self.writers.pop(_SAFE_NAME.sub("_", call) if call else "_unbound", None)
+        """Close a call's file unless one of its sockets is still open (a later record reopens it)."""
+        key = _SAFE_NAME.sub("_", call) if call else "_unbound"
+        if self.live_sockets.get(key):
+            return
+        writer = self.writers.pop(key, None)
         if writer is not None:
             writer.close()
+
+    def socket_bound(self, call: str, delta: int) -> None:
+        key = _SAFE_NAME.sub("_", call)
+        self.live_sockets[key] = self.live_sockets.get(key, 0) + delta
+        if self.live_sockets[key] <= 0:
+            del self.live_sockets[key]
 
     def close(self) -> None:
         for writer in self.writers.values():
@@ -99,6 +110,7 @@ class _SocketRecorder:
     def bind(self, call: str) -> None:
         if self.call is None:
             self.call = call
+            self.session.socket_bound(call, +1)
             self.flush(call)
 
     def flush(self, call: str | None) -> None:
@@ -109,6 +121,8 @@ class _SocketRecorder:
     def finish(self) -> None:
         if self.call is None:
             self.flush(None)
+        else:
+            self.session.socket_bound(self.call, -1)
         self.session.close_call(self.call)
 
 
@@ -162,10 +176,11 @@ class CaptureProxy:
                                            data=body, allow_redirects=False) as resp:
                 content = await resp.read()
                 status, resp_headers = resp.status, resp.headers
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             detail = f"{type(exc).__name__}: {exc}"
             self.session.record(call, self.session.now_us(), "error", what="http: target failed", detail=detail,
                                 target=self.target)
+            self.session.close_call(call)
             return web.Response(status=502, text=f"callreplay record: the target {self.target} failed: {detail}\n")
         content_type = resp_headers.get("Content-Type", "")
         text = content.decode("utf-8", "replace")
@@ -177,6 +192,7 @@ class CaptureProxy:
             out = new_text.encode("utf-8") if rewritten else content
         self.session.record(call, self.session.now_us(), "http.response", status=status, content_type=content_type,
                             body=red.text(text), rewritten=rewritten)
+        self.session.close_call(call)  # one open file per live socket, not per call ever seen
         reply = web.Response(status=status, body=out)
         for name, value in resp_headers.items():
             if name.lower() not in HOP_BY_HOP:
@@ -191,7 +207,7 @@ class CaptureProxy:
         try:
             upstream = await self.client.ws_connect(self.target_ws + request.path_qs, protocols=offered,
                                                     headers=headers, autoping=True, max_msg_size=0)
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             server = web.WebSocketResponse(protocols=offered)
             await server.prepare(request)
             recorder.record("error", what="ws: target refused the socket", detail=f"{type(exc).__name__}: {exc}",
@@ -255,7 +271,7 @@ class CaptureProxy:
         for task in pending:
             try:
                 await asyncio.wait_for(task, timeout=5)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
+            except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
         for task in tasks:
             if task.done() and not task.cancelled() and task.exception() is not None:

@@ -79,7 +79,7 @@ class Redactor:
 
     # -- the persisted table ---------------------------------------------------------------------------
     @classmethod
-    def for_folder(cls, folder: Path, keep: frozenset[str] = frozenset(), *, create: bool) -> "Redactor":
+    def for_folder(cls, folder: Path, keep: frozenset[str] = frozenset(), *, create: bool) -> Redactor:
         """The redactor of a capture folder: its saved table if there is one, else a fresh salt."""
         path = Path(folder) / TABLE_NAME
         if path.is_file():

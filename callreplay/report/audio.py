@@ -9,7 +9,7 @@ from typing import Any
 from .status import fmt_us
 
 PLOT_W, PLOT_H, PAD_L, PAD_B = 1000, 160, 52, 20
-MAX_POINTS = 1000  # a longer profile is merged pairwise again so the plot never grows past this
+MAX_POINTS = 300  # a longer profile is merged pairwise again so the plot never grows past this
 # Counters that say where frames went, in pipeline order; the rest of the counters follow alphabetically.
 GATE_COUNTERS = (
     ("frames_in", "frames in from Twilio"),
@@ -86,20 +86,23 @@ def rms_plot(call: dict[str, Any]) -> RmsPlot | None:
     return plot
 
 
-def gate_rows(call: dict[str, Any]) -> list[dict[str, Any]]:
-    """(counter, meaning, value) rows: where the call's frames went."""
-    counters = call.get("counters") or {}
-    extra = {"appended_frames": call.get("appended_frames")}
+def gate_rows(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per gate counter (pipeline order), one column per call: where each call's frames went."""
     rows = []
     for key, meaning in GATE_COUNTERS:
-        value = counters.get(key, extra.get(key))
-        if value is not None:
-            rows.append({"call": call.get("call"), "counter": key, "meaning": meaning, "value": value})
+        values = {str(c.get("call")): (c.get("counters") or {}).get(key, c.get(key)) for c in calls}
+        if any(v is not None for v in values.values()):
+            rows.append({"counter": key, "meaning": meaning, **values})
     return rows
 
 
-def counter_rows(call: dict[str, Any]) -> list[dict[str, Any]]:
+def counter_rows(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The other counters, alphabetically, one column per call."""
     known = {k for k, _ in GATE_COUNTERS}
-    counters = call.get("counters") or {}
-    return [{"call": call.get("call"), "counter": k, "value": str(counters[k])}
-            for k in sorted(counters) if k not in known]
+    keys = sorted({k for c in calls for k in (c.get("counters") or {})} - known)
+    return [{"counter": k, **{str(c.get("call")): _text((c.get("counters") or {}).get(k)) for c in calls}}
+            for k in keys]
+
+
+def _text(value: Any) -> str:
+    return "-" if value is None else str(value)

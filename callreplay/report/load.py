@@ -81,17 +81,26 @@ def cited_seqs(result: dict[str, Any]) -> set[int]:
     return seqs
 
 
-def load_results(report_dir: Path, run: dict[str, Any]) -> list[dict[str, Any] | None]:
-    """The result document of each ``run.json`` entry (None where the entry has none or it is unreadable)."""
-    out = []
-    for entry in run.get("results") or []:
-        rel = entry.get("result_file")
-        path = _inside(report_dir, rel)
-        try:
-            out.append(read_json(path) if path and path.is_file() else None)
-        except (OSError, ValueError):
-            out.append(None)
-    return out
+def load_result(report_dir: Path, entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The result document of a ``run.json`` entry (None where it has none or it is unreadable)."""
+    path = _inside(report_dir, entry.get("result_file"))
+    try:
+        return read_json(path) if path and path.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
+def summary(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the index and the other profiles' pages need of a result: no calls, prompts or evidence."""
+    if result is None:
+        return None
+    verdict = result.get("verdict") or {}
+    return {"slug": result.get("slug"), "status": result.get("status"), "counts": result.get("counts"),
+            "profile": {"name": (result.get("profile") or {}).get("name")},
+            "verdict": {"entries": [{k: e.get(k) for k in ("finding", "call", "severity")}
+                                    for e in verdict.get("entries") or []]},
+            "findings": [{k: f.get(k) for k in ("detector", "severity", "call")}
+                         for f in result.get("findings") or []]}
 
 
 def _inside(root: Path, rel: str | None) -> Path | None:

@@ -8,9 +8,6 @@ randomness, and the only wall-clock value shown is the run's ``started_at`` on t
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,13 +18,11 @@ from markupsafe import Markup
 from ..redact import redact, redact_text
 from .index import index_context
 from .instructions import ScenarioSources
-from .load import cited_seqs, load_results, read_json, read_trace, trace_path
+from .load import cited_seqs, load_result, read_json, read_trace, summary, trace_path
 from .scenario_page import scenario_context
 from .tables import write_csv
 
 PAGES = "scenarios"
-PARALLEL_MIN_PAGES = 48  # fewer pages render faster in this process than a pool starts
-MAX_WORKERS = 8
 MIN_SECRET_CHARS = 9  # the shortest text redact_text can change: a 9-character phone number
 
 
@@ -54,12 +49,12 @@ def make_env(show_pii: bool) -> Environment:
     return env
 
 
-def _siblings(run: dict[str, Any], results: list[dict[str, Any] | None]) -> dict[tuple[str, str], list[dict]]:
-    """Results of the same scenario (file and name), in run order."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for entry, result in zip(run.get("results") or [], results):
-        if result and result.get("slug"):
-            groups.setdefault((str(entry.get("file")), str(entry.get("scenario"))), []).append(result)
+def _groups(entries: list[dict[str, Any]]) -> dict[tuple[str, str], list[int]]:
+    """Indexes of the entries of each scenario (file and name), in run order."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, entry in enumerate(entries):
+        if entry.get("result_file"):
+            groups.setdefault((str(entry.get("file")), str(entry.get("scenario"))), []).append(i)
     return groups
 
 
@@ -70,64 +65,43 @@ def _clean_pages(pages: Path) -> None:
 
 
 class _PageWriter:
-    """Writes scenario pages; one per process when pages are rendered in parallel."""
+    """Writes scenario pages. Pages are independent; they are written one after the other because a
+    process pool measured slower than one process on the 2-vCPU CI sandbox."""
 
-    def __init__(self, report_dir: Path, run: dict[str, Any], results: list[dict[str, Any] | None],
-                 show_pii: bool) -> None:
-        self.report_dir, self.run, self.results, self.show_pii = report_dir, run, results, show_pii
-        self.groups = _siblings(run, results)
+    def __init__(self, report_dir: Path, entries: list[dict[str, Any]], show_pii: bool) -> None:
+        self.report_dir, self.entries, self.show_pii = report_dir, entries, show_pii
+        self.groups = _groups(entries)
         self.template = make_env(show_pii).get_template("scenario.html.j2")
         self.sources = ScenarioSources(report_dir)
 
-    def write(self, index: int) -> None:
-        entry, result = self.run["results"][index], self.results[index]
+    def write(self, index: int) -> dict[str, Any] | None:
+        """Render the page of entry ``index``; return the result's summary for the index page."""
+        entry = self.entries[index]
+        result = load_result(self.report_dir, entry)
         if not result or not result.get("slug"):
-            return
+            return summary(result)
         pages, slug = self.report_dir / PAGES, str(result["slug"])
         trace = read_trace(trace_path(self.report_dir, result), cited_seqs(result))
         group = self.groups.get((str(entry.get("file")), str(entry.get("scenario"))), [])
-        ctx = scenario_context(result, entry, trace, [r for r in group if r is not result], self.sources)
+        siblings = [s for s in (summary(load_result(self.report_dir, self.entries[i])) for i in group if i != index)
+                    if s and s.get("slug")]
+        ctx = scenario_context(result, entry, trace, siblings, self.sources)
         for table in ctx["tables"]:
             write_csv(table, pages, slug, show_pii=self.show_pii)
         (pages / f"{slug}.html").write_text(self.template.render(ctx), encoding="utf-8")
-
-
-_WORKER: _PageWriter | None = None  # set in each forked worker; lives only for one render_reports call
-
-
-def _work(indexes: list[int]) -> None:
-    assert _WORKER is not None
-    for i in indexes:
-        _WORKER.write(i)
-
-
-def _write_pages(writer: _PageWriter, count: int) -> None:
-    workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    if count < PARALLEL_MIN_PAGES or workers < 2 or "fork" not in mp.get_all_start_methods():
-        for i in range(count):
-            writer.write(i)
-        return
-    global _WORKER
-    _WORKER = writer  # inherited by the forked workers: the results are not pickled
-    try:
-        chunks = [list(range(start, count, workers * 4)) for start in range(workers * 4)]
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-            for _ in pool.map(_work, chunks):
-                pass
-    finally:
-        _WORKER = None
+        return summary(result)
 
 
 def render_reports(report_dir: Path, *, show_pii: bool = False) -> Path:
     """Write ``index.html``, one page per scenario x profile, and each page's tables as CSV; return the index."""
     report_dir = Path(report_dir)
     run = read_json(report_dir / "run.json")
-    results = load_results(report_dir, run)
     pages = report_dir / PAGES
     pages.mkdir(parents=True, exist_ok=True)
     _clean_pages(pages)
-    _write_pages(_PageWriter(report_dir, run, results, show_pii), len(results))
-    ctx = index_context(run, results)
+    writer = _PageWriter(report_dir, list(run.get("results") or []), show_pii)
+    summaries = [writer.write(i) for i in range(len(writer.entries))]
+    ctx = index_context(run, summaries)
     if not show_pii:
         ctx["run_data"] = redact(ctx["run_data"])
     for table in ctx["tables"]:

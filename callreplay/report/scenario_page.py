@@ -75,7 +75,7 @@ def _calls(result: dict[str, Any], sources: ScenarioSources) -> list[dict[str, A
                     "bound": bindings[0]["body"] if bindings else "", "bound_prompt": bindings[0]["prompt"]
                     if bindings else {}}
         views.append({"call": call, "sid": sid, "bindings": bindings, "side": side,
-                      "contaminated": sid in contaminated, "rms": rms_plot(call), "gates": gate_rows(call)})
+                      "contaminated": sid in contaminated, "rms": rms_plot(call)})
     return views
 
 
@@ -117,8 +117,9 @@ def _tables(result: dict[str, Any], calls: list[dict[str, Any]], findings: list[
                   "route": w.get("route"), "path / status": w.get("path") or w.get("status"),
                   "body": json.dumps(w.get("form") or w.get("body") or "", sort_keys=True, ensure_ascii=False),
                   "_t": w.get("t_us")} for w in result.get("webhooks") or []]
-    gates = [r for c in calls for r in c["gates"]]
-    others = [r for c in calls for r in counter_rows(c["call"])]
+    raw_calls = [c["call"] for c in calls]
+    sids = [str(c.get("call")) for c in raw_calls]
+    gates, others = gate_rows(raw_calls), counter_rows(raw_calls)
     return [
         Table("expectations", "Expectations", frame(exp_rows, ["finding", "call", "severity", "at least", "at most",
                                                                "count", "met", "near misses", "_cls"]),
@@ -132,9 +133,9 @@ def _tables(result: dict[str, Any], calls: list[dict[str, Any]], findings: list[
                                                   "bound prompts", "contaminated", "_href", "_cls"]),
               links={"call": "_href"}, classes={"contaminated": "_cls"}, note="No calls."),
         Table("prompts", "Prompts built", frame(prompt_rows, prompt_cols), note="No prompt was built."),
-        Table("audio-gates", "Audio path: where the frames went", frame(gates, ["call", "counter", "meaning", "value"]),
+        Table("audio-gates", "Audio path: where the frames went", frame(gates, ["counter", "meaning", *sids]),
               note="No audio counters recorded."),
-        Table("audio-counters", "Other audio counters", frame(others, ["call", "counter", "value"]), sortable=False,
+        Table("audio-counters", "Other audio counters", frame(others, ["counter", *sids]), sortable=False,
               note="No other counters."),
         Table("http", "HTTP requests the pipeline made", frame(http_rows, ["at", "call", "method", "url", "status",
                                                                            "note", "form", "_t"]),

@@ -34,12 +34,14 @@ class Table:
         return [c for c in self.df.columns if not str(c).startswith("_")]
 
     def rows(self) -> list[dict[str, Any]]:
-        return self.df.to_dict("records")
+        cols = [str(c) for c in self.df.columns]
+        return [dict(zip(cols, r)) for r in self.df.to_numpy(dtype=object).tolist()]
 
 
 def frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    """A DataFrame with exactly ``columns`` in that order, even when there are no rows."""
-    return pd.DataFrame(rows, columns=columns)
+    """A DataFrame with exactly ``columns`` in that order, even when there are no rows; object dtype keeps
+    integers with gaps as integers (no ``3.0``)."""
+    return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
 def write_csv(table: Table, directory: Path, stem: str, *, show_pii: bool) -> None:
@@ -48,11 +50,9 @@ def write_csv(table: Table, directory: Path, stem: str, *, show_pii: bool) -> No
     An empty table gets no file (and no link)."""
     if table.df.empty:
         return
-    df = table.df[table.columns].copy()
+    text = table.df[table.columns].to_csv(index=False, lineterminator="\n")
     if not show_pii:
-        for col in df.columns:
-            if df[col].dtype == object:
-                df[col] = [redact_text(v) if isinstance(v, str) else v for v in df[col]]
+        text = redact_text(text)
     name = f"{stem}-{table.name}.csv"
-    (directory / name).write_text(df.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+    (directory / name).write_text(text, encoding="utf-8")
     table.csv = name

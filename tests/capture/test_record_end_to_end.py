@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import textwrap
 import re
 import statistics
+import textwrap
 import time
 from pathlib import Path
 
@@ -20,8 +19,7 @@ from callreplay.capture.redact import Redactor
 from callreplay.replay import replay
 from callreplay.scenario.load import load_scenario
 
-from .refapp import (BUSINESS_PHONE, CALL_SID, CALLER, make_app, paced_send, serve, speech_frames,
-                     twilio_messages)
+from .refapp import BUSINESS_PHONE, CALL_SID, CALLER, make_app, paced_send, serve, speech_frames, twilio_messages
 
 BUSINESSES_YAML = f"""\
 - id: 7
@@ -53,7 +51,7 @@ async def _record_call(out: Path, frames, *, timeout: float = 30) -> tuple[str, 
             try:
                 while True:
                     await asyncio.wait_for(ws.recv(), 2)
-            except (websockets.ConnectionClosed, asyncio.TimeoutError):
+            except (TimeoutError, websockets.ConnectionClosed):
                 pass
         return direct, stream_url
     finally:
@@ -76,7 +74,8 @@ clock: {{start: "2026-01-08T10:00:00+02:00"}}
 businesses:
 {textwrap.indent(BUSINESSES_YAML, "  ").rstrip()}
 steps:
-  - {{at: 0s, webhook: /webhook/incoming_call, params: {{CallSid: {CALL_SID}, From: "{CALLER}", To: "{BUSINESS_PHONE}", Direction: inbound}}}}
+  - {{at: 0s, webhook: /webhook/incoming_call,
+     params: {{CallSid: {CALL_SID}, From: "{CALLER}", To: "{BUSINESS_PHONE}", Direction: inbound}}}}
   - {{at: 300ms, call: {CALL_SID}, ws: connected}}
   - {{at: 320ms, call: {CALL_SID}, ws: start}}
   - {{at: 340ms, call: {CALL_SID}, ws: {{media: {{speech: 3s}}}}}}

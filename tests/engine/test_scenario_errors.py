@@ -37,8 +37,8 @@ CASES = [
      "s.yaml:9 steps[2].ws.media.file: audio file 'missing.wav' does not exist (expected a WAV file next to the "
      "scenario)"),
     ("  - {at: 1s, call: CA1, ws: start}\n  - {at: 2s, call: CA1, ws: {media: {noise: 1s}}}\n",
-     "s.yaml:9 steps[2].ws.media.noise: unknown key 'noise' (expected one of: file, payloads, silence, speech, "
-     "tone)"),
+     "s.yaml:9 steps[2].ws.media.noise: unknown key 'noise' (expected one of: file, payloads, recording, silence, "
+     "speech, tone)"),
     ("  - {at: 1s, call: CA1, ws: wave}\n",
      "s.yaml:8 steps[1].ws: found \"wave\""),
     ("  - {at: 1s, webhook: /webhook/nope}\n",

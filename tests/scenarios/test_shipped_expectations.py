@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from shipped import FILES, rel, replayed, scenario
 
 from callreplay.detectors import all_detectors
 from callreplay.detectors.base import Severity
 from callreplay.expectations import evaluate
-
-from conftest import FILES, rel, replayed, scenario
 
 CASES = [(rel(f), p) for f in FILES for p in scenario(rel(f)).expect]
 CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")

@@ -26,7 +26,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ GAP_US = 100_000
 FRAME_US = 20_000
 FRAME_BYTES = 160
 AUDIO_CHOICES = ("keep", "envelope", "none")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -238,7 +238,7 @@ def _started_at_us(header: dict[str, Any], path: Path) -> int:
     except ValueError:
         raise format_error(path, 1, f"started_at is {header.get('started_at')!r}", "an ISO-8601 instant") from None
     if started.tzinfo is None:
-        started = started.replace(tzinfo=timezone.utc)
+        started = started.replace(tzinfo=UTC)
     return (started - _EPOCH) // timedelta(microseconds=1)
 
 
@@ -294,7 +294,8 @@ def _import_file(job: _CaptureImport, path: Path) -> None:
             conn = None
         elif kind == "error":
             job.counts["errors"] += 1
-            job.problems.append(f"{where}: recorded error: {record.get('what')}: {job.redactor.text(str(record.get('detail', '')))}")
+            detail = job.redactor.text(str(record.get("detail", "")))
+            job.problems.append(f"{where}: recorded error: {record.get('what')}: {detail}")
     if conn is not None:
         job.close_run(conn)
         if conn.pending:

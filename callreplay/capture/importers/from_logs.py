@@ -170,10 +170,10 @@ def _read_lines(job: _LogImport, path: Path) -> None:
             if not raw:
                 break
             line_no += 1
-            if len(raw) > MAX_LINE_BYTES:
-                raise format_error(path, line_no, f"a line longer than {MAX_LINE_BYTES} bytes", "a text log")
             if b"\x00" in raw:
                 raise format_error(path, line_no, "binary data (NUL bytes)", "a text log, one entry a line")
+            if len(raw) > MAX_LINE_BYTES:
+                raise format_error(path, line_no, f"a line longer than {MAX_LINE_BYTES} bytes", "a text log")
             job.feed(path, line_no, raw.decode("utf-8", "replace").rstrip("\r\n"))
     if line_no == 0:
         raise format_error(path, 1, "the file is empty", "application log lines")
@@ -240,7 +240,8 @@ def _document(job: _LogImport, calls: list[_Call], files: list[Path], output: Ou
             media_end = (end or call.hard_limit) + HARD_LIMIT_TAIL
             assumptions.append(f"{call.sid}: the pipeline's hard limit ended the call (logged at "
                                f"{call.hard_limit.isoformat()}); the caller is assumed to keep talking until "
-                               f"{format_at(int(HARD_LIMIT_TAIL.total_seconds() * 1e6))} after CALL_END, no Twilio stop")
+                               f"{format_at(HARD_LIMIT_TAIL // timedelta(microseconds=1))} after CALL_END, "
+                               "no Twilio stop")
         elif end is None:
             media_end = start + timedelta(seconds=60)
             assumptions.append(f"{call.sid}: no end logged; media assumed for 60 s, then the socket closes")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +37,17 @@ def parse_twilio_time(text: str) -> tuple[datetime, bool]:
             value = datetime.strptime(text, fmt)
         except ValueError:
             continue
-        return (value, False) if value.tzinfo else (value.replace(tzinfo=timezone.utc), True)
+        return (value, False) if value.tzinfo else (value.replace(tzinfo=UTC), True)
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return (value, False) if value.tzinfo else (value.replace(tzinfo=timezone.utc), True)
+        return (value, False) if value.tzinfo else (value.replace(tzinfo=UTC), True)
     except ValueError:
         pass
     try:
         value = email.utils.parsedate_to_datetime(text)  # RFC 2822: "Thu, 08 Jan 2026 08:00:00 +0000"
     except (TypeError, ValueError):
         raise ValueError(f"{text!r} is not a date Twilio writes") from None
-    return (value, False) if value.tzinfo else (value.replace(tzinfo=timezone.utc), True)
+    return (value, False) if value.tzinfo else (value.replace(tzinfo=UTC), True)
 
 
 def _key(column: str) -> str:
@@ -67,7 +67,9 @@ def _read_csv(path: Path):
     except OSError as exc:
         raise format_error(path, None, f"cannot read the file: {exc.strerror}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise format_error(path, 1, f"not a readable CSV ({str(exc).splitlines()[0]})",
+        where = re.search(r"line (\d+)", str(exc))
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise format_error(path, int(where.group(1)) if where else 1, f"not a readable CSV ({first})",
                            "a Twilio call-log export") from None
     columns = {_key(c): c for c in frame.columns}
     missing = [label for key, label in REQUIRED.items() if key not in columns]

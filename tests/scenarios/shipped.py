@@ -1,11 +1,9 @@
-"""Shared, cached replays of the shipped scenarios (each (file, profile) replays once per session)."""
+"""Shared, cached replays of the shipped scenarios (each (file, profile) replays once per test session)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-
-import pytest
 
 from callreplay.detectors import run_detectors
 from callreplay.replay import replay
@@ -20,19 +18,14 @@ def rel(path: Path) -> str:
     return str(Path(path).resolve().relative_to(SCENARIOS))
 
 
-@lru_cache(maxsize=None)
+@cache
 def scenario(name: str):
     """A shipped scenario by its path under scenarios/ (e.g. ``incident/incident-raised-limit.yaml``)."""
     return load_scenario(SCENARIOS / name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def replayed(name: str, profile: str):
     """(ReplayResult, findings) of a shipped scenario under a profile, replayed once per test session."""
     result = replay(scenario(name), profile)
     return result, run_detectors(result)
-
-
-@pytest.fixture
-def replay_shipped():
-    return replayed

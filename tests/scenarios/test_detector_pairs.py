@@ -1,0 +1,46 @@
+"""Every detector has a shipped scenario where it must fire and a near-twin where it must stay silent."""
+
+from __future__ import annotations
+
+import pytest
+from shipped import replayed
+
+from callreplay.detectors import all_detectors
+
+# detector: ((fires in, profile), (silent in, profile))
+PAIRS = {
+    "direction-contamination": (("incident/incident-inbound-gets-outbound-prompt.yaml", "legacy"),
+                                ("incident/incident-raised-limit-both-prompts.yaml", "legacy")),
+    "tenant-contamination": (("tenants/contact-channel-number.yaml", "legacy"),
+                             ("tenants/known-number.yaml", "legacy")),
+    "prompt-outlived-ttl": (("incident/incident-raised-limit.yaml", "legacy"),
+                            ("incident/incident-raised-limit-both-prompts.yaml", "hardened")),
+    "contamination-persisted": (("incident/incident-inbound-gets-outbound-prompt.yaml", "legacy"),
+                                ("incident/incident-raised-limit.yaml", "legacy")),
+    "cache-served-expired": (("cache/ttl-boundary-plus-1ms.yaml", "mutant-cache-expiry-off-by-one"),
+                             ("cache/ttl-boundary-exact.yaml", "mutant-cache-expiry-off-by-one")),
+    "mismatch-ignored": (("incident/incident-english-outbound.yaml", "legacy"),
+                         ("incident/incident-inbound-gets-outbound-prompt.yaml", "legacy")),
+    "cross-direction-fallback": (("outbound/outbound-empty-outbound-prompt.yaml", "legacy"),
+                                 ("outbound/outbound-healthy.yaml", "legacy")),
+    "prebuild-race": (("race/prebuild-race.yaml", "fixed"), ("race/prebuild-in-time.yaml", "fixed")),
+    "registry-leak": (("lifecycle/stream-never-starts.yaml", "legacy"),
+                      ("lifecycle/socket-close-without-stop.yaml", "legacy")),
+    "audio-before-prompt": (("audio/caller-speaks-first.yaml", "mutant-sender-ignores-session"),
+                            ("audio/caller-waits-for-greeting.yaml", "mutant-sender-ignores-session")),
+    "audio-protocol": (("audio/network-faults.yaml", "fixed"), ("audio/clean-stream.yaml", "fixed")),
+    "missing-prompt": (("race/prebuild-race.yaml", "legacy"), ("race/prebuild-in-time.yaml", "legacy")),
+}
+
+
+def test_every_registered_detector_has_a_pair():
+    assert set(PAIRS) == set(all_detectors())
+
+
+@pytest.mark.parametrize("detector", sorted(PAIRS))
+def test_fires_in_one_and_stays_silent_in_its_twin(detector):
+    (fire, fire_profile), (silent, silent_profile) = PAIRS[detector]
+    _, fired = replayed(fire, fire_profile)
+    _, quiet = replayed(silent, silent_profile)
+    assert [f for f in fired if f.detector == detector], f"{detector} did not fire in {fire} [{fire_profile}]"
+    assert not [f for f in quiet if f.detector == detector], f"{detector} fired in {silent} [{silent_profile}]"
