@@ -102,11 +102,9 @@ class _Engine:
                 continue
             if not feed_ok:
                 break
-            bound = min(x for x in (task_us if task_us is not None else limit_us, limit_us,
-                                    *(f.next_us() for f in self.feeds if f is not feed)))
-            self._deliver(feed, bound)
-        if limit_us > clock.now_us:
-            clock.advance_to(limit_us)
+            # Another call's frames do not bound this slice: calls interact only through tasks.
+            self._deliver(feed, limit_us if task_us is None else min(task_us, limit_us))
+        clock.move_to(limit_us)
 
     def _deliver(self, feed: Feed, bound_us: int) -> None:
         batch = feed.batch
@@ -114,7 +112,7 @@ class _Engine:
         stop = bisect.bisect_left(batch.arrival_us, bound_us, lo=start)
         stop = max(stop, start + 1)
         sock = self.app.sockets[feed.call]
-        self.ctx.clock.advance_to(max(self.ctx.clock.now_us, int(batch.arrival_us[start])))
+        self.ctx.clock.move_to(int(batch.arrival_us[start]))
         previous = sock.stream.seq
         wire = number_slice(feed, stop, sock.stream)
         for problem in protocol_problems(previous, wire, batch, start, stop, feed.consecutive):
@@ -123,7 +121,7 @@ class _Engine:
         if reached < stop:  # a VAD event cut the slice: give the rest its numbers again later
             sock.stream.seq = int(batch.seq[reached - 1]) if reached > start else previous
         feed.pos = reached
-        self.ctx.clock.advance_to(max(self.ctx.clock.now_us, int(batch.arrival_us[reached - 1])))
+        self.ctx.clock.move_to(max(self.ctx.clock.now_us, int(batch.arrival_us[reached - 1])))
 
     # -- steps --------------------------------------------------------------------------------------
     def run_step(self, step: Step) -> None:

@@ -4,8 +4,8 @@ Tasks are kept in a heap ordered by ``(due_us, seq)``; ``seq`` is the order of s
 tasks due at the same microsecond always run in the order they were scheduled. A background
 "thread" of the modelled pipeline is a task scheduled at ``now + latency``.
 
-A task that becomes due while the engine is inside a slice of audio frames (a mark echo for a
-keepalive sent mid-slice) runs as soon as the slice ends: time never goes back.
+A task runs at its due time: the clock is moved there, even back from a later point another
+call's frames reached (see :meth:`VirtualClock.move_to`).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class Scheduler:
             if due is None or due > t_us:
                 break
             task = heapq.heappop(self._heap)
-            self.clock.advance_to(max(task.due_us, self.clock.now_us))
+            self.clock.move_to(task.due_us)
             task.action()
         if t_us > self.clock.now_us:
             self.clock.advance_to(t_us)
@@ -82,5 +82,5 @@ class Scheduler:
             if due is None or (limit_us is not None and due > limit_us):
                 return
             task = heapq.heappop(self._heap)
-            self.clock.advance_to(max(task.due_us, self.clock.now_us))
+            self.clock.move_to(task.due_us)
             task.action()

@@ -253,6 +253,13 @@ class AudioPath:
         return (self.config.simple_mode and s.sender_started and s.realtime_alive and not s.closing
                 and not s.limit_exceeded and not s.queue)
 
+    def keepalive_frame(self, arrival_us: np.ndarray, start: int, stop: int) -> int | None:
+        """When no frame is echo-dropped: the index of the frame that sends the next keepalive mark, if any."""
+        s = self._s
+        at = start + int(np.searchsorted(arrival_us[start:stop], s.last_keepalive_us + self.config.keepalive_interval_us,
+                                         side="right"))
+        return at if at < stop else None
+
     def limit_frame(self, arrival_us: np.ndarray, start: int, stop: int) -> int | None:
         """When every frame is forwarded: the index of the frame that trips the sender's hard limit, if any.
 

@@ -266,6 +266,9 @@ class MediaStreamHandler:
             trip = audio.limit_frame(arrival, start, stop)
             if trip is not None:  # the socket is shut at the tripping frame: nothing after it arrives
                 stop = trip + 1
+            keepalive = audio.keepalive_frame(arrival, start, stop)
+            if keepalive is not None:  # end the slice at a keepalive, so its mark echo is due after the slice
+                stop = keepalive + 1
             token = vad.checkpoint()
             events = vad.feed(arrival[start:stop], batch.rms()[start:stop])
             if events:
@@ -287,6 +290,11 @@ class MediaStreamHandler:
                     audio.rollback(audio_token)
                     vad.rollback(vad_token)
                     return self.process_frames(batch, start, trip + 1)
+            if len(result.keepalives) and int(result.keepalives[0]) < int(batch.arrival_us[stop - 1]):
+                audio.rollback(audio_token)
+                vad.rollback(vad_token)
+                at = bisect.bisect_right(batch.arrival_us, int(result.keepalives[0]), lo=start, hi=stop)
+                return self.process_frames(batch, start, at)
             events = vad.feed(result.forwarded_at_us, result.forwarded_rms) if len(result.forwarded) else []
             if events and stop - start > 1:
                 effect = events[0][0] + latency
@@ -302,22 +310,32 @@ class MediaStreamHandler:
         return stop
 
     def _apply(self, result, batch=None, start=0, stop=0) -> None:
-        """Turn a SliceResult into trace events, session appends, keepalive marks and a hard limit."""
+        """Turn a SliceResult into trace events, session appends, keepalive marks and a hard limit.
+
+        A slice's log lines and keepalive marks are emitted merged in time order, then the session
+        append (stamped at its last frame), so each call's events stay in time order.
+        """
         ctx, sid = self.ctx, self.actor
-        for line in result.logs:
-            ctx.trace.emit(line.t_us, sid, "audio", "log", level=line.level, message=line.message)
+        keepalives = result.keepalives.tolist() if len(result.keepalives) else []
+        items = [(line.t_us, 0, line) for line in result.logs] + [(t, 2, None) for t in keepalives]
+        if len(result.forwarded):
+            items.append((int(result.forwarded_at_us[-1]), 1, None))
+        items.sort(key=lambda item: (item[0], item[1]))
+        for t_us, kind, line in items:
+            if kind == 0:
+                ctx.trace.emit(line.t_us, sid, "audio", "log", level=line.level, message=line.message)
+            elif kind == 1:
+                self.session.append_audio(result.forwarded_batch or (batch,), result.forwarded,
+                                          result.forwarded_at_us)
+                self._bins.add_forwarded(result.forwarded_at_us)
+            else:
+                self.keepalive_n += 1
+                name = f"heartbeat_{self.keepalive_n}"
+                self.app.send_to_twilio(self, {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}},
+                                        at_us=int(t_us))
         if batch is not None and stop > start:
             self._bins.add(batch.arrival_us[start:stop], result.rms)
             self.app.registry.touch_media(sid, int(batch.arrival_us[stop - 1]))
-        if len(result.forwarded):
-            batches = result.forwarded_batch or (batch,)
-            self.session.append_audio(batches, result.forwarded, result.forwarded_at_us)
-            self._bins.add_forwarded(result.forwarded_at_us)
-        for t_us in result.keepalives:
-            self.keepalive_n += 1
-            name = f"heartbeat_{self.keepalive_n}"
-            self.app.send_to_twilio(self, {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}},
-                                    at_us=int(t_us))
         if result.limit_exceeded_at_us is not None:
             self._hard_limit(result.limit_exceeded_at_us, result.limit_reason)
 
@@ -499,7 +517,8 @@ class _RmsBins:
 
     def add_forwarded(self, t_us: np.ndarray) -> None:
         if len(t_us):
-            np.add.at(self.forwarded, self._bin(t_us), 1)
+            bins = self._bin(t_us)  # may grow the arrays: read them after
+            np.add.at(self.forwarded, bins, 1)
 
     def profile(self, max_points: int) -> dict:
         used = int(np.flatnonzero(self.counts | self.forwarded)[-1]) + 1 if self.counts.any() else 0

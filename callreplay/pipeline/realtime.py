@@ -103,8 +103,8 @@ class RealtimeSession:
                 first_seq = int(batch.seq[group_idx[0]])
             last_seq = int(batch.seq[group_idx[-1]])
         self.appended_frames += int(len(indices))
-        ctx.trace.emit(int(times_us[0]), self.call, COMPONENT, "realtime.audio_append", frames=int(len(indices)),
-                       first_seq=first_seq, last_seq=last_seq, last_us=int(times_us[-1]),
+        ctx.trace.emit(int(times_us[-1]), self.call, COMPONENT, "realtime.audio_append", frames=int(len(indices)),
+                       first_seq=first_seq, last_seq=last_seq, first_us=int(times_us[0]),
                        total_frames=self.appended_frames, prompt_id=self.bound.provenance.prompt_id if self.bound else None)
 
     def audio_digest(self) -> str:

@@ -20,6 +20,7 @@ from .index import index_context
 from .instructions import ScenarioSources
 from .load import cited_seqs, load_result, read_json, read_trace, summary, trace_path
 from .scenario_page import scenario_context
+from .status import fmt_us
 from .tables import write_csv
 
 PAGES = "scenarios"
@@ -46,6 +47,7 @@ def make_env(show_pii: bool) -> Environment:
 
     env = Environment(loader=PackageLoader("callreplay.report", "templates"), autoescape=True,
                       finalize=finalize, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["dur"] = fmt_us
     return env
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 from .status import fmt_us, short_sid
 
-WIDTH, LABEL_W, RIGHT_PAD, LANE_H, TOP = 1180, 200, 16, 18, 24
+WIDTH, LABEL_W, RIGHT_PAD, LANE_H, TOP, GROUP_GAP = 1180, 200, 16, 18, 10, 16
+LABEL_BUCKET_PX = 160  # findings closer than this share one text label
+MIN_BAR_PX = 5.0  # a finding's bar is never thinner than this, so 1 s past a TTL on a 2-hour axis still shows
 PLOT_W = WIDTH - LABEL_W - RIGHT_PAD
 CALL_LANES = ("webhook", "tasks / prebuild", "websocket", "prompt", "response turns", "findings")
 _STEPS_US = [s * 1_000_000 for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400)]
@@ -60,6 +62,8 @@ class _Builder:
         return round(LABEL_W + t * PLOT_W / self.end_us, 1)
 
     def lane(self, label: str, sub: str = "", group: str = "") -> int:
+        if group:
+            self.y += GROUP_GAP
         y = self.y
         self.tl.lanes.append({"y": y, "label": label, "sub": sub, "group": group})
         self.y += LANE_H
@@ -78,8 +82,10 @@ class _Builder:
                                     detector=detector))
 
     def bar(self, y: int, start: Any, end: Any, cls: str, title: str, *, inset: int = 4, href: str = "",
-            detector: str = "") -> None:
+            detector: str = "", min_px: float = 1.0) -> None:
         x0, x1 = self.x(start), self.x(end)
+        if x1 - x0 < min_px:  # widen to the left: the bar still ends where the time span ends
+            x0 = max(round(x1 - min_px, 1), LABEL_W)
         self.tl.shapes.append(Shape("rect", x0, y + inset, max(round(x1 - x0, 1), 1.0), LANE_H - 2 * inset,
                                     cls=cls, title=title, href=href, detector=detector))
 
@@ -149,6 +155,7 @@ def _call_lanes(b: _Builder, call: dict[str, Any], events: list[dict[str, Any]],
         t = turn.get("t_us", 0)
         b.bar(ys["response turns"], t, t + (turn.get("duration_us") or 0), "tl-turn",
               f"turn {turn.get('turn')} ({turn.get('reason')}) prompt #{turn.get('prompt_id')} at {fmt_us(t)}")
+    labels: dict[int, list[dict[str, Any]]] = {}
     for index, f in enumerate(findings):
         if f.get("call") != sid:
             continue
@@ -157,11 +164,16 @@ def _call_lanes(b: _Builder, call: dict[str, Any], events: list[dict[str, Any]],
             det = f.get("details") or {}
             b.bar(ys["prompt"], det.get("ttl_expiry_us", f.get("at_us")), det.get("used_until_us", end),
                   "tl-outlived", f"prompt-outlived-ttl: prompt #{det.get('prompt_id')} still bound "
-                  f"{fmt_us(det.get('outlived_us'))} past its TTL", inset=2, href=href, detector="prompt-outlived-ttl")
+                  f"{fmt_us(det.get('outlived_us'))} past its TTL", inset=2, href=href, detector="prompt-outlived-ttl",
+                  min_px=MIN_BAR_PX)
         b.dot(ys["findings"], f.get("at_us"), f"tl-finding sev-{f.get('severity')}",
               f"{f.get('severity')}: {f.get('detector')} at {fmt_us(f.get('at_us'))}: {f.get('message')}",
               href=href, detector=str(f.get("detector")))
-        b.label(ys["findings"], f.get("at_us"), str(f.get("detector")))
+        labels.setdefault(int(b.x(f.get("at_us")) // LABEL_BUCKET_PX), []).append(f)
+    for bucket in sorted(labels):
+        group = labels[bucket]
+        names = sorted({str(f.get("detector")) for f in group})
+        b.label(ys["findings"], group[0].get("at_us"), ", ".join(names)[:90])
 
 
 def _prompt_lane(b: _Builder, y: int, call: dict[str, Any], prompts: dict, ttl: Any, end: int) -> None:
@@ -175,7 +187,7 @@ def _prompt_lane(b: _Builder, y: int, call: dict[str, Any], prompts: dict, ttl: 
               f"{fmt_us(until)}; source {p.get('source_field') or '?'}", inset=6)
         b.tick(y, bind.get("t_us"), "tl-bind", f"prompt #{bind.get('prompt_id')} bound at {fmt_us(bind.get('t_us'))}")
         built = p.get("built_at_us")
-        if isinstance(ttl, int) and isinstance(built, int) and built + ttl <= b.end_us:
+        if isinstance(ttl, int) and isinstance(built, int) and built + ttl <= min(until, b.end_us):
             b.tick(y, built + ttl, "tl-ttl", f"TTL of prompt #{bind.get('prompt_id')} would expire it at "
                    f"{fmt_us(built + ttl)} (built {fmt_us(built)} + TTL {fmt_us(ttl)})")
             b.label(y, built + ttl, "TTL", "tl-text tl-ttl-text")
