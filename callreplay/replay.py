@@ -102,8 +102,9 @@ class _Engine:
                 continue
             if not feed_ok:
                 break
-            # Another call's frames do not bound this slice: calls interact only through tasks.
-            self._deliver(feed, limit_us if task_us is None else min(task_us, limit_us))
+            # Only this call's tasks (and shared ones) bound its slice: calls interact through tasks alone.
+            own_us = scheduler.next_due_for(feed.call)
+            self._deliver(feed, limit_us if own_us is None else min(own_us, limit_us))
         clock.move_to(limit_us)
 
     def _deliver(self, feed: Feed, bound_us: int) -> None:
@@ -113,6 +114,7 @@ class _Engine:
         stop = max(stop, start + 1)
         sock = self.app.sockets[feed.call]
         self.ctx.clock.move_to(int(batch.arrival_us[start]))
+        self.ctx.scheduler.current_owner = feed.call
         previous = sock.stream.seq
         wire = number_slice(feed, stop, sock.stream)
         for problem in protocol_problems(previous, wire, batch, start, stop, feed.consecutive):
@@ -121,10 +123,19 @@ class _Engine:
         if reached < stop:  # a VAD event cut the slice: give the rest its numbers again later
             sock.stream.seq = int(batch.seq[reached - 1]) if reached > start else previous
         feed.pos = reached
+        self.ctx.scheduler.current_owner = None
         self.ctx.clock.move_to(max(self.ctx.clock.now_us, int(batch.arrival_us[reached - 1])))
 
     # -- steps --------------------------------------------------------------------------------------
     def run_step(self, step: Step) -> None:
+        owner = getattr(step, "call", None) or (step.params.get("CallSid") if isinstance(step, WebhookStep) else None)
+        self.ctx.scheduler.current_owner = owner or None
+        try:
+            self._run_step(step)
+        finally:
+            self.ctx.scheduler.current_owner = None
+
+    def _run_step(self, step: Step) -> None:
         self.ctx.emit(getattr(step, "call", None) or None, "replay", "replay.step", index=step.index,
                       action=step.action, path=step.path, line=step.line)
         if isinstance(step, WebhookStep):

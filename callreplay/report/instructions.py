@@ -46,11 +46,14 @@ def segments(text: str, body_label: str = "business prompt", body_flagged: bool 
     cuts.sort(key=lambda c: c[0])
     labels = {"rules": "system rules", "appointment": "appointment block", "header": "header label",
               "body": body_label, "footer": "footer label", "other": "other text"}
-    out = []
+    out: list[Segment] = []
     for i, (start, source) in enumerate(cuts):
         end = cuts[i + 1][0] if i + 1 < len(cuts) else len(text)
-        if end > start:
-            out.append(Segment(source, labels[source], text[start:end], source == "body" and body_flagged))
+        piece = text[start:end]
+        if out and source == "other" and not piece.strip():  # blank lines between parts stay with the part before
+            out[-1] = Segment(out[-1].source, out[-1].label, out[-1].text + piece, out[-1].flagged)
+        elif piece:
+            out.append(Segment(source, labels[source], piece, source == "body" and body_flagged))
     return out
 
 
