@@ -90,7 +90,7 @@ class Hardened(Fixed):
     strict_rebuild = True
     never_cache_generic_fallback = True
     clear_registry_on_close = True
-    registry_entry_ttl_us = 15 * 60 * US_PER_S
+    registry_entry_ttl_us = 60 * US_PER_S
     invalidate_cache_on_settings_change = True
     refresh_prompt_in_live_calls = True
 

@@ -260,9 +260,6 @@ class Webhooks:
             ctx.log(call_sid, "prebuild", "DEBUG", f"[PROMPT] Pre-built {direction} FULL prompt: len={len(prompt.text)}")
         ctx.emit(call_sid, "prebuild", "prebuild.finished", task=name, stored=True, key_sid=key_sid,
                  prompt_id=prompt.provenance.prompt_id)
-        if profile.registry_entry_ttl_us:
-            ctx.scheduler.call_later(profile.registry_entry_ttl_us, f"RegistryReaper-{call_sid[:8]}",
-                                     lambda: ctx.services["app"].reap_registry(key_sid))
 
     def _schedule_recording(self, call_sid: str) -> None:
         ctx = self.ctx

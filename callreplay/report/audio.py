@@ -69,7 +69,7 @@ def rms_plot(call: dict[str, Any]) -> RmsPlot | None:
 
     plot.mean_points = " ".join(f"{x(t0 + (i + .5) * bin_us)},{y(v)}" for i, v in enumerate(mean))
     plot.max_points = " ".join(f"{x(t0 + (i + .5) * bin_us)},{y(v)}" for i, v in enumerate(peak))
-    for i, (n, f) in enumerate(zip(frames, fwd)):
+    for i, (n, f) in enumerate(zip(frames, fwd, strict=False)):
         if n > f:
             plot.dropped.append({"x": x(t0 + i * bin_us), "w": max(round(PLOT_W / len(mean), 1), 1.0),
                                  "title": f"{n - f} of {n} frames not forwarded around {fmt_us(t0 + i * bin_us)}"})

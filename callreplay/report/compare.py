@@ -27,14 +27,14 @@ def profile_comparison(this: dict[str, Any], siblings: list[dict[str, Any]]) -> 
     rows = []
     for key in keys:
         values = [c.get(key, 0) for c in counts]
-        present = [n for n, v in zip(names, values) if v]
-        absent = [n for n, v in zip(names, values) if not v]
+        present = [n for n, v in zip(names, values, strict=True) if v]
+        absent = [n for n, v in zip(names, values, strict=True) if not v]
         if not absent:
             change = "in every profile" if len(set(values)) == 1 else "in every profile, counts differ"
         else:
             change = f"only in {', '.join(present)}; vanishes in {', '.join(absent)}"
         row = {"detector": key[0], "severity": key[1], "call": key[2]}
-        row.update({f"count: {n}": v for n, v in zip(names, values)})
+        row.update({f"count: {n}": v for n, v in zip(names, values, strict=True)})
         row["change"] = change
         rows.append(row)
     return names, rows

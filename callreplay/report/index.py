@@ -24,7 +24,7 @@ def index_context(run: dict[str, Any], results: list[dict[str, Any] | None]) -> 
             profiles.append(str(e.get("profile")))
     scenarios: list[str] = []
     cells: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for entry, result in zip(entries, results):
+    for entry, result in zip(entries, results, strict=True):
         name = str(entry.get("scenario"))
         if name not in scenarios:
             scenarios.append(name)
@@ -68,7 +68,7 @@ def _cell_text(cell: dict[str, Any]) -> str:
 def findings_table(entries: list[dict[str, Any]], results: list[dict[str, Any] | None]) -> Table:
     """One row per (scenario, profile, detector, severity, expected?) with a count and a link."""
     rows = []
-    for entry, result in zip(entries, results):
+    for entry, result in zip(entries, results, strict=True):
         if not result:
             continue
         groups: dict[tuple[str, str, bool], int] = {}

@@ -16,7 +16,8 @@ from typing import Any
 from ..errors import CallReplayError
 from ..scenario.load import load_scenario
 
-_RULES_END = re.compile(r"repeating the last question\.(\s*(You initiated this call\.|Caller contacted the business\.))?")
+_RULES_END = re.compile(r"repeating the last question\."
+                        r"(\s*(You initiated this call\.|Caller contacted the business\.))?")
 _APPOINTMENT = re.compile(r"APPOINTMENT SCHEDULING")
 _HEADER = re.compile(r"BUSINESS PROMPT \([^)]*\):")
 _FOOTER = re.compile(r"CALL TYPE:")
@@ -97,7 +98,7 @@ class ScenarioSources:
         value = (business.settings or {}).get(field)
         caption = f"configured {field} of business {business_id} (the {direction} prompt, from the scenario)"
         if not value or not str(value).strip():
-            return "", caption + f": EMPTY, which is what made the builder fall back"
+            return "", caption + ": EMPTY, which is what made the builder fall back"
         text = str(value).replace("{{business_name}}", business.name or "").replace("{{BUSINESS_NAME}}",
                                                                                      business.name or "")
         return text, caption

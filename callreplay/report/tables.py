@@ -7,6 +7,8 @@ attributes, cell classes); they are left out of the CSV and never shown as colum
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ class Table:
 
     def rows(self) -> list[dict[str, Any]]:
         cols = [str(c) for c in self.df.columns]
-        return [dict(zip(cols, r)) for r in self.df.to_numpy(dtype=object).tolist()]
+        return [dict(zip(cols, r, strict=True)) for r in self.df.to_numpy(dtype=object).tolist()]
 
 
 def frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
@@ -44,13 +46,23 @@ def frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
+def to_csv(df: pd.DataFrame) -> str:
+    """``df.to_csv(index=False)`` for the plain values of report tables, several times faster than pandas'
+    writer on small frames (most of a page's render time went there)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([str(c) for c in df.columns])
+    writer.writerows(["" if v is None else v for v in row] for row in df.to_numpy(dtype=object).tolist())
+    return out.getvalue()
+
+
 def write_csv(table: Table, directory: Path, stem: str, *, show_pii: bool) -> None:
     """Write ``<stem>-<table>.csv`` (shown columns only, phone numbers masked) and remember its href.
 
     An empty table gets no file (and no link)."""
     if table.df.empty:
         return
-    text = table.df[table.columns].to_csv(index=False, lineterminator="\n")
+    text = to_csv(table.df[table.columns])
     if not show_pii:
         text = redact_text(text)
     name = f"{stem}-{table.name}.csv"

@@ -107,8 +107,9 @@ def build_timeline(result: dict[str, Any], events: list[dict[str, Any]], anchors
         by_call.setdefault(e.get("call"), []).append(e)
     prompts = {p.get("prompt_id"): p for p in result.get("prompts") or []}
     findings = result.get("findings") or []
+    changes = [e for e in events if e.get("kind") == "settings.changed"]
     for call in result.get("calls") or []:
-        _call_lanes(b, call, by_call.get(call.get("call"), []), prompts, ttl, findings, anchors)
+        _call_lanes(b, call, by_call.get(call.get("call"), []), prompts, ttl, findings, anchors, changes)
     _cache_lane(b, events)
     _registry_lane(b, events)
     b.tl.ticks = _ticks(b)
@@ -117,7 +118,7 @@ def build_timeline(result: dict[str, Any], events: list[dict[str, Any]], anchors
 
 
 def _call_lanes(b: _Builder, call: dict[str, Any], events: list[dict[str, Any]], prompts: dict, ttl: Any,
-                findings: list[dict[str, Any]], anchors: dict[int, str]) -> None:
+                findings: list[dict[str, Any]], anchors: dict[int, str], changes: list[dict[str, Any]]) -> None:
     sid = call.get("call")
     group = f"{short_sid(sid)} · {call.get('direction') or '?'} · business {call.get('business_id')}"
     ys = {name: b.lane(name, group=group if i == 0 else "") for i, name in enumerate(CALL_LANES)}
@@ -133,8 +134,9 @@ def _call_lanes(b: _Builder, call: dict[str, Any], events: list[dict[str, Any]],
             task_start[str(d.get("task"))] = t
         elif kind == "prebuild.finished":
             s = task_start.get(str(d.get("task")), t)
-            b.bar(ys["tasks / prebuild"], s, t, "tl-task", f"prebuild {d.get('task')}: prompt #{d.get('prompt_id')} "
-                  f"stored={d.get('stored')} ({fmt_us(s)} – {fmt_us(t)})")
+            b.bar(ys["tasks / prebuild"], s, t, "tl-task",
+                  f"prebuild {d.get('task')}: prompt #{d.get('prompt_id')} stored={d.get('stored')} "
+                  f"({fmt_us(s)} – {fmt_us(t)})")
         elif kind in ("prompt.registry_read", "prompt.loaded", "prompt.missing"):
             b.tick(ys["tasks / prebuild"], t, "tl-read", f"{kind} {_kv(d)} at {fmt_us(t)}")
         elif kind == "prompt.mismatch_check":
@@ -149,8 +151,9 @@ def _call_lanes(b: _Builder, call: dict[str, Any], events: list[dict[str, Any]],
             b.dot(ys["prompt"], t, "tl-built", f"prompt #{d.get('prompt_id')} built by {d.get('builder')} "
                   f"({d.get('path')}) from {d.get('source_field')} at {fmt_us(t)}")
         elif kind == "cache.set":
-            b.tick(ys["prompt"], t, "tl-cached", f"prompt #{d.get('prompt_id')} cached under {d.get('key')} at {fmt_us(t)}")
-    _prompt_lane(b, ys["prompt"], call, prompts, ttl, end)
+            b.tick(ys["prompt"], t, "tl-cached",
+                   f"prompt #{d.get('prompt_id')} cached under {d.get('key')} at {fmt_us(t)}")
+    _prompt_lane(b, ys["prompt"], call, prompts, ttl, end, changes)
     for turn in call.get("turns") or []:
         t = turn.get("t_us", 0)
         b.bar(ys["response turns"], t, t + (turn.get("duration_us") or 0), "tl-turn",
@@ -176,7 +179,8 @@ def _call_lanes(b: _Builder, call: dict[str, Any], events: list[dict[str, Any]],
         b.label(ys["findings"], group[0].get("at_us"), ", ".join(names)[:90])
 
 
-def _prompt_lane(b: _Builder, y: int, call: dict[str, Any], prompts: dict, ttl: Any, end: int) -> None:
+def _prompt_lane(b: _Builder, y: int, call: dict[str, Any], prompts: dict, ttl: Any, end: int,
+                 changes: list[dict[str, Any]]) -> None:
     bindings = call.get("bindings") or []
     for i, bind in enumerate(bindings):
         until = bindings[i + 1]["t_us"] if i + 1 < len(bindings) else end
@@ -186,6 +190,13 @@ def _prompt_lane(b: _Builder, y: int, call: dict[str, Any], prompts: dict, ttl: 
               f"prompt #{bind.get('prompt_id')} bound ({bind.get('reason')}) from {fmt_us(bind.get('t_us'))} to "
               f"{fmt_us(until)}; source {p.get('source_field') or '?'}", inset=6)
         b.tick(y, bind.get("t_us"), "tl-bind", f"prompt #{bind.get('prompt_id')} bound at {fmt_us(bind.get('t_us'))}")
+        for change in changes:  # the business's settings changed while this prompt was bound: it went stale
+            t = change.get("t_us", 0)
+            same = (change.get("data") or {}).get("business_id") == call.get("business_id")
+            if same and bind.get("t_us", 0) <= t <= until:
+                b.dot(y, t, "tl-stale", f"prompt #{bind.get('prompt_id')} went stale at {fmt_us(t)}: settings of "
+                      f"business {call.get('business_id')} changed while it was bound")
+                b.label(y, t, "stale", "tl-text tl-ttl-text")
         built = p.get("built_at_us")
         if isinstance(ttl, int) and isinstance(built, int) and built + ttl <= min(until, b.end_us):
             b.tick(y, built + ttl, "tl-ttl", f"TTL of prompt #{bind.get('prompt_id')} would expire it at "
@@ -220,7 +231,8 @@ def _registry_lane(b: _Builder, events: list[dict[str, Any]]) -> None:
         elif kind == "registry.set" and d.get("key") == "_prebuilt_full_prompt":
             b.dot(y, t, "tl-parked", f"prompt #{d.get('prompt_id')} parked for {sid} at {fmt_us(t)} (no TTL)")
         elif kind == "registry.get" and d.get("key") == "_prebuilt_full_prompt":
-            b.tick(y, t, "tl-read", f"registry get _prebuilt_full_prompt for {sid}: found={d.get('found')} at {fmt_us(t)}")
+            b.tick(y, t, "tl-read",
+                   f"registry get _prebuilt_full_prompt for {sid}: found={d.get('found')} at {fmt_us(t)}")
     for sid, t in sorted(created.items()):
         b.bar(y, t, b.end_us, "tl-registry tl-leak", f"registry entry {sid} never cleared", inset=6)
 

@@ -135,9 +135,15 @@ def parse_scenario(text: str, path: Path) -> Scenario:
         if body == "clean":
             expect[profile_name] = Expectation(profile_name, True)
         else:
-            findings = tuple(ExpectedFinding(e["finding"], e.get("call"), e.get("severity"), e.get("at_least", 1),
-                                             e.get("at_most"), lines.line_for(("expect", profile_name, j)))
+            # ``at_most`` alone means "no more than": at_least then defaults to 0, otherwise to 1.
+            findings = tuple(ExpectedFinding(e["finding"], e.get("call"), e.get("severity"),
+                                             e.get("at_least", 0 if "at_most" in e else 1), e.get("at_most"),
+                                             lines.line_for(("expect", profile_name, j)))
                              for j, e in enumerate(body))
+            for j, e in enumerate(body):
+                if e.get("at_most") is not None and e.get("at_least", 0) > e["at_most"]:
+                    raise ctx.fail(("expect", profile_name, j), f"at_least {e['at_least']} > at_most {e['at_most']}",
+                                   "at_least <= at_most")
             expect[profile_name] = Expectation(profile_name, False, findings)
     return Scenario(
         name=data["name"], file=path, description=data.get("description", ""), tags=tuple(data.get("tags") or ()),

@@ -23,7 +23,9 @@ businesses:
     phone: "+97231234567"
     settings:
       ai_prompt: ""
-      outbound_ai_prompt: "Sell <script>window.__xss=7</script> \"><img src=x onerror=window.__xss=8> call +972501234567 now"
+      outbound_ai_prompt: >-
+        Sell <script>window.__xss=7</script> "><img src=x onerror=window.__xss=8>
+        call +972501234567 now
 steps:
   - at: 0s
     webhook: /twiml/incoming/7

@@ -16,6 +16,7 @@ from callreplay.report import render_reports
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "reports" / "screenshots"
 LEGACY = "incident-inbound-gets-outbound-prompt--legacy"
+FIXED = "incident-inbound-gets-outbound-prompt--fixed"
 FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
          "--window-size=1400,1000")
@@ -79,7 +80,7 @@ def test_index_tells_expected_failures_from_clean_passes(driver, incident_site):
     assert fixed.text == "✓ pass" and "o-pass" in fixed.get_attribute("class")
     assert legacy.value_of_css_property("background-color") != fixed.value_of_css_property("background-color")
     legacy_counts = links[f"{LEGACY}.html"].find_element(By.CSS_SELECTOR, ".counts").text
-    fixed_counts = links["incident-inbound-gets-outbound-prompt--fixed.html"].find_element(By.CSS_SELECTOR, ".counts").text
+    fixed_counts = links[f"{FIXED}.html"].find_element(By.CSS_SELECTOR, ".counts").text
     assert legacy_counts.startswith("4 error") and fixed_counts.startswith("0 error")
     _screenshot(driver, "index.png")
 
