@@ -5,7 +5,8 @@ Prints frames per second, the multiple of real time and peak memory for:
   * the fast path with the echo gate on (simple_mode: false);
   * the reference (per-frame) implementation on a shorter call, and the fast/reference ratio;
   * a 360,000-frame recorded JSON-Lines file, streamed.
-Each measurement runs in a fresh subprocess so peak RSS is its own. Run: python benchmarks/bench_audio.py
+Each measurement runs in a fresh subprocess (so peak RSS is its own), warms up with a small replay, and reports
+the median of five replays. Run: python benchmarks/bench_audio.py
 """
 
 from __future__ import annotations
@@ -19,26 +20,35 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 CHILD = r"""
-import json, resource, sys, tempfile, time
+import gc, json, resource, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, {here!r})
 from _scenarios import long_inbound_call, recorded_call
 from callreplay.testing import scenario_from_dict
 from callreplay.replay import replay
-kind, hours, simple, impl = {args!r}
+kind, hours, simple, impl, runs = {args!r}
 folder = Path(tempfile.mkdtemp())
+# warm-up: imports and freezegun's module scan happen once per process, not per frame
+replay(scenario_from_dict(long_inbound_call(0.01), folder, "warm.yaml"), "fixed", audio_impl=impl)
 data = recorded_call(folder, int(hours * 180000)) if kind == "recording" else long_inbound_call(hours, simple_mode=simple)
 scenario = scenario_from_dict(data, folder)
-started = time.perf_counter()
-result = replay(scenario, "fixed", audio_impl=impl)
-elapsed = time.perf_counter() - started
+times = []
+result = None
+for _ in range(runs):
+    result = None  # one replay in memory at a time (a replay's objects form cycles: collect them)
+    gc.collect()
+    started = time.perf_counter()
+    result = replay(scenario, "fixed", audio_impl=impl)
+    times.append(time.perf_counter() - started)
 frames = sum(e.data["counters"]["rx"] for e in result.trace.events if e.kind == "call.ended")
-print(json.dumps({{"frames": frames, "seconds": elapsed, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+print(json.dumps({{"frames": frames, "seconds": sorted(times)[len(times) // 2], "all": times,
+                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
 
-def measure(kind: str, hours: float, simple: bool, impl: str = "fast") -> dict:
-    code = CHILD.format(here=str(HERE), args=(kind, hours, simple, impl))
+def measure(kind: str, hours: float, simple: bool, impl: str = "fast", runs: int = 5) -> dict:
+    """Median of ``runs`` replays in one fresh process, after a small warm-up replay."""
+    code = CHILD.format(here=str(HERE), args=(kind, hours, simple, impl, runs))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -61,7 +71,7 @@ def main() -> None:
     print(line("15 min call, fast path", fast_short))
     ratio = (fast_short["frames"] / fast_short["seconds"]) / (ref["frames"] / ref["seconds"])
     print(f"{'speed ratio fast/reference (same run)':46} {ratio:.1f}x")
-    rec = measure("recording", 2.0, True)
+    rec = measure("recording", 2.0, True, runs=1)
     print(line("360,000-frame recorded JSON-Lines, streamed", rec))
 
 

@@ -89,11 +89,14 @@ class _Engine:
         """Run tasks and feed frames in time order up to ``limit_us`` (frames strictly before it)."""
         scheduler, clock = self.ctx.scheduler, self.ctx.clock
         while True:
+            live = []
             for f in self.feeds:
                 f.refill()
-            self.feeds = [f for f in self.feeds if not f.done and not self.app.sockets[f.call].closed]
+                if not f.done and not self.app.sockets[f.call].closed:
+                    live.append(f)
+            self.feeds = live
             task_us = scheduler.next_due_us()
-            feed = min(self.feeds, key=lambda f: (f.next_us(), self.feeds.index(f)), default=None)
+            feed = live[0] if len(live) == 1 else min(live, key=lambda f: f.next_us(), default=None)
             feed_us = feed.next_us() if feed else None
             task_ok = task_us is not None and (task_us < limit_us or (include_tasks_at_limit and task_us == limit_us))
             feed_ok = feed_us is not None and feed_us < limit_us
@@ -113,7 +116,7 @@ class _Engine:
         stop = bisect.bisect_left(batch.arrival_us, bound_us, lo=start)
         stop = max(stop, start + 1)
         sock = self.app.sockets[feed.call]
-        self.ctx.clock.move_to(int(batch.arrival_us[start]))
+        self.ctx.clock.move_to(int(batch.arrival_us[start]), sync_wall_clock=False)
         self.ctx.scheduler.current_owner = feed.call
         previous = sock.stream.seq
         wire = number_slice(feed, stop, sock.stream)
@@ -124,7 +127,7 @@ class _Engine:
             sock.stream.seq = int(batch.seq[reached - 1]) if reached > start else previous
         feed.pos = reached
         self.ctx.scheduler.current_owner = None
-        self.ctx.clock.move_to(max(self.ctx.clock.now_us, int(batch.arrival_us[reached - 1])))
+        self.ctx.clock.move_to(max(self.ctx.clock.now_us, int(batch.arrival_us[reached - 1])), sync_wall_clock=False)
 
     # -- steps --------------------------------------------------------------------------------------
     def run_step(self, step: Step) -> None:

@@ -90,6 +90,8 @@ class FastAudioPath(ReferenceAudioPath):
                 pos += 1
                 continue
             cut = self._next_cut(times, pos, stop)
+            if cut == stop and self._steady(batch, pos, stop, out):
+                break
             if cut > pos:
                 plan = self._plan(batch, pos, cut)
                 if plan.trip is not None:
@@ -101,6 +103,51 @@ class FastAudioPath(ReferenceAudioPath):
             pos = cut + 1
         out.rms_parts.append(np.asarray(rms_all[start:stop]))
         return out.result()
+
+    def _steady(self, batch: FrameBatch, a: int, b: int, out: Collector) -> bool:
+        """Frames a..b-1 in production's steady state, if that is where the call is (else False).
+
+        Simple mode, calibrated, the sender running, nothing queued, no limit reached within the run: every frame is forwarded as it arrives, so only the counters, the
+        voice counter, the legacy VAD timestamp and the keepalives are left to compute.
+        """
+        s, c = self._s, self.config
+        if not (c.simple_mode and s.is_calibrated and s.sender_started and s.realtime_alive and not s.closing
+                and not s.limit_exceeded and not s.queue):
+            return False  # (a speech-timeout frame inside the run was already cut off by _next_cut)
+        t = batch.arrival_us[a:b]
+        m = b - a
+        if s.total_frames_sent + m > c.max_audio_frames_per_call or int(t[-1]) - s.sender_start_us > c.max_realtime_us:
+            return False
+        rms = batch.rms()[a:b]
+        s.rx += m
+        s.realtime_audio_in_chunks += m
+        ema = s.recent_audio_rms
+        for value in rms.tolist():  # step 6, bit-identical to the reference
+            ema = float(value) if ema is None else 0.3 * value + 0.7 * ema
+        s.recent_audio_rms = ema
+        barge = s.barge_in_active
+        if barge or s.realtime_speech_active:  # step 8: no frame is noise
+            voice = rms >= c.min_speech_rms
+        else:
+            voice = (rms >= c.rms_silence_threshold) & (rms >= c.min_speech_rms)
+        sums = np.cumsum(np.where(voice, 1, 0 if barge else -2))
+        s.consecutive_voice_frames = int(sums[-1] - min(int(np.minimum.accumulate(sums)[-1]),
+                                                        -s.consecutive_voice_frames))
+        if s.barge_in_enabled_after_greeting:
+            s.echo_consec_frames = 0
+        s.frames_in += m
+        s.total_frames_sent += m
+        s.stats_audio_sent += m
+        out.forward_many(np.arange(a, b, dtype=np.int64), t, rms)
+        strong = np.flatnonzero((rms > s.vad_threshold) & (rms > s.vad_threshold * 1.2))
+        if len(strong):
+            s.last_voice_us = int(t[strong[-1]])
+        marks = _greedy_marks(t, s.last_keepalive_us, c.keepalive_interval_us)
+        if marks:
+            s.keepalive_count += len(marks)
+            s.last_keepalive_us = marks[-1]
+            out.keepalives.extend(marks)
+        return True
 
     def _next_cut(self, times: np.ndarray, pos: int, stop: int) -> int:
         """First frame whose handling changes state irregularly (done by the reference code)."""

@@ -105,7 +105,7 @@ class Collector:
     """Accumulates a slice's outcome; scalar appends and numpy parts keep their order."""
 
     def __init__(self) -> None:
-        self._fwd: list[np.ndarray] = []
+        self._fwd: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._idx: list[int] = []
         self._t: list[int] = []
         self._rms: list[int] = []
@@ -118,7 +118,8 @@ class Collector:
 
     def _flush(self) -> None:
         if self._idx:
-            self._fwd.append(np.array([self._idx, self._t, self._rms], dtype=np.int64))
+            self._fwd.append((np.array(self._idx, dtype=np.int64), np.array(self._t, dtype=np.int64),
+                              np.array(self._rms, dtype=np.int64)))
             self._idx, self._t, self._rms = [], [], []
 
     def forward(self, index: int, t_us: int, rms: int) -> None:
@@ -129,17 +130,25 @@ class Collector:
     def forward_many(self, index: np.ndarray, t_us: np.ndarray, rms: np.ndarray) -> None:
         if len(index):
             self._flush()
-            self._fwd.append(np.stack([index, t_us, rms]).astype(np.int64, copy=False))
+            self._fwd.append((index, t_us, rms))
 
     def log(self, t_us: int, level: str, message: str) -> None:
         self.logs.append(LogLine(int(t_us), level, message))
 
+    def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self._fwd:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty
+        if len(self._fwd) == 1:
+            return tuple(np.asarray(col, dtype=np.int64) for col in self._fwd[0])
+        return tuple(np.concatenate([part[k] for part in self._fwd]).astype(np.int64, copy=False) for k in range(3))
+
     def result(self) -> SliceResult:
         self._flush()
-        table = np.concatenate(self._fwd, axis=1) if self._fwd else np.zeros((3, 0), np.int64)
+        index, times, rms_fwd = self._columns()
         rms = np.concatenate(self.rms_parts) if self.rms_parts else np.zeros(0, np.int64)
         return SliceResult(
-            forwarded=table[0], forwarded_at_us=table[1], forwarded_rms=table[2], rms=rms,
+            forwarded=index, forwarded_at_us=times, forwarded_rms=rms_fwd, rms=rms,
             dropped={reason: self.dropped.get(reason, 0) for reason in DROP_REASONS},
             limit_exceeded_at_us=None if self.limit is None else self.limit[0],
             limit_reason=None if self.limit is None else self.limit[1],

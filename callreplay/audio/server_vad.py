@@ -7,7 +7,6 @@ quiet frames make 700 ms). Enough to drive barge-in in a replay; not a model of 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,10 +35,11 @@ class ServerVad:
         return self._s.speaking
 
     def checkpoint(self) -> _VadState:
-        return copy.copy(self._s)
+        s = self._s
+        return _VadState(s.speaking, s.loud_run, s.quiet_since_us)
 
     def rollback(self, token: _VadState) -> None:
-        self._s = copy.copy(token)
+        self._s = _VadState(token.speaking, token.loud_run, token.quiet_since_us)
 
     def feed(self, t_us: np.ndarray, rms: np.ndarray) -> list[tuple[int, str]]:
         """Events in these frames; one Python step per loud/quiet run, not per frame."""

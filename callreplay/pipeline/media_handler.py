@@ -327,15 +327,20 @@ class MediaStreamHandler:
             elif kind == 1:
                 self.session.append_audio(result.forwarded_batch or (batch,), result.forwarded,
                                           result.forwarded_at_us)
-                self._bins.add_forwarded(result.forwarded_at_us)
             else:
                 self.keepalive_n += 1
                 name = f"heartbeat_{self.keepalive_n}"
                 self.app.send_to_twilio(self, {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}},
                                         at_us=int(t_us))
         if batch is not None and stop > start:
-            self._bins.add(batch.arrival_us[start:stop], result.rms)
-            self.app.registry.touch_media(sid, int(batch.arrival_us[stop - 1]))
+            arrival = batch.arrival_us[start:stop]
+            every = len(result.forwarded) == stop - start and result.forwarded_batch is None
+            self._bins.add(arrival, result.rms, all_forwarded=every)
+            if len(result.forwarded) and not every:
+                self._bins.add_forwarded(result.forwarded_at_us)
+            self.app.registry.touch_media(sid, int(arrival[-1]))
+        elif len(result.forwarded):
+            self._bins.add_forwarded(result.forwarded_at_us)
         if result.limit_exceeded_at_us is not None:
             self._hard_limit(result.limit_exceeded_at_us, result.limit_reason)
 
@@ -501,24 +506,35 @@ class _RmsBins:
             self.counts = np.concatenate((self.counts, np.zeros(extra, dtype=np.int64)))
             self.forwarded = np.concatenate((self.forwarded, np.zeros(extra, dtype=np.int64)))
 
-    def _bin(self, t_us: np.ndarray) -> np.ndarray:
+    def _bin(self, t_us: np.ndarray) -> tuple[int, np.ndarray]:
+        """(first bin, bin offsets from it) of these frame times; grows the arrays to hold them."""
         if self.t0 is None:
             self.t0 = int(t_us[0])
-        bins = np.maximum((t_us - self.t0) // US_PER_S, 0).astype(np.int64)
+        bins = np.maximum((t_us - self.t0) // US_PER_S, 0)
+        first = int(bins.min())
         self._grow(int(bins.max()) + 1)
-        return bins
+        return first, bins - first
 
-    def add(self, t_us: np.ndarray, rms: np.ndarray) -> None:
+    def add(self, t_us: np.ndarray, rms: np.ndarray, *, all_forwarded: bool = False) -> None:
+        """Frames received at ``t_us``; ``all_forwarded``: each reached the session as it arrived."""
         if len(t_us):
-            bins = self._bin(t_us)
-            np.add.at(self.sums, bins, rms)
-            np.add.at(self.counts, bins, 1)
-            np.maximum.at(self.maxes, bins, rms)
+            first, rel = self._bin(t_us)
+            counts = np.bincount(rel)
+            end = first + len(counts)
+            self.counts[first:end] += counts
+            if all_forwarded:
+                self.forwarded[first:end] += counts
+            self.sums[first:end] += np.bincount(rel, weights=rms)
+            if len(counts) == 1:
+                self.maxes[first] = max(self.maxes[first], float(rms.max()))
+            else:
+                np.maximum.at(self.maxes, rel + first, rms)
 
     def add_forwarded(self, t_us: np.ndarray) -> None:
         if len(t_us):
-            bins = self._bin(t_us)  # may grow the arrays: read them after
-            np.add.at(self.forwarded, bins, 1)
+            first, rel = self._bin(t_us)  # may grow the arrays: read them after
+            counts = np.bincount(rel)
+            self.forwarded[first:first + len(counts)] += counts
 
     def profile(self, max_points: int) -> dict:
         used = int(np.flatnonzero(self.counts | self.forwarded)[-1]) + 1 if self.counts.any() else 0
