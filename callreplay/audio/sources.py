@@ -6,6 +6,8 @@ numbers. Recorded payloads come back as ``Payloads`` so the original base64 surv
 
 from __future__ import annotations
 
+import functools
+
 import base64
 import binascii
 from collections.abc import Sequence
@@ -39,6 +41,19 @@ def frames_from_mulaw(codes: np.ndarray) -> np.ndarray:
     return out.reshape(n, FRAME_BYTES)
 
 
+def _read_only(make):
+    """Memoise a pure frame generator (same arguments, same frames); callers get a read-only array."""
+    @functools.lru_cache(maxsize=32)
+    def cached(*args, **kwargs):
+        frames = make(*args, **kwargs)
+        frames.flags.writeable = False
+        return frames
+
+    cached.__doc__ = make.__doc__
+    return functools.wraps(make)(cached)
+
+
+@_read_only
 def silence(duration_us: int) -> np.ndarray:
     return np.full((frame_count(duration_us), FRAME_BYTES), SILENCE_BYTE, dtype=np.uint8)
 
@@ -49,6 +64,7 @@ def _scale_to_rms(signal: np.ndarray, rms: float) -> np.ndarray:
     return np.clip(np.round(scaled), -32768, 32767).astype(np.int16)
 
 
+@_read_only
 def tone(hz: float, rms: float, duration_us: int) -> np.ndarray:
     """A sine of ``hz`` whose RMS is ``rms`` in PCM16 units."""
     if not 0 < hz < TARGET_RATE / 2:
@@ -58,6 +74,7 @@ def tone(hz: float, rms: float, duration_us: int) -> np.ndarray:
     return frames_from_pcm(np.clip(np.round(signal), -32768, 32767).astype(np.int16))
 
 
+@_read_only
 def speech(duration_us: int, rms: float, seed: int) -> np.ndarray:
     """Synthetic voiced speech: a drifting 120-220 Hz glottal-pulse train under a ~4 Hz
     syllable envelope that never falls below half its peak, so per-frame RMS stays high."""

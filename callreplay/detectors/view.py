@@ -63,6 +63,7 @@ class TraceView:
         self.prompts: dict[int, TraceEvent] = {}
         self.by_kind: dict[str, list[TraceEvent]] = {}
         self.settings_changes: list[TraceEvent] = []
+        self._attributions: dict[tuple, Any] = {}
         self._index()
 
     def _call(self, sid: str) -> CallInfo:
@@ -158,7 +159,15 @@ class TraceView:
         return [b.id for b in self.scenario.businesses]
 
     def content_attribution(self, instructions: str, business_id: int | None, at_us: int):
-        """Which configured prompt fields (of every business) the instructions contain."""
+        """Which configured prompt fields (of every business) the instructions contain (memoised per view)."""
+        changes_so_far = sum(1 for c in self.settings_changes if c.t_us <= at_us)
+        key = (instructions, business_id, changes_so_far)
+        cached = self._attributions.get(key)
+        if cached is None:
+            cached = self._attributions[key] = self._attribute(instructions, business_id, at_us)
+        return cached
+
+    def _attribute(self, instructions: str, business_id: int | None, at_us: int):
         sources: dict[str, str | None] = {}
         names = {}
         for bid in self.business_ids():
