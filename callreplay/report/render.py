@@ -8,6 +8,9 @@ randomness, and the only wall-clock value shown is the run's ``started_at`` on t
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -94,6 +97,30 @@ class _PageWriter:
         return summary(result)
 
 
+PARALLEL_FROM_PAGES = 40
+_worker_writer: "_PageWriter | None" = None
+
+
+def _init_worker(writer: "_PageWriter") -> None:
+    global _worker_writer
+    _worker_writer = writer
+
+
+def _write_in_worker(index: int):
+    return _worker_writer.write(index)
+
+
+def _write_pages(writer: "_PageWriter") -> list:
+    """Every scenario page, in order; pages are independent, so many are written by a forked pool."""
+    count = len(writer.entries)
+    workers = min(os.cpu_count() or 1, 8)
+    if count < PARALLEL_FROM_PAGES or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [writer.write(i) for i in range(count)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_init_worker, initargs=(writer,)) as pool:
+        return pool.map(_write_in_worker, range(count), chunksize=max(1, count // (workers * 4)))
+
+
 def render_reports(report_dir: Path, *, show_pii: bool = False) -> Path:
     """Write ``index.html``, one page per scenario x profile, and each page's tables as CSV; return the index."""
     report_dir = Path(report_dir)
@@ -102,7 +129,7 @@ def render_reports(report_dir: Path, *, show_pii: bool = False) -> Path:
     pages.mkdir(parents=True, exist_ok=True)
     _clean_pages(pages)
     writer = _PageWriter(report_dir, list(run.get("results") or []), show_pii)
-    summaries = [writer.write(i) for i in range(len(writer.entries))]
+    summaries = _write_pages(writer)
     ctx = index_context(run, summaries)
     if not show_pii:
         ctx["run_data"] = redact(ctx["run_data"])
