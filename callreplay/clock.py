@@ -58,7 +58,7 @@ class VirtualClock:
     def iso(self, t_us: int | None = None) -> str:
         return self.datetime(t_us).isoformat(timespec="milliseconds")
 
-    def __enter__(self) -> "VirtualClock":
+    def __enter__(self) -> VirtualClock:
         from freezegun import freeze_time
 
         self._freeze = freeze_time(self.datetime(), tick=False)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .detectors.base import Finding, Severity
-from .scenario.model import ExpectedFinding, Expectation
+from .scenario.model import Expectation, ExpectedFinding
 
 
 @dataclass

@@ -10,8 +10,8 @@ top as an offset from the nominal numbering.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 

@@ -22,12 +22,12 @@ from .clock import VirtualClock
 from .errors import ScenarioError
 from .feeds import Feed, expand_media, number_slice, protocol_problems, start_feed
 from .pipeline.app import PipelineApp, Socket
-from .recording import recording_chunks
 from .pipeline.config import PipelineConfig, build_config
 from .pipeline.context import PipelineContext
 from .pipeline.outbound_http import OutboundHttp
 from .pipeline.profiles import Profile, load_profile
 from .pipeline.store import BusinessStore
+from .recording import recording_chunks
 from .scenario.model import CacheStep, RealtimeStep, Scenario, SettingsStep, Step, WebhookStep, WsStep
 from .scheduler import Scheduler
 from .trace import Trace

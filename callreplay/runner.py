@@ -10,10 +10,10 @@ from __future__ import annotations
 import fnmatch
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from . import __version__
 from .detectors import run_detectors
@@ -112,7 +112,7 @@ def _write_trace(path: Path, text: str, show_pii: bool) -> None:
 
 def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Outcome], None] | None = None,
             command: str = "") -> list[Outcome]:
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     files = discover_scenarios(paths)
     scenarios, outcomes = select(files, options)
     for outcome in outcomes:

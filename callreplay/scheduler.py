@@ -15,8 +15,8 @@ only need to stop at its own tasks and shared ones (:meth:`next_due_for`).
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .clock import VirtualClock
 

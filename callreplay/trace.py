@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class TraceEvent:
                                "component": self.component, "kind": self.kind, "data": self.data})
 
     @classmethod
-    def from_dict(cls, obj: dict[str, Any]) -> "TraceEvent":
+    def from_dict(cls, obj: dict[str, Any]) -> TraceEvent:
         return cls(obj["seq"], obj["t_us"], obj.get("call"), obj["component"], obj["kind"], obj.get("data") or {})
 
 
@@ -87,7 +88,7 @@ class Trace:
         Path(path).write_text(self.dumps(), encoding="utf-8")
 
     @classmethod
-    def read(cls, path: Path) -> "Trace":
+    def read(cls, path: Path) -> Trace:
         with open(path, encoding="utf-8") as fh:
             return cls(TraceEvent.from_dict(json.loads(line)) for line in fh if line.strip())
 

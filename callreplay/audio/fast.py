@@ -107,8 +107,9 @@ class FastAudioPath(ReferenceAudioPath):
     def _steady(self, batch: FrameBatch, a: int, b: int, out: Collector) -> bool:
         """Frames a..b-1 in production's steady state, if that is where the call is (else False).
 
-        Simple mode, calibrated, the sender running, nothing queued, no limit reached within the run: every frame is forwarded as it arrives, so only the counters, the
-        voice counter, the legacy VAD timestamp and the keepalives are left to compute.
+        Simple mode, calibrated, the sender running, nothing queued, no limit reached within the run:
+        every frame is forwarded as it arrives, so only the counters, the voice counter, the legacy VAD
+        timestamp and the keepalives are left to compute.
         """
         s, c = self._s, self.config
         if not (c.simple_mode and s.is_calibrated and s.sender_started and s.realtime_alive and not s.closing
@@ -116,7 +117,8 @@ class FastAudioPath(ReferenceAudioPath):
             return False  # (a speech-timeout frame inside the run was already cut off by _next_cut)
         t = batch.arrival_us[a:b]
         m = b - a
-        if s.total_frames_sent + m > c.max_audio_frames_per_call or int(t[-1]) - s.sender_start_us > c.max_realtime_us:
+        over_frames = s.total_frames_sent + m > c.max_audio_frames_per_call
+        if over_frames or int(t[-1]) - s.sender_start_us > c.max_realtime_us:
             return False
         rms = batch.rms()[a:b]
         s.rx += m
@@ -266,7 +268,7 @@ class FastAudioPath(ReferenceAudioPath):
             if not s.queue_logged:
                 s.queue_logged = True
                 logs.append((int(p.queued[0]), 0, "INFO", LOG_QUEUING))
-            s.queue.extend(zip([batch] * len(p.queued), (a + p.queued).tolist(), rms[p.queued].tolist()))
+            s.queue.extend(zip([batch] * len(p.queued), (a + p.queued).tolist(), rms[p.queued].tolist(), strict=True))
         if len(p.full):
             numbers = s.frames_dropped_by_queue_full + np.arange(1, len(p.full) + 1)
             for j in np.flatnonzero((numbers - 1) % 50 == 0):

@@ -53,7 +53,7 @@ class ServerVad:
         starts = np.concatenate(([0], edges))
         ends = np.concatenate((edges, [n]))
         s = self._s
-        for begin, end in zip(starts.tolist(), ends.tolist()):
+        for begin, end in zip(starts.tolist(), ends.tolist(), strict=True):
             is_loud = bool(loud[begin])
             pos = begin
             while pos < end:

@@ -6,10 +6,9 @@ numbers. Recorded payloads come back as ``Payloads`` so the original base64 surv
 
 from __future__ import annotations
 
-import functools
-
 import base64
 import binascii
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path

@@ -15,7 +15,7 @@ __all__ = ["BaseDetector", "Detector", "DetectorLoadError", "Evidence", "Finding
            "all_detectors", "run_detectors"]
 
 
-def run_detectors(result: "ReplayResult", settings: dict[str, str] | None = None) -> list[Finding]:
+def run_detectors(result: ReplayResult, settings: dict[str, str] | None = None) -> list[Finding]:
     """Every enabled detector over the result's trace; ``settings`` maps id -> off|error|warning|info.
 
     The scenario's own ``detectors:`` switches apply first, then ``settings`` (the command line) on top.

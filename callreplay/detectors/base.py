@@ -8,15 +8,16 @@ a report can link straight to them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import TYPE_CHECKING, Any, Iterable, Protocol, runtime_checkable
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .view import TraceView
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -26,7 +27,7 @@ class Severity(str, Enum):
         return {"error": 3, "warning": 2, "info": 1}[self.value]
 
     @classmethod
-    def parse(cls, value: str) -> "Severity":
+    def parse(cls, value: str) -> Severity:
         try:
             return cls(value)
         except ValueError:
@@ -62,7 +63,7 @@ class Finding:
                 "business_id": self.business_id, "message": self.message,
                 "evidence": [e.as_dict() for e in self.evidence], "details": self.details}
 
-    def with_severity(self, severity: Severity) -> "Finding":
+    def with_severity(self, severity: Severity) -> Finding:
         return Finding(self.detector, severity, self.call, self.at_us, self.message, self.evidence,
                        self.business_id, self.details)
 
@@ -73,7 +74,7 @@ class Detector(Protocol):
     summary: str
     severity: Severity
 
-    def check(self, view: "TraceView") -> Iterable[Finding]: ...
+    def check(self, view: TraceView) -> Iterable[Finding]: ...
 
 
 class BaseDetector:
@@ -84,10 +85,10 @@ class BaseDetector:
     why = ""
     severity = Severity.ERROR
 
-    def finding(self, view: "TraceView", call: str | None, at_us: int, message: str, *evidence: Evidence,
+    def finding(self, view: TraceView, call: str | None, at_us: int, message: str, *evidence: Evidence,
                 severity: Severity | None = None, business_id: int | None = None, **details: Any) -> Finding:
         return Finding(self.id, severity or self.severity, call, at_us, message, tuple(evidence),
                        business_id if business_id is not None else view.business_of(call), details)
 
-    def check(self, view: "TraceView") -> Iterable[Finding]:  # pragma: no cover - abstract
+    def check(self, view: TraceView) -> Iterable[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError

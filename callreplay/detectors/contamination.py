@@ -10,8 +10,8 @@ ignored as evidence (hazard H6).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from ..durations import format_us
 from .base import BaseDetector, Evidence, Finding, Severity

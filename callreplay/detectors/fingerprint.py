@@ -139,7 +139,7 @@ def _shingle_hashes(grams: list[str]) -> list[int]:
 
 def _grams(words: list[str], n: int) -> list[str]:
     """Word n-grams in text order; empty when there are fewer than ``n`` words."""
-    return list(map(" ".join, zip(*(words[i:] for i in range(n)))))
+    return list(map(" ".join, zip(*(words[i:] for i in range(n)), strict=False)))
 
 
 def _effective_n(word_count: int, n: int) -> int:
@@ -328,7 +328,7 @@ def _measure(
     total = len(kept)
     share = len(matched) / total if total else 0.0
     present = total >= 1 and share >= threshold
-    text_of = dict(zip(hashes, grams))
+    text_of = dict(zip(hashes, grams, strict=True))
     examples = tuple(text_of[h] for h in matched[:_EXAMPLES])
     reason = (
         f"{'present' if present else 'absent'}: {len(matched)}/{total} {n}-gram shingles of {label}[{kind}] found "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..durations import format_us
 from .base import BaseDetector, Evidence, Finding, Severity

@@ -7,7 +7,7 @@ measures that directly from the bindings and the response turns that used them.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..durations import format_us
 from .base import BaseDetector, Evidence, Finding, Severity

@@ -89,8 +89,6 @@ class TraceView:
                     info.webhook_seq = e.seq
             elif k == "webhook.business_resolved":
                 self._call(e.call).webhook_business = d.get("business_id")
-            elif k == "webhook.request" and d.get("route") == "outbound_call":
-                pass
             elif k == "call.started":
                 info = self._call(e.call)
                 info.started_us = e.t_us
@@ -116,9 +114,6 @@ class TraceView:
             elif k == "call.ended":
                 info = self._call(e.call)
                 info.ended_us, info.end_reason, info.ended_seq = e.t_us, d.get("reason"), e.seq
-        for sid, info in self.calls.items():
-            if not info.bindings and info.started_us is None and info.webhook_seq is None:
-                continue
 
     # -- lookups ------------------------------------------------------------------------------------
     def events(self, kind: str) -> list[TraceEvent]:

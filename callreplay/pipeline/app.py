@@ -7,8 +7,8 @@ components reach each other through ``ctx.services`` so none of them is a module
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .cache import PromptCache
 from .context import PipelineContext

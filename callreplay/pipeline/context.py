@@ -56,7 +56,7 @@ class PipelineContext:
     trace: Trace
     store: BusinessStore
     config: PipelineConfig
-    profile: "Profile"
+    profile: Profile
     timezone: str = "Asia/Jerusalem"
     _next_prompt_id: int = 0
     services: dict[str, Any] = field(default_factory=dict)

@@ -41,7 +41,7 @@ class MediaStreamHandler:
     # must not change the trace; tests/engine/test_vad_prediction.py replays with it off to prove it).
     predict_vad = True
 
-    def __init__(self, app: "PipelineApp", socket_call: str, *, keep_audio: bool = False) -> None:
+    def __init__(self, app: PipelineApp, socket_call: str, *, keep_audio: bool = False) -> None:
         self.app = app
         self.ctx = app.ctx
         self.socket_call = socket_call
@@ -248,7 +248,7 @@ class MediaStreamHandler:
             self._apply(self.audio.on_sender_started(ctx.now))
 
     # -- audio -------------------------------------------------------------------------------------
-    def process_frames(self, batch: "FrameBatch", start: int, stop: int) -> int:
+    def process_frames(self, batch: FrameBatch, start: int, stop: int) -> int:
         """Run frames ``[start, stop)`` through the gates; return how far it got (a VAD event may cut it).
 
         The session's server VAD reacts to the audio it receives, and its events change the gates

@@ -40,7 +40,7 @@ class OutboundHttp:
         self._client = None
         self._actor: str | None = None
 
-    def __enter__(self) -> "OutboundHttp":
+    def __enter__(self) -> OutboundHttp:
         self.mock.start()
         return self
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 COMPONENT = "media_ws"
 
 
-def load_prompt(h: "MediaStreamHandler") -> BuiltPrompt | None:
+def load_prompt(h: MediaStreamHandler) -> BuiltPrompt | None:
     """Return the prompt the session is bound to, or None when the call was failed instead."""
     ctx, sid = h.ctx, h.call_sid
     registry = ctx.services["registry"]
@@ -40,7 +40,7 @@ def _emit_check(h, method: str, expected: str, detected: str | None, mismatch: b
                mismatch=mismatch, action=action, **extra)
 
 
-def _legacy_load(h: "MediaStreamHandler", prompt: BuiltPrompt | None, direction: str) -> BuiltPrompt:
+def _legacy_load(h: MediaStreamHandler, prompt: BuiltPrompt | None, direction: str) -> BuiltPrompt:
     ctx, sid = h.ctx, h.call_sid
     if prompt is not None and prompt.text:
         ctx.print(sid, COMPONENT, "🚀 [PROMPT] Using PRE-BUILT FULL prompt from registry (LATENCY-FIRST)")
@@ -80,7 +80,7 @@ def _legacy_load(h: "MediaStreamHandler", prompt: BuiltPrompt | None, direction:
     return built
 
 
-def _fixed_load(h: "MediaStreamHandler", prompt: BuiltPrompt | None, direction: str) -> BuiltPrompt | None:
+def _fixed_load(h: MediaStreamHandler, prompt: BuiltPrompt | None, direction: str) -> BuiltPrompt | None:
     ctx, sid, profile = h.ctx, h.call_sid, h.ctx.profile
     registry = ctx.services["registry"]
     stored_direction = registry.get_metadata(sid, "_prebuilt_direction", actor=sid)
@@ -113,7 +113,7 @@ def _fixed_load(h: "MediaStreamHandler", prompt: BuiltPrompt | None, direction: 
     return prompt
 
 
-def _rebuild(h: "MediaStreamHandler", direction: str, *, use_cache: bool) -> BuiltPrompt | None:
+def _rebuild(h: MediaStreamHandler, direction: str, *, use_cache: bool) -> BuiltPrompt | None:
     try:
         return build_realtime_system_prompt(h.ctx, h.business_id, direction, use_cache=use_cache, call=h.call_sid,
                                             path="rebuild")

@@ -37,7 +37,7 @@ class Turn:
 
 
 class RealtimeSession:
-    def __init__(self, ctx: PipelineContext, handler: "MediaStreamHandler", *, keep_audio: bool = False) -> None:
+    def __init__(self, ctx: PipelineContext, handler: MediaStreamHandler, *, keep_audio: bool = False) -> None:
         self.ctx = ctx
         self.handler = handler
         self.instructions: str | None = None
@@ -85,7 +85,7 @@ class RealtimeSession:
         self.handler.on_session_updated()
 
     # -- audio -----------------------------------------------------------------------------------
-    def append_audio(self, batches: "tuple[FrameBatch, ...]", indices: np.ndarray, times_us: np.ndarray) -> None:
+    def append_audio(self, batches: tuple[FrameBatch, ...], indices: np.ndarray, times_us: np.ndarray) -> None:
         """Frames forwarded by the sender, in order; ``batches[k]`` holds frame ``indices[k]``."""
         if self.closed or not len(indices):
             return

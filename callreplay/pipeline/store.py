@@ -79,7 +79,7 @@ class BusinessStore:
     version: int = 0
 
     @classmethod
-    def from_specs(cls, specs: tuple[BusinessSpec, ...]) -> "BusinessStore":
+    def from_specs(cls, specs: tuple[BusinessSpec, ...]) -> BusinessStore:
         store = cls()
         for spec in specs:
             store.businesses.append(Business(spec.id, spec.name, spec.phone, spec.channels, spec.active,
@@ -145,5 +145,5 @@ class BusinessStore:
         row.version += 1
         return row.version
 
-    def snapshot(self) -> "BusinessStore":
+    def snapshot(self) -> BusinessStore:
         return dataclasses.replace(self)

@@ -10,8 +10,8 @@ the queue and echoes every pending mark at once.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .outbound_http import ACCOUNT_SID
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -98,10 +97,10 @@ class _PageWriter:
 
 
 PARALLEL_FROM_PAGES = 40
-_worker_writer: "_PageWriter | None" = None
+_worker_writer: _PageWriter | None = None
 
 
-def _init_worker(writer: "_PageWriter") -> None:
+def _init_worker(writer: _PageWriter) -> None:
     global _worker_writer
     _worker_writer = writer
 
@@ -110,7 +109,7 @@ def _write_in_worker(index: int):
     return _worker_writer.write(index)
 
 
-def _write_pages(writer: "_PageWriter") -> list:
+def _write_pages(writer: _PageWriter) -> list:
     """Every scenario page, in order; pages are independent, so many are written by a forked pool."""
     count = len(writer.entries)
     workers = min(os.cpu_count() or 1, 8)

@@ -7,6 +7,7 @@ from typing import Any
 
 from .audio import counter_rows, gate_rows, rms_plot
 from .compare import CONTAMINATION, business_view, profile_comparison
+from .imported import imported_evidence
 from .instructions import ScenarioSources, segments
 from .load import TraceExcerpt
 from .status import SEVERITY_RANK, fmt_us, is_expected, outcome_of
@@ -176,4 +177,5 @@ def scenario_context(result: dict[str, Any], entry: dict[str, Any], trace: Trace
         "timeline": build_timeline(result, trace.events, anchors) if result.get("calls") else None,
         "trace_found": trace.found, "calls": calls, "findings": findings, "tables": tables, "t": by_name,
         "compare": compare, "business": business_table, "persisted": persisted,
+        "imported": imported_evidence(result),
     }

@@ -14,8 +14,22 @@ from typing import Any
 
 from ..durations import DURATION_FORMS, parse_duration
 from ..errors import ScenarioError
-from .model import (DEFAULT_CLOCK_START, DEFAULT_TIMEZONE, BusinessSpec, CacheStep, ExpectedFinding, Expectation,
-                    MediaSpec, RealtimeStep, Scenario, SettingsStep, SourceSpec, Step, WebhookStep, WsStep)
+from .model import (
+    DEFAULT_CLOCK_START,
+    DEFAULT_TIMEZONE,
+    BusinessSpec,
+    CacheStep,
+    Expectation,
+    ExpectedFinding,
+    MediaSpec,
+    RealtimeStep,
+    Scenario,
+    SettingsStep,
+    SourceSpec,
+    Step,
+    WebhookStep,
+    WsStep,
+)
 from .schema import validate_document
 from .yamlsafe import LineMap, load_with_lines, path_str
 

@@ -41,7 +41,7 @@ def _stream(seed, n, n_events, simple):
     events = [(float(rng.random()), str(rng.choice(EVENTS))) for _ in range(n_events)]
     if rng.random() < 0.7:
         events.append((float(rng.random()) / 3, "sender"))
-    return list(zip(levels.tolist(), gaps.tolist())), events, simple
+    return list(zip(levels.tolist(), gaps.tolist(), strict=True)), events, simple
 
 
 def _batch(frames):

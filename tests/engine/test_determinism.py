@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from callreplay.detectors import run_detectors
-from callreplay.expectations import evaluate
 from callreplay.detectors.base import Severity
+from callreplay.expectations import evaluate
 from callreplay.replay import replay
 from callreplay.results import build_result
 from callreplay.scenario.load import load_scenario

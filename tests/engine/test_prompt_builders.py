@@ -6,7 +6,6 @@ from callreplay.pipeline.context import MissingPromptError
 from callreplay.pipeline.prompts import build_full_business_prompt, build_realtime_system_prompt
 
 
-
 def biz(ai=None, out=None, system=None, name="Acme"):
     return {"id": 7, "name": name, "phone": "+97231234567", "system_prompt": system,
             "settings": {"ai_prompt": ai, "outbound_ai_prompt": out}}

@@ -2,7 +2,6 @@
 
 from callreplay.pipeline.context import BuiltPrompt
 
-
 TTL = 600_000_000
 
 
