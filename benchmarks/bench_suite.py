@@ -1,7 +1,8 @@
 """Suite benchmark: replay 200 generated scenarios (mixed directions, 1-30 minute calls) and print throughput.
 
 Scenarios are generated with a fixed seed, written to a temporary folder and replayed with the
-same runner ``callreplay run`` uses (detectors and result files included, HTML off).
+same runner ``callreplay run`` uses (detectors and result files included, HTML off), once in one
+process and once with ``--jobs 0`` (one process per core).
 Run: python benchmarks/bench_suite.py [COUNT]
 """
 
@@ -53,14 +54,17 @@ def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     folder = Path(tempfile.mkdtemp())
     minutes = generate(folder / "scenarios" if (folder / "scenarios").mkdir() is None else folder, count)
-    options = RunOptions(profiles=["legacy", "fixed"], fail_on=Severity.ERROR, report_dir=folder / "reports")
-    started = time.perf_counter()
-    outcomes = run_all([folder / "scenarios"], options)
-    elapsed = time.perf_counter() - started
-    print(f"cores: {os.cpu_count()}  (the runner uses one core)")
-    print(f"{count} scenarios x 2 profiles = {len(outcomes)} replays, {minutes * 2} virtual call-minutes")
-    print(f"total {elapsed:.2f} s  ->  {count / elapsed:.1f} scenarios/s, {len(outcomes) / elapsed:.1f} replays/s, "
-          f"{minutes * 2 / elapsed:.0f} virtual minutes per second")
+    print(f"cores: {os.cpu_count()}")
+    print(f"{count} scenarios x 2 profiles (legacy, fixed) = {count * 2} replays, {minutes * 2} virtual call-minutes")
+    for jobs in (1, 0):
+        options = RunOptions(profiles=["legacy", "fixed"], fail_on=Severity.ERROR,
+                             report_dir=folder / f"reports-{jobs}", jobs=jobs)
+        started = time.perf_counter()
+        outcomes = run_all([folder / "scenarios"], options)
+        elapsed = time.perf_counter() - started
+        label = "1 process" if jobs == 1 else f"--jobs 0 ({os.cpu_count()} processes)"
+        print(f"{label:24} total {elapsed:6.2f} s  ->  {count / elapsed:4.1f} scenarios/s, "
+              f"{len(outcomes) / elapsed:4.1f} replays/s, {minutes * 2 / elapsed:4.0f} virtual minutes per second")
 
 
 if __name__ == "__main__":

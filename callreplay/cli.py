@@ -60,10 +60,12 @@ def main() -> None:
               help="Write every result and finding as JSON here.")
 @click.option("--show-pii", is_flag=True, help="Do not mask phone numbers in reports and results.")
 @click.option("--no-html", is_flag=True, help="Write JSON results and traces only.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Replay in this many processes (0: one per core). Output is the same for any value.")
 @click.option("-q", "--quiet", count=True, help="Print less (-q: failures and summary only).")
 @click.option("-v", "--verbose", count=True, help="Print every finding of every replay.")
-def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html, quiet,
-        verbose) -> None:
+def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html, jobs,
+        quiet, verbose) -> None:
     """Replay every scenario under PATHS (files or folders, searched recursively)."""
     from .runner import RunOptions, aggregate_json, run_all
     from .summary import failure_lines, outcome_line
@@ -75,7 +77,7 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
             raise click.BadParameter(str(exc), param_hint="--pipeline") from None
     options = RunOptions(profiles=list(profiles), fail_on=Severity(fail_on),
                          detector_settings=_detector_settings(detectors), report_dir=report_dir, keyword=keyword,
-                         tags=list(tags), show_pii=show_pii)
+                         tags=list(tags), show_pii=show_pii, jobs=jobs)
     progress = _Progress(enabled=sys.stdout.isatty() and quiet == 0)
 
     def show(outcome) -> None:

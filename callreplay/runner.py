@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +42,7 @@ class RunOptions:
     show_pii: bool = False
     write: bool = True
     audio_impl: str = "fast"
+    jobs: int = 1                    # replays run in this many processes (0: one per core)
 
 
 @dataclass
@@ -118,28 +121,57 @@ def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Out
     for outcome in outcomes:
         if on_outcome:
             on_outcome(outcome)
+    work: list[tuple[Scenario, str, str | None, str]] = []
     used: dict[str, int] = {}
     for scenario in scenarios:
         for profile, skip in profiles_for(scenario, options):
             base = slugify(scenario.name) + "--" + slugify(profile)
             used[base] = used.get(base, 0) + 1
-            slug = base if used[base] == 1 else f"{base}-{used[base]}"
-            if skip:
-                outcome = Outcome(str(scenario.file), scenario.name, profile, "skipped", error=skip)
-            else:
-                try:
-                    load_profile(profile, allow_code=True)
-                except ProfileError as exc:
-                    outcome = Outcome(str(scenario.file), scenario.name, profile, "error", error=str(exc),
-                                      result=error_result(str(scenario.file), slug, profile, str(exc), scenario.name))
-                else:
-                    outcome = run_one(scenario, profile, options, slug)
-            outcomes.append(outcome)
-            if on_outcome:
-                on_outcome(outcome)
+            work.append((scenario, profile, skip, base if used[base] == 1 else f"{base}-{used[base]}"))
+    for outcome in _run_work(work, options):
+        outcomes.append(outcome)
+        if on_outcome:
+            on_outcome(outcome)
     if options.write:
         write_results(outcomes, options, started_at, command)
     return outcomes
+
+
+def _run_item(item: tuple[Scenario, str, str | None, str], options: RunOptions) -> Outcome:
+    scenario, profile, skip, slug = item
+    if skip:
+        return Outcome(str(scenario.file), scenario.name, profile, "skipped", error=skip)
+    try:
+        load_profile(profile, allow_code=True)
+    except ProfileError as exc:
+        return Outcome(str(scenario.file), scenario.name, profile, "error", error=str(exc),
+                       result=error_result(str(scenario.file), slug, profile, str(exc), scenario.name))
+    return run_one(scenario, profile, options, slug)
+
+
+_worker_state: tuple | None = None
+
+
+def _init_worker(work: list, options: RunOptions) -> None:
+    global _worker_state
+    _worker_state = (work, options)
+
+
+def _run_in_worker(index: int) -> Outcome:
+    work, options = _worker_state
+    return _run_item(work[index], options)
+
+
+def _run_work(work: list, options: RunOptions):
+    """Outcomes in work order; with ``jobs`` > 1 the replays run in a forked process pool."""
+    jobs = options.jobs or (os.cpu_count() or 1)
+    if jobs <= 1 or len(work) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for item in work:
+            yield _run_item(item, options)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(min(jobs, len(work)), initializer=_init_worker, initargs=(work, options)) as pool:
+        yield from pool.imap(_run_in_worker, range(len(work)))
 
 
 def write_results(outcomes: list[Outcome], options: RunOptions, started_at: datetime, command: str) -> None:

@@ -124,3 +124,14 @@ def test_python_profile_in_a_scenario_does_not_run_unless_named(suite, tmp_path)
                                "expect": {"os:system": "clean"}})
     result = run("run", str(suite / "code.yaml"), "--report-dir", str(tmp_path / "o"))
     assert "SKIP  code [os:system]: a Python profile runs only when named with --pipeline" in result.output
+
+
+def test_parallel_jobs_write_the_same_results(suite, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    a = run("run", str(suite), "--report-dir", str(one), "--no-html")
+    b = run("run", str(suite), "--report-dir", str(two), "--no-html", "-j", "2")
+    assert a.exit_code == b.exit_code == 0
+    assert [line for line in a.output.splitlines() if " in " not in line] == \
+        [line for line in b.output.splitlines() if " in " not in line]
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and p.name != "run.json")
+    assert files and all((one / f).read_bytes() == (two / f).read_bytes() for f in files)
