@@ -9,7 +9,6 @@ place the stream registry entry is cleared at BUGGY).
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 from typing import TYPE_CHECKING
 
@@ -19,28 +18,22 @@ from ..audio import FastAudioPath, ReferenceAudioPath
 from ..audio.server_vad import ServerVad
 from ..durations import US_PER_S
 from .context import MissingPromptError
+from .media_audio import AudioFlow
 from .prompt_load import load_prompt
 from .prompts import build_full_business_prompt
-from .realtime import RealtimeSession, Turn
+from .realtime import RealtimeSession
+from .rms_profile import RmsBins
 from .session_config import md5_8, resolve_voice, session_update_payload
 from .webhooks import normalize_call_direction
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..audio.frames import FrameBatch
     from .app import PipelineApp
 
 COMPONENT = "media_ws"
 FRAME_US = 20_000
-# Frames are processed speculatively up to the next known event; a server-VAD event found inside a
-# slice rolls it back to that point. Bounding a slice bounds the work a rollback can waste.
-MAX_SLICE_FRAMES = 1500
 
 
-class MediaStreamHandler:
-    # Predict the session's VAD events when every frame is forwarded as it arrives (a shortcut that
-    # must not change the trace; tests/engine/test_vad_prediction.py replays with it off to prove it).
-    predict_vad = True
-
+class MediaStreamHandler(AudioFlow):
     def __init__(self, app: PipelineApp, socket_call: str, *, keep_audio: bool = False) -> None:
         self.app = app
         self.ctx = app.ctx
@@ -64,7 +57,7 @@ class MediaStreamHandler:
         self.session = RealtimeSession(self.ctx, self, keep_audio=keep_audio)
         self.keepalive_n = 0
         self.tx_frames = 0
-        self._bins = _RmsBins()
+        self._bins = RmsBins()
         self._refresh_handle = None
         self.ctx.always(socket_call, COMPONENT, f"🎯 [T0] WS_START call_sid=pending ws_open_ts={self.ctx.clock.epoch():.3f}")
 
@@ -248,141 +241,6 @@ class MediaStreamHandler:
             self._apply(self.audio.on_sender_started(ctx.now))
 
     # -- audio -------------------------------------------------------------------------------------
-    def process_frames(self, batch: FrameBatch, start: int, stop: int) -> int:
-        """Run frames ``[start, stop)`` through the gates; return how far it got (a VAD event may cut it).
-
-        The session's server VAD reacts to the audio it receives, and its events change the gates
-        (barge-in, speech bypass) for the frames after them. When every frame is forwarded as it
-        arrives, the events are predicted from the frames themselves and the slice is cut there;
-        otherwise the slice is processed speculatively and rolled back to the first event.
-        """
-        audio, vad = self.audio, self.vad
-        stop = min(stop, start + MAX_SLICE_FRAMES)
-        latency = max(self.ctx.config.realtime_event_latency_us, 1)
-        if self.predict_vad and audio.forwards_all_as_they_arrive():
-            # The session will receive exactly these frames at their arrival times, so its VAD events are
-            # known in advance: cut at the first one and no rollback can be needed.
-            arrival = batch.arrival_us
-            trip = audio.limit_frame(arrival, start, stop)
-            if trip is not None:  # the socket is shut at the tripping frame: nothing after it arrives
-                stop = trip + 1
-            keepalive = audio.keepalive_frame(arrival, start, stop)
-            if keepalive is not None:  # end the slice at a keepalive, so its mark echo is due after the slice
-                stop = keepalive + 1
-            token = vad.checkpoint()
-            events = vad.feed(arrival[start:stop], batch.rms()[start:stop])
-            if events:
-                cut = max(bisect.bisect_left(arrival, events[0][0] + latency, lo=start, hi=stop), start + 1)
-                if cut < stop:  # feed the session's VAD again, only up to the cut
-                    stop = cut
-                    vad.rollback(token)
-                    events = vad.feed(arrival[start:stop], batch.rms()[start:stop])
-            result = audio.process(batch, start, stop)
-            if len(result.forwarded) != stop - start:  # a hard limit tripped inside: only what was sent counts
-                vad.rollback(token)
-                events = vad.feed(result.forwarded_at_us, result.forwarded_rms) if len(result.forwarded) else []
-        else:
-            audio_token, vad_token = audio.checkpoint(), vad.checkpoint()
-            result = audio.process(batch, start, stop)
-            if result.limit_exceeded_at_us is not None:
-                trip = bisect.bisect_left(batch.arrival_us, result.limit_exceeded_at_us, lo=start, hi=stop)
-                if trip + 1 < stop:  # the socket is shut at the tripping frame: nothing after it arrives
-                    audio.rollback(audio_token)
-                    vad.rollback(vad_token)
-                    return self.process_frames(batch, start, trip + 1)
-            if len(result.keepalives) and int(result.keepalives[0]) < int(batch.arrival_us[stop - 1]):
-                audio.rollback(audio_token)
-                vad.rollback(vad_token)
-                at = bisect.bisect_right(batch.arrival_us, int(result.keepalives[0]), lo=start, hi=stop)
-                return self.process_frames(batch, start, at)
-            events = vad.feed(result.forwarded_at_us, result.forwarded_rms) if len(result.forwarded) else []
-            if events and stop - start > 1:
-                effect = events[0][0] + latency
-                if effect <= int(batch.arrival_us[stop - 1]):
-                    cut = bisect.bisect_left(batch.arrival_us, effect, lo=start, hi=stop)
-                    if start < cut < stop:
-                        audio.rollback(audio_token)
-                        vad.rollback(vad_token)
-                        return self.process_frames(batch, start, cut)
-        self._apply(result, batch, start, stop)
-        for t_us, kind in events:
-            self.ctx.scheduler.call_at(t_us + latency, f"Vad-{kind}", lambda k=kind: self._on_vad(k))
-        return stop
-
-    def _apply(self, result, batch=None, start=0, stop=0) -> None:
-        """Turn a SliceResult into trace events, session appends, keepalive marks and a hard limit.
-
-        A slice's log lines and keepalive marks are emitted merged in time order, then the session
-        append (stamped at its last frame), so each call's events stay in time order.
-        """
-        ctx, sid = self.ctx, self.actor
-        keepalives = result.keepalives.tolist() if len(result.keepalives) else []
-        items = [(line.t_us, 0, line) for line in result.logs] + [(t, 2, None) for t in keepalives]
-        if len(result.forwarded):
-            items.append((int(result.forwarded_at_us[-1]), 1, None))
-        items.sort(key=lambda item: (item[0], item[1]))
-        for t_us, kind, line in items:
-            if kind == 0:
-                ctx.trace.emit(line.t_us, sid, "audio", "log", level=line.level, message=line.message)
-            elif kind == 1:
-                self.session.append_audio(result.forwarded_batch or (batch,), result.forwarded,
-                                          result.forwarded_at_us)
-            else:
-                self.keepalive_n += 1
-                name = f"heartbeat_{self.keepalive_n}"
-                self.app.send_to_twilio(self, {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}},
-                                        at_us=int(t_us))
-        if batch is not None and stop > start:
-            arrival = batch.arrival_us[start:stop]
-            every = len(result.forwarded) == stop - start and result.forwarded_batch is None
-            self._bins.add(arrival, result.rms, all_forwarded=every)
-            if len(result.forwarded) and not every:
-                self._bins.add_forwarded(result.forwarded_at_us)
-            self.app.registry.touch_media(sid, int(arrival[-1]))
-        elif len(result.forwarded):
-            self._bins.add_forwarded(result.forwarded_at_us)
-        if result.limit_exceeded_at_us is not None:
-            self._hard_limit(result.limit_exceeded_at_us, result.limit_reason)
-
-    def _on_vad(self, kind: str) -> None:
-        ctx, sid = self.ctx, self.call_sid
-        if self.closed:
-            return
-        if kind == "speech_started":
-            ctx.always(sid, COMPONENT, "🎤 [SPEECH_STARTED] server VAD")
-            speaking = self.session.active is not None
-            ctx.always(sid, COMPONENT, f"🎙️ [BARGE-IN] speech_started ai_speaking={speaking} - clearing audio")
-            self.app.send_to_twilio(self, {"event": "clear", "streamSid": self.stream_sid})
-            self.session.cancel_active("barge-in")
-            self.audio.on_speech_started(ctx.now)
-            ctx.emit(sid, COMPONENT, "realtime.speech_started")
-        else:
-            self.audio.on_speech_stopped(ctx.now)
-            ctx.emit(sid, COMPONENT, "realtime.speech_stopped")
-            ctx.always(sid, COMPONENT, "[TURN_TAKING] speech_stopped - server creates a response")
-            self.session.create_response("server_vad", ctx.config.auto_response_duration_us)
-
-    def on_response_audio(self, turn: Turn) -> None:
-        frames = turn.duration_us // FRAME_US
-        self.audio.set_barge_in_active(False)
-        self.audio.on_ai_speaking(self.ctx.now, True)
-        self.tx_frames += frames
-        self.app.send_to_twilio(self, {"event": "media", "streamSid": self.stream_sid, "frames": frames,
-                                       "turn": turn.turn_id})
-
-    def on_response_done(self, turn: Turn, cancelled: bool) -> None:
-        self.audio.on_ai_speaking(self.ctx.now, False)
-        if turn.reason == "GREETING":
-            self.audio.set_barge_in_enabled_after_greeting(True)
-
-    def respond(self, duration_us: int) -> None:
-        """A ``realtime`` step: the model side produces a response turn now."""
-        if self.session.bound is None or self.closed:
-            self.ctx.emit(self.actor, COMPONENT, "realtime.respond_ignored", reason="no session" if not self.closed
-                          else "closed")
-            return
-        self.session.create_response("scripted", duration_us)
-
     # -- hardened: keep the bound prompt honest ----------------------------------------------------
     def _schedule_refresh(self, prompt) -> None:
         if not self.ctx.profile.refresh_prompt_in_live_calls:
@@ -486,73 +344,6 @@ class MediaStreamHandler:
     def rms_profile(self, max_points: int = 600) -> dict:
         """RMS over time, downsampled into at most ``max_points`` bins (for the report's plot)."""
         return self._bins.profile(max_points)
-
-
-class _RmsBins:
-    """Per-second RMS sums, maxima and frame counts, kept as frames arrive (memory grows per second, not per frame)."""
-
-    def __init__(self) -> None:
-        self.t0: int | None = None
-        self.sums = np.zeros(0)
-        self.maxes = np.zeros(0)
-        self.counts = np.zeros(0, dtype=np.int64)
-        self.forwarded = np.zeros(0, dtype=np.int64)
-
-    def _grow(self, n: int) -> None:
-        if n > len(self.sums):
-            extra = max(n, 2 * len(self.sums)) - len(self.sums)
-            self.sums = np.concatenate((self.sums, np.zeros(extra)))
-            self.maxes = np.concatenate((self.maxes, np.zeros(extra)))
-            self.counts = np.concatenate((self.counts, np.zeros(extra, dtype=np.int64)))
-            self.forwarded = np.concatenate((self.forwarded, np.zeros(extra, dtype=np.int64)))
-
-    def _bin(self, t_us: np.ndarray) -> tuple[int, np.ndarray]:
-        """(first bin, bin offsets from it) of these frame times; grows the arrays to hold them."""
-        if self.t0 is None:
-            self.t0 = int(t_us[0])
-        bins = np.maximum((t_us - self.t0) // US_PER_S, 0)
-        first = int(bins.min())
-        self._grow(int(bins.max()) + 1)
-        return first, bins - first
-
-    def add(self, t_us: np.ndarray, rms: np.ndarray, *, all_forwarded: bool = False) -> None:
-        """Frames received at ``t_us``; ``all_forwarded``: each reached the session as it arrived."""
-        if len(t_us):
-            first, rel = self._bin(t_us)
-            counts = np.bincount(rel)
-            end = first + len(counts)
-            self.counts[first:end] += counts
-            if all_forwarded:
-                self.forwarded[first:end] += counts
-            self.sums[first:end] += np.bincount(rel, weights=rms)
-            if len(counts) == 1:
-                self.maxes[first] = max(self.maxes[first], float(rms.max()))
-            else:
-                np.maximum.at(self.maxes, rel + first, rms)
-
-    def add_forwarded(self, t_us: np.ndarray) -> None:
-        if len(t_us):
-            first, rel = self._bin(t_us)  # may grow the arrays: read them after
-            counts = np.bincount(rel)
-            self.forwarded[first:first + len(counts)] += counts
-
-    def profile(self, max_points: int) -> dict:
-        used = int(np.flatnonzero(self.counts | self.forwarded)[-1]) + 1 if self.counts.any() else 0
-        if not used:
-            return {"bin_us": 0, "t0_us": 0, "mean": [], "max": [], "forwarded": [], "frames": []}
-        per = -(-used // max_points)
-        n = -(-used // per)
-        pad = n * per - used
-
-        def fold(a, how):
-            a = np.concatenate((a[:used], np.zeros(pad, dtype=a.dtype))).reshape(n, per)
-            return how(a, axis=1)
-
-        counts, sums = fold(self.counts, np.sum), fold(self.sums, np.sum)
-        mean = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
-        return {"bin_us": int(per * US_PER_S), "t0_us": int(self.t0), "mean": [round(float(x), 1) for x in mean],
-                "max": [int(x) for x in fold(self.maxes, np.max)],
-                "forwarded": [int(x) for x in fold(self.forwarded, np.sum)], "frames": [int(x) for x in counts]}
 
 
 def _jsonable(counters: dict) -> dict:

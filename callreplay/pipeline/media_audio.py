@@ -1,0 +1,164 @@
+"""The caller-audio half of the media-stream handler: frame slices, the session's VAD, response turns.
+
+Frames reach the gates of :mod:`callreplay.audio` a slice at a time. The session's server VAD reacts to
+what it receives and its events (barge-in, speech bypass) change the gates for later frames, so a slice
+ends at the first such event; response turns switch "AI speaking" on and off. Mixed into
+:class:`~callreplay.pipeline.media_handler.MediaStreamHandler`, which owns the state used here.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import TYPE_CHECKING
+
+from .realtime import Turn
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..audio.frames import FrameBatch
+
+COMPONENT = "media_ws"
+FRAME_US = 20_000
+# Frames are processed speculatively up to the next known event; a server-VAD event found inside a
+# slice rolls it back to that point. Bounding a slice bounds the work a rollback can waste.
+MAX_SLICE_FRAMES = 1500
+
+
+class AudioFlow:
+    # Predict the session's VAD events when every frame is forwarded as it arrives (a shortcut that
+    # must not change the trace; tests/engine/test_vad_prediction.py replays with it off to prove it).
+    predict_vad = True
+
+    def process_frames(self, batch: FrameBatch, start: int, stop: int) -> int:
+        """Run frames ``[start, stop)`` through the gates; return how far it got (a VAD event may cut it).
+
+        The session's server VAD reacts to the audio it receives, and its events change the gates
+        (barge-in, speech bypass) for the frames after them. When every frame is forwarded as it
+        arrives, the events are predicted from the frames themselves and the slice is cut there;
+        otherwise the slice is processed speculatively and rolled back to the first event.
+        """
+        audio, vad = self.audio, self.vad
+        stop = min(stop, start + MAX_SLICE_FRAMES)
+        latency = max(self.ctx.config.realtime_event_latency_us, 1)
+        if self.predict_vad and audio.forwards_all_as_they_arrive():
+            # The session will receive exactly these frames at their arrival times, so its VAD events are
+            # known in advance: cut at the first one and no rollback can be needed.
+            arrival = batch.arrival_us
+            trip = audio.limit_frame(arrival, start, stop)
+            if trip is not None:  # the socket is shut at the tripping frame: nothing after it arrives
+                stop = trip + 1
+            keepalive = audio.keepalive_frame(arrival, start, stop)
+            if keepalive is not None:  # end the slice at a keepalive, so its mark echo is due after the slice
+                stop = keepalive + 1
+            token = vad.checkpoint()
+            events = vad.feed(arrival[start:stop], batch.rms()[start:stop])
+            if events:
+                cut = max(bisect.bisect_left(arrival, events[0][0] + latency, lo=start, hi=stop), start + 1)
+                if cut < stop:  # feed the session's VAD again, only up to the cut
+                    stop = cut
+                    vad.rollback(token)
+                    events = vad.feed(arrival[start:stop], batch.rms()[start:stop])
+            result = audio.process(batch, start, stop)
+            if len(result.forwarded) != stop - start:  # a hard limit tripped inside: only what was sent counts
+                vad.rollback(token)
+                events = vad.feed(result.forwarded_at_us, result.forwarded_rms) if len(result.forwarded) else []
+        else:
+            audio_token, vad_token = audio.checkpoint(), vad.checkpoint()
+            result = audio.process(batch, start, stop)
+            if result.limit_exceeded_at_us is not None:
+                trip = bisect.bisect_left(batch.arrival_us, result.limit_exceeded_at_us, lo=start, hi=stop)
+                if trip + 1 < stop:  # the socket is shut at the tripping frame: nothing after it arrives
+                    audio.rollback(audio_token)
+                    vad.rollback(vad_token)
+                    return self.process_frames(batch, start, trip + 1)
+            if len(result.keepalives) and int(result.keepalives[0]) < int(batch.arrival_us[stop - 1]):
+                audio.rollback(audio_token)
+                vad.rollback(vad_token)
+                at = bisect.bisect_right(batch.arrival_us, int(result.keepalives[0]), lo=start, hi=stop)
+                return self.process_frames(batch, start, at)
+            events = vad.feed(result.forwarded_at_us, result.forwarded_rms) if len(result.forwarded) else []
+            if events and stop - start > 1:
+                effect = events[0][0] + latency
+                if effect <= int(batch.arrival_us[stop - 1]):
+                    cut = bisect.bisect_left(batch.arrival_us, effect, lo=start, hi=stop)
+                    if start < cut < stop:
+                        audio.rollback(audio_token)
+                        vad.rollback(vad_token)
+                        return self.process_frames(batch, start, cut)
+        self._apply(result, batch, start, stop)
+        for t_us, kind in events:
+            self.ctx.scheduler.call_at(t_us + latency, f"Vad-{kind}", lambda k=kind: self._on_vad(k))
+        return stop
+
+    def _apply(self, result, batch=None, start=0, stop=0) -> None:
+        """Turn a SliceResult into trace events, session appends, keepalive marks and a hard limit.
+
+        A slice's log lines and keepalive marks are emitted merged in time order, then the session
+        append (stamped at its last frame), so each call's events stay in time order.
+        """
+        ctx, sid = self.ctx, self.actor
+        keepalives = result.keepalives.tolist() if len(result.keepalives) else []
+        items = [(line.t_us, 0, line) for line in result.logs] + [(t, 2, None) for t in keepalives]
+        if len(result.forwarded):
+            items.append((int(result.forwarded_at_us[-1]), 1, None))
+        items.sort(key=lambda item: (item[0], item[1]))
+        for t_us, kind, line in items:
+            if kind == 0:
+                ctx.trace.emit(line.t_us, sid, "audio", "log", level=line.level, message=line.message)
+            elif kind == 1:
+                self.session.append_audio(result.forwarded_batch or (batch,), result.forwarded,
+                                          result.forwarded_at_us)
+            else:
+                self.keepalive_n += 1
+                name = f"heartbeat_{self.keepalive_n}"
+                self.app.send_to_twilio(self, {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}},
+                                        at_us=int(t_us))
+        if batch is not None and stop > start:
+            arrival = batch.arrival_us[start:stop]
+            every = len(result.forwarded) == stop - start and result.forwarded_batch is None
+            self._bins.add(arrival, result.rms, all_forwarded=every)
+            if len(result.forwarded) and not every:
+                self._bins.add_forwarded(result.forwarded_at_us)
+            self.app.registry.touch_media(sid, int(arrival[-1]))
+        elif len(result.forwarded):
+            self._bins.add_forwarded(result.forwarded_at_us)
+        if result.limit_exceeded_at_us is not None:
+            self._hard_limit(result.limit_exceeded_at_us, result.limit_reason)
+
+    def _on_vad(self, kind: str) -> None:
+        ctx, sid = self.ctx, self.call_sid
+        if self.closed:
+            return
+        if kind == "speech_started":
+            ctx.always(sid, COMPONENT, "🎤 [SPEECH_STARTED] server VAD")
+            speaking = self.session.active is not None
+            ctx.always(sid, COMPONENT, f"🎙️ [BARGE-IN] speech_started ai_speaking={speaking} - clearing audio")
+            self.app.send_to_twilio(self, {"event": "clear", "streamSid": self.stream_sid})
+            self.session.cancel_active("barge-in")
+            self.audio.on_speech_started(ctx.now)
+            ctx.emit(sid, COMPONENT, "realtime.speech_started")
+        else:
+            self.audio.on_speech_stopped(ctx.now)
+            ctx.emit(sid, COMPONENT, "realtime.speech_stopped")
+            ctx.always(sid, COMPONENT, "[TURN_TAKING] speech_stopped - server creates a response")
+            self.session.create_response("server_vad", ctx.config.auto_response_duration_us)
+
+    def on_response_audio(self, turn: Turn) -> None:
+        frames = turn.duration_us // FRAME_US
+        self.audio.set_barge_in_active(False)
+        self.audio.on_ai_speaking(self.ctx.now, True)
+        self.tx_frames += frames
+        self.app.send_to_twilio(self, {"event": "media", "streamSid": self.stream_sid, "frames": frames,
+                                       "turn": turn.turn_id})
+
+    def on_response_done(self, turn: Turn, cancelled: bool) -> None:
+        self.audio.on_ai_speaking(self.ctx.now, False)
+        if turn.reason == "GREETING":
+            self.audio.set_barge_in_enabled_after_greeting(True)
+
+    def respond(self, duration_us: int) -> None:
+        """A ``realtime`` step: the model side produces a response turn now."""
+        if self.session.bound is None or self.closed:
+            self.ctx.emit(self.actor, COMPONENT, "realtime.respond_ignored", reason="no session" if not self.closed
+                          else "closed")
+            return
+        self.session.create_response("scripted", duration_us)
