@@ -218,9 +218,22 @@ class MediaStreamHandler(AudioFlow):
         ctx.always(sid, COMPONENT, "[SESSION_SEND_RESULT] sent=True")
         self._schedule_refresh(prompt)
 
+    def on_session_slow(self, payload: dict, prompt) -> None:
+        """No confirmation after 3 s: the same update is sent again with force=True (§7.6)."""
+        sid, sent = self.call_sid, payload["session"]["instructions"]
+        self.ctx.always(sid, COMPONENT, "⏰ [SESSION] No session.updated after 3.0s")
+        self.ctx.always(sid, COMPONENT, f"[SESSION_SEND] send_reason=retry force=True hash_before={md5_8(prompt.text)} "
+                        f"hash_after={md5_8(sent)} len={len(sent)}")
+
+    def on_session_failed(self) -> None:
+        """H14: no confirmation in 8 s: RuntimeError, [REALTIME_FATAL], the call continues with no AI."""
+        sid = self.call_sid
+        self.ctx.always(sid, COMPONENT, "🚨 [SESSION] Timeout waiting for session.updated")
+        self.ctx.log(sid, COMPONENT, "ERROR", "[REALTIME_FATAL] RuntimeError: Timeout waiting for session.updated")
+
     def on_session_updated(self) -> None:
         ctx, sid = self.ctx, self.call_sid
-        if self.session.updates > 1 or self.closed:
+        if self.closed:
             return
         ctx.always(sid, COMPONENT, f"✅ [SESSION] session.updated confirmed in "
                    f"{ctx.config.session_confirm_latency_us // 1000}ms (retried=False)")
@@ -305,6 +318,10 @@ class MediaStreamHandler(AudioFlow):
         self.closed = True
         self.audio.set_closing(True)
         ctx.always(sid, COMPONENT, f"🔒 [SESSION_CLOSE] Closing session (reason={reason})")
+        if self.session.bound is not None:
+            anchor = 1 if (self.call_direction == "outbound" and self.lead_name) else 0
+            ctx.always(sid, COMPONENT, f"[PROMPT_FINAL_SUMMARY] system=0 (in_full) universal=0 business=1 "
+                       f"name_anchor={anchor} business_hash={md5_8(self.session.bound.text)}")
         self.session.close()
         if self._refresh_handle is not None:
             self._refresh_handle.cancel()

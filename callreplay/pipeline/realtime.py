@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .media_handler import MediaStreamHandler
 
 COMPONENT = "realtime"
+SESSION_RETRY_US = 3_000_000
+SESSION_TIMEOUT_US = 8_000_000
 
 
 @dataclass
@@ -43,6 +45,7 @@ class RealtimeSession:
         self.instructions: str | None = None
         self.bound: BuiltPrompt | None = None
         self.confirmed = False
+        self.failed = False  # no session.updated within 8 s: the call goes on with no AI (H14)
         self.closed = False
         self.updates = 0
         self.turns: list[Turn] = []
@@ -67,9 +70,33 @@ class RealtimeSession:
                  input_audio_format=session["input_audio_format"], output_audio_format=session["output_audio_format"],
                  turn_detection=session["turn_detection"], temperature=session["temperature"],
                  modalities=session["modalities"], update_number=self.updates)
-        if not self.confirmed:
-            ctx.scheduler.call_later(ctx.config.session_confirm_latency_us, f"SessionUpdated-{(self.call or '')[:8]}",
-                                     self._confirmed)
+        if self.updates == 1:
+            self._await_confirmation(payload, prompt)
+
+    def _await_confirmation(self, payload: dict, prompt: BuiltPrompt) -> None:
+        """The handler waits for ``session.updated``: a forced re-send at 3 s, a fatal timeout at 8 s (§7.6, H14)."""
+        ctx, sid = self.ctx, (self.call or "")[:8]
+        latency = ctx.config.session_confirm_latency_us
+        if latency < SESSION_TIMEOUT_US:
+            ctx.scheduler.call_later(latency, f"SessionUpdated-{sid}", self._confirmed)
+        if latency > SESSION_RETRY_US:
+            ctx.scheduler.call_later(SESSION_RETRY_US, f"SessionRetry-{sid}",
+                                     lambda: self._retry(payload, prompt))
+        if latency >= SESSION_TIMEOUT_US:
+            ctx.scheduler.call_later(SESSION_TIMEOUT_US, f"SessionTimeout-{sid}", self._timeout)
+
+    def _retry(self, payload: dict, prompt: BuiltPrompt) -> None:
+        if self.confirmed or self.closed or self.failed:
+            return
+        self.handler.on_session_slow(payload, prompt)
+        self.session_update(payload, prompt, reason="retry")
+
+    def _timeout(self) -> None:
+        if self.confirmed or self.closed:
+            return
+        self.failed = True
+        self.ctx.emit(self.call, COMPONENT, "realtime.session_failed", reason="no session.updated within 8 s")
+        self.handler.on_session_failed()
 
     def rebind(self, prompt: BuiltPrompt, *, reason: str) -> None:
         """The same instructions re-validated against the current settings: no wire update, a fresh prompt."""
@@ -78,7 +105,7 @@ class RealtimeSession:
                       prompt_id=prompt.provenance.prompt_id)
 
     def _confirmed(self) -> None:
-        if self.closed:
+        if self.closed or self.failed:
             return
         self.confirmed = True
         self.ctx.emit(self.call, COMPONENT, "realtime.session_updated")

@@ -12,6 +12,8 @@ from callreplay.audio.sources import wav_file
 from callreplay.capture.importers.from_capture import import_capture
 from callreplay.errors import ImportFormatError
 from callreplay.replay import replay
+from callreplay.report import render_reports
+from callreplay.runner import RunOptions, run_all
 from callreplay.scenario.load import load_scenario
 
 from .helpers import API_KEY, AUTH_TOKEN, SIGNATURE, write_capture
@@ -35,6 +37,12 @@ def test_defaults_leave_no_phone_digits_or_tokens_anywhere(tmp_path):
     result = replay(load_scenario(out), "legacy")
     texts = {p.name: p.read_bytes().decode("latin-1") for p in out.parent.iterdir()}
     texts["trace"] = result.trace.dumps()
+    reports = tmp_path / "reports"  # and everything `callreplay run` writes: results, traces, HTML, CSV
+    run_all([out], RunOptions(report_dir=reports, profiles=["legacy"]))
+    render_reports(reports)
+    texts.update({str(p.relative_to(reports)): p.read_text(encoding="utf-8")
+                  for p in reports.rglob("*") if p.is_file()})
+    assert any(name.endswith(".html") and name != "index.html" for name in texts)
     secrets = {AUTH_TOKEN, API_KEY, SIGNATURE, "Basic "}
     windows = _digit_windows(CALLER) | _digit_windows(BUSINESS_PHONE) | _digit_windows("0501234567")
     for name, text in texts.items():
