@@ -141,15 +141,20 @@ class FastAudioPath(ReferenceAudioPath):
         s.total_frames_sent += m
         s.stats_audio_sent += m
         out.forward_many(np.arange(a, b, dtype=np.int64), t, rms)
-        strong = np.flatnonzero((rms > s.vad_threshold) & (rms > s.vad_threshold * 1.2))
+        self._after_routing(rms, t, out)
+        return True
+
+    def _after_routing(self, rms: np.ndarray, t: np.ndarray, out: Collector) -> None:
+        """Steps 11-12 for frames that were not echo-dropped: the legacy VAD timestamp and keepalive marks."""
+        s = self._s
+        strong = np.flatnonzero((rms > s.vad_threshold) & (rms > s.vad_threshold * 1.2))  # calibrated by now
         if len(strong):
             s.last_voice_us = int(t[strong[-1]])
-        marks = _greedy_marks(t, s.last_keepalive_us, c.keepalive_interval_us)
+        marks = _greedy_marks(t, s.last_keepalive_us, self.config.keepalive_interval_us)
         if marks:
             s.keepalive_count += len(marks)
             s.last_keepalive_us = marks[-1]
             out.keepalives.extend(marks)
-        return True
 
     def _next_cut(self, times: np.ndarray, pos: int, stop: int) -> int:
         """First frame whose handling changes state irregularly (done by the reference code)."""
@@ -239,7 +244,7 @@ class FastAudioPath(ReferenceAudioPath):
 
     def _commit(self, batch: FrameBatch, a: int, p: _Plan, out: Collector) -> None:
         """Apply a plan's counters, logs and outputs to the state, in frame order."""
-        s, c = self._s, self.config
+        s = self._s
         m = p.stop - a
         rms = batch.rms()[a:p.stop]
         t = batch.arrival_us[a:p.stop]
@@ -287,15 +292,5 @@ class FastAudioPath(ReferenceAudioPath):
             out.forward_many(a + p.forwarded, t[p.forwarded], rms[p.forwarded])
         for position, _, level, message in sorted(logs, key=lambda item: item[0]):
             out.log(int(t[position]), level, message)
-        # step 11: legacy VAD, on every frame that was not echo-dropped
-        r_rms, r_t = rms[p.reach], t[p.reach]
-        threshold = s.vad_threshold  # calibrated by now
-        strong = np.flatnonzero((r_rms > threshold) & (r_rms > s.vad_threshold * 1.2))
-        if len(strong):
-            s.last_voice_us = int(r_t[strong[-1]])
-        # step 12: keepalive marks
-        marks = _greedy_marks(r_t, s.last_keepalive_us, c.keepalive_interval_us)
-        if marks:
-            s.keepalive_count += len(marks)
-            s.last_keepalive_us = marks[-1]
-            out.keepalives.extend(marks)
+        # steps 11-12 on every frame that was not echo-dropped
+        self._after_routing(rms[p.reach], t[p.reach], out)

@@ -36,6 +36,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from callreplay.pipeline import prompt_text as pt
 from callreplay.pipeline.sanitize import (
     FULL_PROMPT_MAX_CHARS,
     sanitize_realtime_instructions,
@@ -61,26 +62,9 @@ DEFAULT_THRESHOLD = 0.6
 _PREVIEW_CHARS = 60
 _EXAMPLES = 3
 
-_UNIVERSAL_RULES = (
-    "You are a real-time voice assistant for ProSaaS business calls.\n"
-    "\n"
-    "Default output language: Hebrew.\n"
-    "If the caller clearly speaks another language, continue in that language.\n"
-    'If unclear, ask once: "נוח לך בעברית או באנגלית?"\n'
-    "\n"
-    "Tone: short, calm, professional, human.\n"
-    "Do not invent facts. If needed, ask one short clarification question.\n"
-    "\n"
-    "The business prompt is the primary source for what to say and when to end the call.\n"
-    "Do not end the call unless the business prompt explicitly instructs it.\n"
-    "\n"
-    "If audio is cut, unclear, or interrupted, continue naturally by briefly repeating the last question."
-)
-
 DEFAULT_SCAFFOLDING: tuple[str, ...] = (
-    _UNIVERSAL_RULES,
-    "You initiated this call.",
-    "Caller contacted the business.",
+    pt.UNIVERSAL_SYSTEM_RULES,
+    *(sentence.strip() for sentence in pt.DIRECTION_SENTENCES.values()),
     "APPOINTMENT SCHEDULING (STRICT, technical): Today is",
     "BUSINESS PROMPT (Business ID: {business_id}, Name: {business_name}, Call: {direction}):",
     "BUSINESS PROMPT (Business ID: {business_id}):",
@@ -91,9 +75,9 @@ DEFAULT_SCAFFOLDING: tuple[str, ...] = (
         'CALL TYPE: OUTBOUND from "{business_name}". If confused, briefly identify the business and continue'
         " per the outbound prompt."
     ),
-    ("You are a professional service representative for {business_name}. Be helpful and collect customer information."),
-    "You are a professional outbound representative for {business_name}. Be brief, polite, and helpful.",
-    "You are a voice assistant for {business_name}.\nDefault language: Hebrew.\nRespond naturally and briefly.",
+    pt.FALLBACK_INBOUND_PROMPT_TEMPLATE,
+    pt.FALLBACK_OUTBOUND_PROMPT_TEMPLATE,
+    pt.default_hebrew_prompt("{business_name}"),
     "שלום, הגעתם ל{business_name}",
 )
 """Text the builders put around or instead of a business prompt (spec §4.1-§4.3, H3).
