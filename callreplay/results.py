@@ -65,7 +65,11 @@ def build_result(result: ReplayResult, findings: list[Finding], verdict: Verdict
         "slug": slug,
         "scenario": {"name": scenario.name, "file": str(scenario.file), "description": scenario.description,
                      "tags": list(scenario.tags), "clock_start": scenario.clock_start.isoformat(),
-                     "timezone": scenario.timezone, "evidence": scenario.evidence},
+                     "timezone": scenario.timezone, "evidence": scenario.evidence,
+                     "businesses": [{"id": b.id, "name": b.name, "phone": b.phone, "system_prompt": b.system_prompt,
+                                     "settings": {k: (b.settings or {}).get(k)
+                                                  for k in ("ai_prompt", "outbound_ai_prompt")}}
+                                    for b in scenario.businesses]},
         "profile": profile_info,
         "status": "pass" if verdict.passed else "fail",
         "error": None,

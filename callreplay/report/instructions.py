@@ -65,6 +65,14 @@ def resolve_scenario_file(recorded: str, report_dir: Path) -> Path | None:
     return next((c for c in candidates if c.is_file()), None)
 
 
+class _Business:
+    """The two fields ``expected_text`` reads, from a result's ``scenario.businesses`` entry."""
+
+    def __init__(self, data: dict) -> None:
+        self.name = data.get("name")
+        self.settings = data.get("settings") or {}
+
+
 class ScenarioSources:
     """The configured prompt texts of each scenario file, loaded once per file."""
 
@@ -86,13 +94,21 @@ class ScenarioSources:
                     self._cache[recorded] = (None, f"the scenario file {recorded} no longer loads: {exc}")
         return self._cache[recorded]
 
-    def expected_text(self, recorded: str, business_id: Any, direction: str | None) -> tuple[str | None, str]:
-        """The configured prompt of ``direction`` for the business (placeholders filled) and a caption."""
-        scenario, reason = self.scenario(recorded)
-        if scenario is None:
-            return None, reason
+    def expected_text(self, recorded: str, business_id: Any, direction: str | None,
+                      businesses: list[dict] | None = None) -> tuple[str | None, str]:
+        """The configured prompt of ``direction`` for the business (placeholders filled) and a caption.
+
+        The result's own copy of the businesses is used when it has one, so a report can be re-rendered
+        after the scenario file moved; older results fall back to reading the file.
+        """
         field = FIELD_OF.get(direction or "")
-        business = next((b for b in scenario.businesses if b.id == business_id), None)
+        if businesses is not None:
+            business = next((_Business(b) for b in businesses if b.get("id") == business_id), None)
+        else:
+            scenario, reason = self.scenario(recorded)
+            if scenario is None:
+                return None, reason
+            business = next((b for b in scenario.businesses if b.id == business_id), None)
         if business is None or field is None:
             return None, f"business {business_id} / direction {direction} is not configured in the scenario"
         value = (business.settings or {}).get(field)

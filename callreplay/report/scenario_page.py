@@ -71,7 +71,8 @@ def _calls(result: dict[str, Any], sources: ScenarioSources) -> list[dict[str, A
                              "body": "".join(s.text for s in segs if s.source == "body")})
         side = None
         if sid in contaminated:
-            expected, caption = sources.expected_text(file, call.get("business_id"), direction)
+            expected, caption = sources.expected_text(file, call.get("business_id"), direction,
+                                                      (result.get("scenario") or {}).get("businesses"))
             side = {"expected": expected, "caption": caption,
                     "bound": bindings[0]["body"] if bindings else "", "bound_prompt": bindings[0]["prompt"]
                     if bindings else {}}

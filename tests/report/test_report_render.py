@@ -142,8 +142,14 @@ def test_missing_scenario_file_and_trace_are_said(incident_copy):
     (incident_copy / doc["trace_file"]).unlink()
     render_reports(incident_copy)
     html = (incident_copy / "scenarios" / f"{LEGACY}.html").read_text(encoding="utf-8")
-    assert "the scenario file gone/nowhere.yaml is gone" in html
+    # the result carries its businesses, so the configured prompt survives the scenario file
+    assert "configured ai_prompt of business 7" in html and "EMPTY" in html
     assert "the trace file is missing" in html
+    del doc["scenario"]["businesses"]  # an older result without them falls back to the file, and says it is gone
+    result.write_text(json.dumps(doc), encoding="utf-8")
+    render_reports(incident_copy)
+    html = (incident_copy / "scenarios" / f"{LEGACY}.html").read_text(encoding="utf-8")
+    assert "the scenario file gone/nowhere.yaml is gone" in html
 
 
 def test_index_has_no_evidence_only_links(incident_copy):
