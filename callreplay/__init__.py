@@ -1,9 +1,36 @@
 """callreplay: replay recorded Twilio call traffic against a faithful model of an AI voice-call pipeline.
 
-The public surface is small on purpose: load scenarios, replay them under a profile, read the
-trace and the findings. Everything else lives in subpackages named after what they model.
+The public surface is small on purpose: load scenarios, replay them under a profile, run the
+detectors, read the trace and the findings. Everything else lives in subpackages named after
+what they model, and may change between versions.
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from .detectors import Finding, Severity, run_detectors  # noqa: E402
+from .errors import CallReplayError, ImportFormatError, ProfileError, ReplayError, ScenarioError  # noqa: E402
+from .pipeline.profiles import Profile, load_profile  # noqa: E402
+from .replay import ReplayResult, replay  # noqa: E402
+from .scenario.load import discover_scenarios, load_scenario  # noqa: E402
+from .trace import Trace, TraceEvent, load_dataframe  # noqa: E402
+
+__all__ = [
+    "CallReplayError",
+    "Finding",
+    "ImportFormatError",
+    "Profile",
+    "ProfileError",
+    "ReplayError",
+    "ReplayResult",
+    "ScenarioError",
+    "Severity",
+    "Trace",
+    "TraceEvent",
+    "__version__",
+    "discover_scenarios",
+    "load_dataframe",
+    "load_profile",
+    "load_scenario",
+    "replay",
+    "run_detectors",
+]

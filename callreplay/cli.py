@@ -83,6 +83,7 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
     def show(outcome) -> None:
         progress.advance(outcome)
         if quiet and outcome.status == "pass":
+            progress.echo_bar_only()
             return
         progress.echo(outcome_line(outcome))
         if outcome.status == "fail":
@@ -93,7 +94,7 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
                 progress.echo(f"    {f.severity.value:7} {f.detector} {f.call or '-'}: {f.message}")
 
     command = "callreplay " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    outcomes = run_all(list(paths), options, on_outcome=show, command=command)
+    outcomes = run_all(list(paths), options, on_outcome=show, on_plan=progress.plan, command=command)
     progress.close()
     if not no_html:
         from .report import render_reports
@@ -116,12 +117,19 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
 
 
 class _Progress:
-    """A progress bar on a terminal (scenarios, calls, virtual minutes); plain lines otherwise."""
+    """On a terminal, a bar under the result lines (replays done, calls, virtual minutes); plain lines otherwise."""
+
+    WIDTH = 30
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
+        self.total = 0
         self.done = self.calls = 0
         self.virtual_us = 0
+
+    def plan(self, total: int) -> None:
+        self.total = total
+        self._draw()
 
     def advance(self, outcome) -> None:
         self.done += 1
@@ -132,8 +140,18 @@ class _Progress:
         if self.enabled:
             click.echo("\r\033[K", nl=False)
         click.echo(line)
-        if self.enabled:
-            click.echo(f"[{self.done} replays, {self.calls} calls, {self.virtual_us / 60e6:.1f} virtual min]", nl=False)
+        self._draw()
+
+    def _draw(self) -> None:
+        if not self.enabled:
+            return
+        filled = self.WIDTH * self.done // self.total if self.total else 0
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        click.echo(f"\r\033[K[{bar}] {self.done}/{self.total} replays, {self.calls} calls, "
+                   f"{self.virtual_us / 60e6:.1f} virtual min", nl=False)
+
+    def echo_bar_only(self) -> None:
+        self._draw()
 
     def close(self) -> None:
         if self.enabled:

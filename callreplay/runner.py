@@ -114,7 +114,8 @@ def _write_trace(path: Path, text: str, show_pii: bool) -> None:
 
 
 def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Outcome], None] | None = None,
-            command: str = "") -> list[Outcome]:
+            on_plan: Callable[[int], None] | None = None, command: str = "") -> list[Outcome]:
+    """Replay every selected scenario under its profiles; ``on_plan`` hears how many replays will run."""
     started_at = datetime.now(UTC)
     files = discover_scenarios(paths)
     scenarios, outcomes = select(files, options)
@@ -128,6 +129,8 @@ def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Out
             base = slugify(scenario.name) + "--" + slugify(profile)
             used[base] = used.get(base, 0) + 1
             work.append((scenario, profile, skip, base if used[base] == 1 else f"{base}-{used[base]}"))
+    if on_plan:
+        on_plan(len(work) + len(outcomes))
     for outcome in _run_work(work, options):
         outcomes.append(outcome)
         if on_outcome:
