@@ -143,6 +143,7 @@ def parse_scenario(text: str, path: Path) -> Scenario:
     steps = [_step(ctx, s, ("steps", i), i, set(ids)) for i, s in enumerate(data["steps"])]
     steps.sort(key=lambda s: (s.at_us, s.index))
     _check_calls(ctx, steps)
+    _check_detector_ids(ctx, data)
     expect = {}
     for profile_name, body in (data.get("expect") or {}).items():
         _check_profile_name(ctx, profile_name, ("expect", profile_name))
@@ -163,7 +164,8 @@ def parse_scenario(text: str, path: Path) -> Scenario:
         name=data["name"], file=path, description=data.get("description", ""), tags=tuple(data.get("tags") or ()),
         seed=data.get("seed", 0), clock_start=clock_start, timezone=timezone, profile=profile, overrides=pipeline,
         businesses=businesses, steps=tuple(steps), expect=expect,
-        detector_settings=dict(data.get("detectors") or {}), evidence=dict(data.get("evidence") or {}))
+        detector_settings={k: ("off" if v is False else v) for k, v in (data.get("detectors") or {}).items()},
+        evidence=dict(data.get("evidence") or {}))
 
 
 def _check_timezone(ctx: _Ctx, name: str) -> None:
@@ -174,6 +176,20 @@ def _check_timezone(ctx: _Ctx, name: str) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise ctx.fail(("clock", "timezone"), f"unknown time zone {name!r}", "an IANA name such as Asia/Jerusalem") \
             from None
+
+
+def _check_detector_ids(ctx: _Ctx, data: dict) -> None:
+    """Detector ids in ``detectors:`` and ``expect`` must be registered (built-in or plugin)."""
+    from ..detectors.registry import all_detectors
+
+    known = all_detectors()
+    places = [(("detectors", name), name) for name in (data.get("detectors") or {})]
+    for profile_name, body in (data.get("expect") or {}).items():
+        if isinstance(body, list):
+            places += [(("expect", profile_name, j, "finding"), e["finding"]) for j, e in enumerate(body)]
+    for parts, name in places:
+        if name not in known:
+            raise ctx.fail(parts, f"unknown detector {name!r}", "one of: " + ", ".join(known))
 
 
 def _check_profile_name(ctx: _Ctx, name: str, parts: tuple) -> None:

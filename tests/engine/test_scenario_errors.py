@@ -55,6 +55,10 @@ CASES = [
      "s.yaml:8 pipeline.cache_size: unknown key 'cache_size' (expected one of: auto_response_duration, "),
     ("expect: {nightly: clean}\n",
      "s.yaml:8 expect.nightly: unknown profile 'nightly'"),
+    ("expect: {legacy: [{finding: direction-contamnation}]}\n",
+     "s.yaml:8 expect.legacy[0].finding: unknown detector 'direction-contamnation' (expected one of: "),
+    ("detectors: {prompt-outlived: off}\n",
+     "s.yaml:8 detectors.prompt-outlived: unknown detector 'prompt-outlived'"),
     ("clock: {start: '2026-01-08T10:00:00'}\n",
      "s.yaml:8 clock.start: '2026-01-08T10:00:00' has no UTC offset"),
 ]
