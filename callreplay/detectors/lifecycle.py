@@ -66,15 +66,7 @@ class AudioProtocol(BaseDetector):
 
     def check(self, view: TraceView) -> Iterable[Finding]:
         grouped: dict[tuple, list] = {}
-        stops = {}
-        for e in view.events("ws.in"):
-            if e.data.get("event") == "stop":
-                stops.setdefault(e.call, e.t_us)
         for e in view.events("ws.protocol"):
-            if e.data["problem"] == "media-after-stop" and not (e.call in stops and stops[e.call] <= e.t_us):
-                # The application closed the socket (hard limit, rejected or failed call) or it dropped: a
-                # scripted caller's later audio never reaches a closed socket, so Twilio broke no rule.
-                continue
             grouped.setdefault((e.call, e.data["problem"]), []).append(e)
         for (call, problem), events in grouped.items():
             count = sum(e.data.get("count", 1) for e in events)

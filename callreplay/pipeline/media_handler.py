@@ -253,7 +253,6 @@ class MediaStreamHandler(AudioFlow):
         if ctx.profile.sender_waits_for_session:
             self._apply(self.audio.on_sender_started(ctx.now))
 
-    # -- audio -------------------------------------------------------------------------------------
     # -- hardened: keep the bound prompt honest ----------------------------------------------------
     def _schedule_refresh(self, prompt) -> None:
         if not self.ctx.profile.refresh_prompt_in_live_calls:
