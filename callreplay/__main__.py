@@ -1,0 +1,5 @@
+"""``python -m callreplay`` is the ``callreplay`` command."""
+
+from .cli import main
+
+main()
