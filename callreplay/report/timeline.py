@@ -13,7 +13,8 @@ from typing import Any
 from .status import fmt_us, short_sid
 
 WIDTH, LABEL_W, RIGHT_PAD, LANE_H, TOP, GROUP_GAP = 1180, 200, 16, 18, 10, 16
-LABEL_BUCKET_PX = 160  # findings closer than this share one text label
+LABEL_CHAR_PX = 6.2  # estimated width of one character of a finding label (11 px sans-serif)
+LABEL_GAP_PX = 12  # space kept between two finding labels
 MIN_BAR_PX = 5.0  # a finding's bar is never thinner than this, so 1 s past a TTL on a 2-hour axis still shows
 PLOT_W = WIDTH - LABEL_W - RIGHT_PAD
 CALL_LANES = ("webhook", "tasks / prebuild", "websocket", "prompt", "response turns", "findings")
@@ -158,7 +159,7 @@ def _call_lanes(b: _Builder, call: dict[str, Any], events: list[dict[str, Any]],
         t = turn.get("t_us", 0)
         b.bar(ys["response turns"], t, t + (turn.get("duration_us") or 0), "tl-turn",
               f"turn {turn.get('turn')} ({turn.get('reason')}) prompt #{turn.get('prompt_id')} at {fmt_us(t)}")
-    labels: dict[int, list[dict[str, Any]]] = {}
+    marked: list[dict[str, Any]] = []
     for index, f in enumerate(findings):
         if f.get("call") != sid:
             continue
@@ -172,11 +173,24 @@ def _call_lanes(b: _Builder, call: dict[str, Any], events: list[dict[str, Any]],
         b.dot(ys["findings"], f.get("at_us"), f"tl-finding sev-{f.get('severity')}",
               f"{f.get('severity')}: {f.get('detector')} at {fmt_us(f.get('at_us'))}: {f.get('message')}",
               href=href, detector=str(f.get("detector")))
-        labels.setdefault(int(b.x(f.get("at_us")) // LABEL_BUCKET_PX), []).append(f)
-    for bucket in sorted(labels):
-        group = labels[bucket]
-        names = sorted({str(f.get("detector")) for f in group})
-        b.label(ys["findings"], group[0].get("at_us"), ", ".join(names)[:90])
+        marked.append(f)
+    for at_us, names in _label_groups(b, marked):
+        b.label(ys["findings"], at_us, ", ".join(names)[:130])
+
+
+def _label_groups(b: _Builder, marked: list[dict[str, Any]]) -> list[tuple[Any, list[str]]]:
+    """One text label per run of findings whose labels would overlap (estimated from their text width)."""
+    groups: list[tuple[Any, list[str], float]] = []  # (time of the first, detector names, label's right edge)
+    for f in sorted(marked, key=lambda f: (f.get("at_us") or 0, str(f.get("detector")))):
+        x, name = b.x(f.get("at_us")), str(f.get("detector"))
+        if groups and x < groups[-1][2]:
+            at_us, names, _ = groups[-1]
+            if name not in names:
+                names.append(name)
+            groups[-1] = (at_us, names, b.x(at_us) + LABEL_CHAR_PX * len(", ".join(names)[:130]) + LABEL_GAP_PX)
+        else:
+            groups.append((f.get("at_us"), [name], x + LABEL_CHAR_PX * len(name) + LABEL_GAP_PX))
+    return [(at_us, sorted(names)) for at_us, names, _ in groups]
 
 
 def _prompt_lane(b: _Builder, y: int, call: dict[str, Any], prompts: dict, ttl: Any, end: int,
