@@ -21,6 +21,8 @@ FRAME_US = 20_000
 # Frames are processed speculatively up to the next known event; a server-VAD event found inside a
 # slice rolls it back to that point. Bounding a slice bounds the work a rollback can waste.
 MAX_SLICE_FRAMES = 1500
+# With the echo gate on, predicted cuts are guesses; shorter ones than this are not worth taking.
+MIN_GUESSED_SLICE_FRAMES = 50
 
 
 class AudioFlow:
@@ -32,31 +34,20 @@ class AudioFlow:
         """Run frames ``[start, stop)`` through the gates; return how far it got (a VAD event may cut it).
 
         The session's server VAD reacts to the audio it receives, and its events change the gates
-        (barge-in, speech bypass) for the frames after them. When every frame is forwarded as it
-        arrives, the events are predicted from the frames themselves and the slice is cut there;
-        otherwise the slice is processed speculatively and rolled back to the first event.
+        (barge-in, speech bypass) for the frames after them. The slice is first cut where the first
+        event (and the next keepalive, and the hard limit) would fall if every frame reached the
+        session as it arrives. When that is so (production's simple mode) the cut is exact and no
+        rollback can be needed; otherwise (echo gate on) the slice is processed speculatively and
+        rolled back to an earlier event, which the prediction makes rare.
         """
         audio, vad = self.audio, self.vad
         stop = min(stop, start + MAX_SLICE_FRAMES)
         latency = max(self.ctx.config.realtime_event_latency_us, 1)
+        if self.predict_vad:
+            stop = self._predicted_stop(batch, start, stop, latency)
         if self.predict_vad and audio.forwards_all_as_they_arrive():
-            # The session will receive exactly these frames at their arrival times, so its VAD events are
-            # known in advance: cut at the first one and no rollback can be needed.
-            arrival = batch.arrival_us
-            trip = audio.limit_frame(arrival, start, stop)
-            if trip is not None:  # the socket is shut at the tripping frame: nothing after it arrives
-                stop = trip + 1
-            keepalive = audio.keepalive_frame(arrival, start, stop)
-            if keepalive is not None:  # end the slice at a keepalive, so its mark echo is due after the slice
-                stop = keepalive + 1
             token = vad.checkpoint()
-            events = vad.feed(arrival[start:stop], batch.rms()[start:stop])
-            if events:
-                cut = max(bisect.bisect_left(arrival, events[0][0] + latency, lo=start, hi=stop), start + 1)
-                if cut < stop:  # feed the session's VAD again, only up to the cut
-                    stop = cut
-                    vad.rollback(token)
-                    events = vad.feed(arrival[start:stop], batch.rms()[start:stop])
+            events = vad.feed(batch.arrival_us[start:stop], batch.rms()[start:stop])
             result = audio.process(batch, start, stop)
             if len(result.forwarded) != stop - start:  # a hard limit tripped inside: only what was sent counts
                 vad.rollback(token)
@@ -87,6 +78,31 @@ class AudioFlow:
         self._apply(result, batch, start, stop)
         for t_us, kind in events:
             self.ctx.scheduler.call_at(t_us + latency, f"Vad-{kind}", lambda k=kind: self._on_vad(k))
+        return stop
+
+    def _predicted_stop(self, batch: FrameBatch, start: int, stop: int, latency: int) -> int:
+        """Where the slice should end if every frame reached the session as it arrived: at the hard
+        limit's frame, the next keepalive's frame, or just before the first server-VAD event takes effect.
+
+        With the echo gate on, a predicted frame may be dropped and the prediction then stays pending;
+        a cut that short would only make tiny slices, so it is then left to the speculative path.
+        """
+        audio, arrival = self.audio, batch.arrival_us
+        exact = audio.forwards_all_as_they_arrive()
+        original = stop
+        trip = audio.limit_frame(arrival, start, stop)
+        if trip is not None:  # the socket is shut at the tripping frame: nothing after it arrives
+            stop = trip + 1
+        keepalive = audio.keepalive_frame(arrival, start, stop)
+        if keepalive is not None:  # end at a keepalive, so its mark echo is due after the slice
+            stop = keepalive + 1
+        token = self.vad.checkpoint()
+        events = self.vad.feed(arrival[start:stop], batch.rms()[start:stop])
+        self.vad.rollback(token)
+        if events:
+            stop = max(bisect.bisect_left(arrival, events[0][0] + latency, lo=start, hi=stop), start + 1)
+        if not exact and stop - start < MIN_GUESSED_SLICE_FRAMES:
+            return original
         return stop
 
     def _apply(self, result, batch=None, start=0, stop=0) -> None:
