@@ -120,11 +120,13 @@ class _Engine:
         self.ctx.scheduler.current_owner = feed.call
         previous = sock.stream.seq
         wire = number_slice(feed, stop, sock.stream)
-        for problem in protocol_problems(previous, wire, batch, start, stop, feed.consecutive):
-            self.ctx.emit(feed.call, "twilio", "ws.protocol", step=feed.step_path, **problem)
         reached = sock.handler.process_frames(batch, start, stop)
-        if reached < stop:  # a VAD event cut the slice: give the rest its numbers again later
+        if reached < stop:  # a VAD event cut the slice: the rest is numbered (and checked) again later
             sock.stream.seq = int(batch.seq[reached - 1]) if reached > start else previous
+        noticed = max(self.ctx.clock.now_us, int(batch.arrival_us[reached - 1]))
+        for problem in protocol_problems(previous, wire[:reached - start], batch, start, reached, feed.consecutive):
+            # checked once, over exactly the frames delivered; stamped when the slice was done (at_us is the frame's)
+            self.ctx.trace.emit(noticed, feed.call, "twilio", "ws.protocol", step=feed.step_path, **problem)
         feed.pos = reached
         self.ctx.scheduler.current_owner = None
         self.ctx.clock.move_to(max(self.ctx.clock.now_us, int(batch.arrival_us[reached - 1])), sync_wall_clock=False)

@@ -37,3 +37,24 @@ def test_audio_after_the_socket_dropped_is_not(tmp_path):
     scenario = scenario_from_dict({"name": "after-close", "businesses": [business()], "steps": steps}, tmp_path)
     _, findings = replay_findings(scenario, "hardened")
     assert _protocol(findings) == []
+
+
+def test_fault_counts_follow_the_faults_not_how_a_profile_slices_the_audio(tmp_path):
+    """Each frame is checked once: 2% duplicates of 3,000 frames is 60 backwards numbers under every profile."""
+    steps = [
+        {"at": 0, "webhook": "incoming_call", "params": {"CallSid": INBOUND_SID, "From": CALLER, "To": "+97231234567"}},
+        {"at": 0.8, "call": INBOUND_SID, "ws": "start"},
+        {"at": 0.84, "call": INBOUND_SID, "ws": {"media": [{"speech": {"duration": "3s", "rms": 1500}},
+                                                          {"silence": "2s"}]}, "for": "60s",
+         "faults": {"drop": 5, "duplicate": 0.02, "seed": 3}},
+        {"at": 62, "call": INBOUND_SID, "ws": "stop"},
+    ]
+    scenario = scenario_from_dict({"name": "counts", "businesses": [business()], "steps": steps}, tmp_path)
+    per_profile = {}
+    for profile in ("legacy", "fixed", "hardened"):
+        _, findings = replay_findings(scenario, profile)
+        per_profile[profile] = {f.details["problem"]: f.details["count"] for f in findings
+                                if f.detector == "audio-protocol"}
+    assert per_profile["legacy"]["seq-backwards"] == round(0.02 * (3000 - 5))
+    assert 1 <= per_profile["legacy"]["seq-skip"] <= 5
+    assert per_profile["legacy"] == per_profile["fixed"] == per_profile["hardened"]
