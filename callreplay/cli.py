@@ -7,6 +7,7 @@ Exit codes: 0 every expectation met, 1 a replay failed its expectation, 2 a usag
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -70,6 +71,8 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
     from .runner import RunOptions, aggregate_json, run_all
     from .summary import failure_lines, outcome_line
 
+    if any(":" in name for name in profiles):
+        _importable_from_cwd()
     for name in profiles:
         try:
             load_profile(name, allow_code=True)
@@ -114,6 +117,17 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
     if totals["error"]:
         sys.exit(EXIT_INPUT)
     sys.exit(EXIT_FAILED if totals["fail"] else EXIT_OK)
+
+
+def _importable_from_cwd() -> None:
+    """Like ``python -m``: a profile module in the working directory imports (``--pipeline myteam.profiles:X``).
+
+    The console script's ``sys.path`` starts with the script's folder, not the working directory;
+    only the command line, where the user named code on purpose, widens it.
+    """
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
 
 
 class _Progress:

@@ -55,9 +55,6 @@ class VirtualClock:
         """POSIX seconds at ``t_us`` (default now), as ``time.time()`` would return."""
         return self.start.timestamp() + (self._now_us if t_us is None else t_us) / US_PER_S
 
-    def iso(self, t_us: int | None = None) -> str:
-        return self.datetime(t_us).isoformat(timespec="milliseconds")
-
     def __enter__(self) -> VirtualClock:
         from freezegun import freeze_time
 

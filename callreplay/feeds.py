@@ -121,7 +121,8 @@ class Feed:
 
     @property
     def done(self) -> bool:
-        return self.pos >= len(self.batch)
+        """No frame left: this chunk is delivered and no further chunk of a recording is pending."""
+        return self.pos >= len(self.batch) and self.more is None
 
     def next_us(self) -> int:
         return int(self.batch.arrival_us[self.pos])

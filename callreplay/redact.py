@@ -3,6 +3,11 @@
 Recorded phone numbers and Twilio credentials never reach a report unredacted unless the user
 passes ``--show-pii``. A number keeps its first four characters and last two digits
 (``+972*******67``) so calls remain tellable apart; credentials become ``[redacted]``.
+
+This masker errs broad (grouped E.164, any ``0X-XXX-XXXX`` form) because masking a little too much
+is harmless. :mod:`callreplay.capture.redact` recognises numbers more strictly on purpose: it
+replaces them with pseudonyms that tenant routing depends on, so joining two numbers would break
+a replay. Every form it pseudonymises, this one masks.
 """
 
 from __future__ import annotations

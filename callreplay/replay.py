@@ -222,9 +222,7 @@ class _Engine:
             handler.on_socket_closed()
 
     def _send(self, sock: Socket, msg: dict) -> None:
-        for feed in sock.feeds:
-            if not feed.done:
-                feed.offset += 1
+        sock.counting_message()
         self.ctx.emit(sock.call, "twilio", "ws.in", event=msg.get("event"), message=msg)
         sock.handler.on_message(msg)
 

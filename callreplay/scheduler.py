@@ -102,10 +102,3 @@ class Scheduler:
         if t_us > self.clock.now_us:
             self.clock.advance_to(t_us)
 
-    def run_all(self, limit_us: int | None = None) -> None:
-        """Drain the heap (optionally stopping at ``limit_us``)."""
-        while True:
-            due = self.next_due_us()
-            if due is None or (limit_us is not None and due > limit_us):
-                return
-            self._run(heapq.heappop(self._heap))

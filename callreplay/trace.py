@@ -62,9 +62,6 @@ class Trace:
         wanted = set(kinds)
         return [e for e in self.events if e.kind in wanted]
 
-    def for_call(self, call: str) -> list[TraceEvent]:
-        return [e for e in self.events if e.call == call]
-
     def logs(self, tag: str | None = None) -> list[TraceEvent]:
         """Log events, optionally only those whose message contains ``tag`` (e.g. ``[PROMPT FALLBACK]``)."""
         return [e for e in self.events if e.kind == "log" and (tag is None or tag in e.data["message"])]

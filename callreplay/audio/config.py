@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +30,6 @@ class AudioConfig:
     calibration_min_noise_frames: int = 10
     noise_floor_init: float = 50.0
     echo_gate_noise_multiplier: float = 3.0
-
-    @classmethod
-    def field_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
 
     # Times in the model are integer microseconds; these convert the spec's units once.
     @property

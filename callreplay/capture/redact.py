@@ -18,6 +18,8 @@ in the capture folder, keyed by an HMAC of the number under a random per-folder 
 number itself). ``callreplay import capture`` loads it, so a real phone in ``--businesses`` gets the
 pseudonym the capture already uses. Anyone holding the folder can still test a *guessed* number
 against the table, so do not hand the table out with the captures; scenarios never contain it.
+
+Phone recognition here is strict (see :mod:`callreplay.redact` for the report-side masker, which is broad).
 """
 
 from __future__ import annotations

@@ -89,15 +89,16 @@ class MissingPrompt(BaseDetector):
         for e in view.events("prompt.missing"):
             bound = loaded.get(e.call)
             prompt = view.prompt(bound.data["prompt_id"]) if bound else None
-            # A cache hit hands back the entry's original provenance (path "rebuild"), so a prompt served from
-            # the cache is recognised by the call's own cache HIT between the miss and the bind.
-            hit = next((c for c in view.events("cache.get") if c.call == e.call and c.data["result"] == "hit"
-                        and e.t_us <= c.t_us <= (bound.t_us if bound else c.t_us)
-                        and prompt and c.data.get("prompt_id") == prompt.get("prompt_id")), None)
             served = None
-            if prompt and (prompt.get("fallback") in FALLBACK_KINDS or hit is not None):
-                kind = prompt.get("fallback") or f"cached {format_us(hit.data['age_us'])} old"
-                served = f"{prompt['builder']} {prompt['source_field']} ({kind})"
+            how = []  # why what was served is not a prompt built for this call: a fallback, the cache, or both
+            if prompt and prompt.get("fallback") in FALLBACK_KINDS:
+                how.append(prompt["fallback"])
+            if prompt and bound.data.get("path") == "cache":
+                hit = next(c for c in reversed(view.events("cache.get")) if c.call == e.call
+                           and c.data["result"] == "hit" and c.t_us <= bound.t_us)
+                how.append(f"cached {format_us(hit.data['age_us'])} old")
+            if how:
+                served = f"{prompt['builder']} {prompt['source_field']} ({', '.join(how)})"
             severity = Severity.WARNING if served else Severity.INFO
             outcome = f"served {served} instead of failing" if served else (
                 "the call was failed" if e.data["action"] == "fail" else "a prompt was rebuilt")

@@ -9,7 +9,6 @@ work on recordings that carry no provenance.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from ..scenario.model import Scenario
@@ -174,7 +173,3 @@ class TraceView:
                 sources[label] = values.get(field_name)
         name = names.get(business_id, "Business")
         return attribute(instructions, sources, name)
-
-    @cached_property
-    def first_session_update(self) -> dict[str, Binding]:
-        return {sid: info.bindings[0] for sid, info in self.calls.items() if info.bindings}

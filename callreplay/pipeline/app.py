@@ -31,6 +31,12 @@ class Socket:
     close_reason: str | None = None
     feeds: list = field(default_factory=list)
 
+    def counting_message(self) -> None:
+        """Twilio numbers this message from the one counter: media still to come moves up by one."""
+        self.feeds = [feed for feed in self.feeds if not feed.done]
+        for feed in self.feeds:
+            feed.offset += 1
+
 
 class PipelineApp:
     def __init__(self, ctx: PipelineContext, *, audio_impl: str = "fast", keep_audio: bool = False) -> None:
@@ -64,8 +70,7 @@ class PipelineApp:
         sock = self.sockets[call]
         if sock.closed:
             return
-        for feed in sock.feeds:
-            feed.offset += 1
+        sock.counting_message()
         self.ctx.emit(call, "twilio", "ws.in", event=msg.get("event"), message=msg)
         sock.handler.on_message(msg)
 

@@ -43,11 +43,11 @@ class AudioFlow:
         audio, vad = self.audio, self.vad
         stop = min(stop, start + MAX_SLICE_FRAMES)
         latency = max(self.ctx.config.realtime_event_latency_us, 1)
+        exact = self.predict_vad and audio.forwards_all_as_they_arrive()
         if self.predict_vad:
-            stop = self._predicted_stop(batch, start, stop, latency)
-        if self.predict_vad and audio.forwards_all_as_they_arrive():
             token = vad.checkpoint()
-            events = vad.feed(batch.arrival_us[start:stop], batch.rms()[start:stop])
+            stop, events = self._predicted_stop(batch, start, stop, latency, exact, token)
+        if exact:
             result = audio.process(batch, start, stop)
             if len(result.forwarded) != stop - start:  # a hard limit tripped inside: only what was sent counts
                 vad.rollback(token)
@@ -80,15 +80,18 @@ class AudioFlow:
             self.ctx.scheduler.call_at(t_us + latency, f"Vad-{kind}", lambda k=kind: self._on_vad(k))
         return stop
 
-    def _predicted_stop(self, batch: FrameBatch, start: int, stop: int, latency: int) -> int:
+    def _predicted_stop(self, batch: FrameBatch, start: int, stop: int, latency: int, exact: bool,
+                        token) -> tuple[int, list[tuple[int, str]]]:
         """Where the slice should end if every frame reached the session as it arrived: at the hard
         limit's frame, the next keepalive's frame, or just before the first server-VAD event takes effect.
 
+        When that is exact (``exact``), the session's VAD is left fed up to the returned stop and its
+        events are returned: the frames are fed once, or twice only when an event cuts the slice.
         With the echo gate on, a predicted frame may be dropped and the prediction then stays pending;
-        a cut that short would only make tiny slices, so it is then left to the speculative path.
+        the VAD is rolled back (to ``token``), and a cut that short would only make tiny slices, so it
+        is then left to the speculative path.
         """
-        audio, arrival = self.audio, batch.arrival_us
-        exact = audio.forwards_all_as_they_arrive()
+        audio, vad, arrival, rms = self.audio, self.vad, batch.arrival_us, batch.rms()
         original = stop
         trip = audio.limit_frame(arrival, start, stop)
         if trip is not None:  # the socket is shut at the tripping frame: nothing after it arrives
@@ -96,14 +99,17 @@ class AudioFlow:
         keepalive = audio.keepalive_frame(arrival, start, stop)
         if keepalive is not None:  # end at a keepalive, so its mark echo is due after the slice
             stop = keepalive + 1
-        token = self.vad.checkpoint()
-        events = self.vad.feed(arrival[start:stop], batch.rms()[start:stop])
-        self.vad.rollback(token)
+        events = vad.feed(arrival[start:stop], rms[start:stop])
+        cut = stop
         if events:
-            stop = max(bisect.bisect_left(arrival, events[0][0] + latency, lo=start, hi=stop), start + 1)
-        if not exact and stop - start < MIN_GUESSED_SLICE_FRAMES:
-            return original
-        return stop
+            cut = max(bisect.bisect_left(arrival, events[0][0] + latency, lo=start, hi=stop), start + 1)
+        if not exact:
+            vad.rollback(token)
+            return (original if cut - start < MIN_GUESSED_SLICE_FRAMES else cut), []
+        if cut < stop:  # the VAD has seen frames past the cut: feed it again, up to the cut only
+            vad.rollback(token)
+            events = vad.feed(arrival[start:cut], rms[start:cut])
+        return cut, events
 
     def _apply(self, result, batch=None, start=0, stop=0) -> None:
         """Turn a SliceResult into trace events, session appends, keepalive marks and a hard limit.

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import os
-import sys
 
 from ..durations import US_PER_S
 from ..errors import ProfileError
@@ -127,17 +125,6 @@ def profile_names() -> list[str]:
     return list(_all_builtins())
 
 
-def _importable_from_cwd() -> None:
-    """Like ``python -m`` (and uvicorn's ``--app-dir .``): a user's profile module next to the scenarios imports.
-
-    The console script's ``sys.path`` holds the script's folder, not the working directory, so
-    ``--pipeline examples.profiles:Attr`` run from a project root would not find ``examples``.
-    """
-    cwd = os.getcwd()
-    if cwd not in sys.path and "" not in sys.path:
-        sys.path.insert(0, cwd)
-
-
 def load_profile(name: str, *, allow_code: bool = False) -> Profile:
     """A built-in profile by name, or ``package.module:attr`` (only when the user asked for code)."""
     builtins = _all_builtins()
@@ -148,7 +135,6 @@ def load_profile(name: str, *, allow_code: bool = False) -> Profile:
     if not allow_code:
         raise ProfileError(f"profile {name!r} is Python code; it runs only when named with --pipeline")
     module_name, _, attr = name.partition(":")
-    _importable_from_cwd()
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # an import error of the user's module, whatever its kind

@@ -8,6 +8,7 @@ the BUGGY or FIX behaviour where they differ.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,10 +17,6 @@ from .context import BuiltPrompt, MissingPromptError, PipelineContext
 
 FIELD_DIRECTION = {"ai_prompt": "inbound", "outbound_ai_prompt": "outbound"}
 COMPONENT = "prompt_builder"
-
-
-def _other(direction: str) -> str:
-    return "inbound" if direction == "outbound" else "outbound"
 
 
 def _setting(settings, name: str):
@@ -109,7 +106,8 @@ def build_realtime_system_prompt(ctx: PipelineContext, business_id: int | None, 
         if cached is not None:
             ctx.log(call, COMPONENT, "INFO",
                     f"✅ [PROMPT CACHE HIT] Returning cached prompt for business {business_id} ({call_direction})")
-            return BuiltPrompt(cached.system_prompt, cached.provenance)
+            # the entry's own provenance, marked as served from the cache (same prompt id, path "cache")
+            return BuiltPrompt(cached.system_prompt, dataclasses.replace(cached.provenance, path="cache"))
     ctx.log(call, COMPONENT, "INFO",
             f"🔥 [PROMPT ROUTER] Called for business_id={business_id}, direction={call_direction}")
     try:

@@ -6,7 +6,6 @@ version of the configuration it was built from, and a detector can tell when it 
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,5 +144,3 @@ class BusinessStore:
         row.version += 1
         return row.version
 
-    def snapshot(self) -> BusinessStore:
-        return dataclasses.replace(self)

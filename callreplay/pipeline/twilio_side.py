@@ -69,13 +69,6 @@ class TwilioStream:
                           "tracks": list(tracks or ("inbound",)), "customParameters": dict(params),
                           "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}
 
-    def number_media(self, count: int) -> tuple[int, int]:
-        """Reserve ``count`` sequence numbers and chunks; return the first of each."""
-        first_seq, first_chunk = self.seq + 1, self.chunk + 1
-        self.seq += count
-        self.chunk += count
-        return first_seq, first_chunk
-
     def dtmf_message(self, digit: str) -> dict:
         return {"event": "dtmf", "streamSid": self.stream_sid, "sequenceNumber": self.next_seq(),
                 "dtmf": {"track": "inbound_track", "digit": digit}}

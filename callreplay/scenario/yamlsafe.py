@@ -28,10 +28,6 @@ class ScenarioYamlLoader(yaml.SafeLoader):
     """SafeLoader that keeps phone numbers as strings; see the module docstring."""
 
 
-def _resolve_phone_like(loader: yaml.SafeLoader, node: yaml.ScalarNode):
-    return loader.construct_scalar(node)
-
-
 ScenarioYamlLoader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: (
     loader.construct_scalar(node) if _KEEP_AS_STRING.match(loader.construct_scalar(node) or "")
     else yaml.SafeLoader.construct_yaml_int(loader, node)))

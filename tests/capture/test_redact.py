@@ -43,3 +43,16 @@ def test_keep_switches_categories_off():
 def test_media_messages_pass_through_byte_identical():
     text = '{"event":"media","sequenceNumber":"2","media":{"payload":"MDUwMTIzNDU2Nw=="}}'
     assert Redactor().ws_text(text) == text
+
+
+def test_the_report_masker_covers_every_form_the_capture_redactor_pseudonymises():
+    from callreplay.capture.redact import Redactor
+    from callreplay.redact import redact_text
+
+    forms = ["+972501234567", "+14155550123", "050-123-4567", "0501234567", "03-123-4567", "031234567",
+             "072-123-4567", "+4420712345678"]
+    redactor = Redactor(salt=b"s")
+    for form in forms:
+        text = f"call {form} now"
+        assert redactor.phones(text) != text, form  # the capture side recognises it
+        assert form not in redact_text(text), form  # so the report side masks it
