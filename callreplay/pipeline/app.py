@@ -14,7 +14,7 @@ from .cache import PromptCache
 from .context import PipelineContext
 from .media_handler import MediaStreamHandler
 from .registry import StreamRegistry
-from .twilio_side import TwilioStream, stream_sid_for
+from ..twilio.stream import TwilioStream, stream_sid_for
 from .webhooks import Webhooks
 
 COMPONENT = "app"

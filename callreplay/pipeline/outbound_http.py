@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl
 
 import responses
 
+from ..twilio.ids import ACCOUNT_SID
 from .context import PipelineContext
 
-ACCOUNT_SID = "AC" + "0" * 30 + "42"
 AUTH_TOKEN = "replay-auth-token"  # never a real credential; redacted from reports anyway
 _TWILIO = re.compile(r"https://api\.twilio\.com/2010-04-01/Accounts/(?P<account>\w+)/Calls/(?P<call>\w+)"
                      r"(?P<rest>/Recordings)?\.json")

@@ -9,17 +9,12 @@ the queue and echoes every pending mark at once.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .outbound_http import ACCOUNT_SID
+from .ids import ACCOUNT_SID, stream_sid_for
 
 FRAME_US = 20_000
-
-
-def stream_sid_for(call_sid: str) -> str:
-    return "MZ" + hashlib.md5(("stream:" + call_sid).encode()).hexdigest()
 
 
 @dataclass
@@ -68,6 +63,13 @@ class TwilioStream:
                 "start": {"streamSid": self.stream_sid, "accountSid": ACCOUNT_SID, "callSid": self.call_sid,
                           "tracks": list(tracks or ("inbound",)), "customParameters": dict(params),
                           "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}
+
+    def media_message(self, payload_b64: str, seq: int, chunk: int, timestamp_ms: int, track: str = "inbound") -> dict:
+        """One caller frame as Twilio sends it; ``seq``/``chunk`` come from the feed's numbering (faults included)."""
+        self.seq = max(self.seq, seq)
+        self.chunk = max(self.chunk, chunk)
+        return {"event": "media", "sequenceNumber": str(seq), "streamSid": self.stream_sid,
+                "media": {"track": track, "chunk": str(chunk), "timestamp": str(timestamp_ms), "payload": payload_b64}}
 
     def dtmf_message(self, digit: str) -> dict:
         return {"event": "dtmf", "streamSid": self.stream_sid, "sequenceNumber": self.next_seq(),

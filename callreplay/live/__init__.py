@@ -1,0 +1,1 @@
+"""Live target mode: play Twilio towards the user's running server over real sockets."""
