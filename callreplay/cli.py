@@ -36,6 +36,49 @@ def _detector_settings(values: tuple[str, ...]) -> dict[str, str]:
     return settings
 
 
+def live_options(command):
+    """The options every command that plays Twilio towards a server shares (run, exec)."""
+    for option in reversed([
+        click.option("--target", envvar="CALLREPLAY_TARGET", metavar="URL",
+                     help="Replay against this running server (http://HOST:PORT) instead of the in-process model; "
+                          "also CALLREPLAY_TARGET, or `target:` in a scenario."),
+        click.option("--twilio-auth-token", envvar="TWILIO_AUTH_TOKEN", metavar="TOKEN",
+                     help="Auth token the webhooks and the media socket are signed with (default: a test token; "
+                          "the target must accept it). Also TWILIO_AUTH_TOKEN."),
+        click.option("--max-wall", default="5m", show_default=True, metavar="DURATION",
+                     help="Live mode runs on wall time: longer scenarios are refused."),
+        click.option("--concurrency", type=click.IntRange(min=1, max=1000), default=1, show_default=True,
+                     help="Live mode: replay this many scenarios at once from one process."),
+        click.option("--tls", is_flag=True, help="Serve the emulators over wss:// and https:// with a certificate "
+                                                 "made for this run (exec points the target at its CA)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _live_options(values: dict):
+    """LiveOptions from the command line, or None for an in-process run; a target that is down is exit 2."""
+    target = values.get("target")
+    if not target:
+        return None
+    from .durations import parse_duration
+    from .live.preflight import check_target
+    from .live.session import LiveOptions
+    from .twilio.ids import TEST_AUTH_TOKEN
+
+    try:
+        max_wall_s = parse_duration(values.get("max_wall") or "5m") / 1e6
+    except ValueError:
+        raise click.BadParameter(f"{values.get('max_wall')!r} is not a duration", param_hint="--max-wall") from None
+    problem = check_target(target)
+    if problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_INPUT)
+    return LiveOptions(target=target.rstrip("/"), auth_token=values.get("twilio_auth_token") or TEST_AUTH_TOKEN,
+                       max_wall_s=max_wall_s, concurrency=values.get("concurrency") or 1,
+                       tls=bool(values.get("tls")))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="callreplay")
 def main() -> None:
@@ -65,9 +108,19 @@ def main() -> None:
               help="Replay in this many processes (0: one per core). Output is the same for any value.")
 @click.option("-q", "--quiet", count=True, help="Print less (-q: failures and summary only).")
 @click.option("-v", "--verbose", count=True, help="Print every finding of every replay.")
+@live_options
 def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html, jobs,
-        quiet, verbose) -> None:
-    """Replay every scenario under PATHS (files or folders, searched recursively)."""
+        quiet, verbose, **live) -> None:
+    """Replay every scenario under PATHS (files or folders, searched recursively).
+
+    With --target URL (or CALLREPLAY_TARGET, or a scenario's own `target:`) the scenarios are played against
+    that running server instead of the in-process model, with Twilio and the realtime model emulated."""
+    _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html,
+                 jobs, quiet, verbose, _live_options(live))
+
+
+def _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html,
+                 jobs, quiet, verbose, live) -> None:
     from .runner import RunOptions, aggregate_json, run_all
     from .summary import failure_lines, outcome_line
 
@@ -80,7 +133,7 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
             raise click.BadParameter(str(exc), param_hint="--pipeline") from None
     options = RunOptions(profiles=list(profiles), fail_on=Severity(fail_on),
                          detector_settings=_detector_settings(detectors), report_dir=report_dir, keyword=keyword,
-                         tags=list(tags), show_pii=show_pii, jobs=jobs)
+                         tags=list(tags), show_pii=show_pii, jobs=jobs, live=live)
     progress = _Progress(enabled=sys.stdout.isatty() and quiet == 0)
 
     def show(outcome) -> None:
@@ -97,7 +150,8 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
                 progress.echo(f"    {f.severity.value:7} {f.detector} {f.call or '-'}: {f.message}")
 
     command = "callreplay " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    outcomes = run_all(list(paths), options, on_outcome=show, on_plan=progress.plan, command=command)
+    outcomes = run_all(list(paths), options, on_outcome=show, on_plan=progress.plan, command=command,
+                       on_announce=progress.echo if quiet < 2 else None)
     progress.close()
     if not no_html:
         from .report import render_reports

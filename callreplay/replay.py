@@ -28,7 +28,7 @@ from .pipeline.outbound_http import OutboundHttp
 from .pipeline.profiles import Profile, load_profile
 from .pipeline.store import BusinessStore
 from .recording import recording_chunks
-from .scenario.model import CacheStep, RealtimeStep, Scenario, SettingsStep, Step, WebhookStep, WsStep
+from .scenario.model import CacheStep, HttpStep, RealtimeStep, Scenario, SettingsStep, Step, WebhookStep, WsStep
 from .scheduler import Scheduler
 from .trace import Trace
 
@@ -167,6 +167,9 @@ class _Engine:
                 self.ctx.emit(step.call, "replay", "realtime.respond_ignored", reason="no stream for this call")
             else:
                 handler.respond(step.respond_duration_us)
+        elif isinstance(step, HttpStep):
+            self.ctx.emit(step.creates_call, "replay", "replay.step_skipped", path=step.path,
+                          reason="a request to the target's own API: live mode only")
 
     def _ws(self, step: WsStep) -> None:
         app, ctx = self.app, self.ctx

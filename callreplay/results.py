@@ -52,14 +52,23 @@ def _calls(view: TraceView) -> list[dict[str, Any]]:
 
 
 def build_result(result: ReplayResult, findings: list[Finding], verdict: Verdict, *, slug: str,
-                 trace_file: str) -> dict[str, Any]:
+                 trace_file: str, mode: str = "in-process",
+                 detectors_not_run: list[dict[str, str]] | None = None) -> dict[str, Any]:
     scenario = result.scenario
     view = TraceView(result.trace, scenario)
-    try:
-        profile_info = load_profile(result.profile).describe()
-    except Exception:  # a user's Python profile: describe by name only
-        profile_info = {"name": result.profile, "summary": "user profile", "class": result.profile}
-    return {
+    if mode == "live":
+        profile_info = {"name": result.profile, "summary": f"the live server at {getattr(result, 'target', '?')}",
+                        "class": "live"}
+    else:
+        try:
+            profile_info = load_profile(result.profile).describe()
+        except Exception:  # a user's Python profile: describe by name only
+            profile_info = {"name": result.profile, "summary": "user profile", "class": result.profile}
+    extra: dict[str, Any] = {}
+    if mode == "live":
+        extra = {"mode": "live", "clock": "wall", "target": getattr(result, "target", None),
+                 "detectors_not_run": detectors_not_run or []}
+    return {**extra,
         "format": RESULT_FORMAT,
         "callreplay_version": __version__,
         "slug": slug,

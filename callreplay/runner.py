@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .detectors import run_detectors
@@ -30,6 +31,9 @@ from .scenario.load import discover_scenarios, load_scenario
 from .scenario.model import Scenario
 from .trace import canonical_json
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .live.session import LiveOptions
+
 
 @dataclass
 class RunOptions:
@@ -43,6 +47,7 @@ class RunOptions:
     write: bool = True
     audio_impl: str = "fast"
     jobs: int = 1                    # replays run in this many processes (0: one per core)
+    live: LiveOptions | None = None  # --target / CALLREPLAY_TARGET: replay against that server instead
 
 
 @dataclass
@@ -108,13 +113,37 @@ def run_one(scenario: Scenario, profile: str, options: RunOptions, slug: str) ->
                    result=data)
 
 
+def live_outcome(result, findings: list[Finding], verdict: Verdict, slug: str, options: RunOptions, wall_s: float,
+                 not_run: list[dict[str, str]]) -> Outcome:
+    """A live replay's outcome, written like an in-process one (the trace says it ran on wall time)."""
+    trace_file = f"traces/{slug}.jsonl"
+    data = build_result(result, findings, verdict, slug=slug, trace_file=trace_file, mode="live",
+                        detectors_not_run=not_run)
+    if options.write:
+        _write_trace(options.report_dir / trace_file, result.trace.dumps(), options.show_pii)
+    return Outcome(str(result.scenario.file), result.scenario.name, result.profile, data["status"], findings,
+                   verdict, wall_s=wall_s, calls=len(data["calls"]), virtual_us=result.end_us, result=data)
+
+
+def _live_target(scenario: Scenario, options: RunOptions) -> LiveOptions | None:
+    """--target (or CALLREPLAY_TARGET) wins; else the scenario's own ``target:``; else in-process."""
+    if options.live is not None:
+        return options.live
+    if scenario.target:
+        from .live.session import LiveOptions
+
+        return LiveOptions(target=scenario.target)
+    return None
+
+
 def _write_trace(path: Path, text: str, show_pii: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text if show_pii else redact_text(text), encoding="utf-8")
 
 
 def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Outcome], None] | None = None,
-            on_plan: Callable[[int], None] | None = None, command: str = "") -> list[Outcome]:
+            on_plan: Callable[[int], None] | None = None, command: str = "",
+            on_announce: Callable[[str], None] | None = None) -> list[Outcome]:
     """Replay every selected scenario under its profiles; ``on_plan`` hears how many replays will run."""
     started_at = datetime.now(UTC)
     files = discover_scenarios(paths)
@@ -124,17 +153,34 @@ def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Out
             on_outcome(outcome)
     work: list[tuple[Scenario, str, str | None, str]] = []
     used: dict[str, int] = {}
+    live_plans: dict[str, tuple[LiveOptions, list]] = {}
     for scenario in scenarios:
+        live = _live_target(scenario, options)
+        if live is not None:
+            from .live.runner import LIVE_PROFILE, LivePlan
+
+            base = slugify(scenario.name) + "--" + LIVE_PROFILE
+            used[base] = used.get(base, 0) + 1
+            live_plans.setdefault(live.target, (live, []))[1].append(
+                LivePlan(scenario, base if used[base] == 1 else f"{base}-{used[base]}"))
+            continue
         for profile, skip in profiles_for(scenario, options):
             base = slugify(scenario.name) + "--" + slugify(profile)
             used[base] = used.get(base, 0) + 1
             work.append((scenario, profile, skip, base if used[base] == 1 else f"{base}-{used[base]}"))
     if on_plan:
-        on_plan(len(work) + len(outcomes))
+        on_plan(len(work) + len(outcomes) + sum(len(plans) for _, plans in live_plans.values()))
     for outcome in _run_work(work, options):
         outcomes.append(outcome)
         if on_outcome:
             on_outcome(outcome)
+    for live, plans in live_plans.values():
+        from .live.runner import run_live
+
+        for outcome in run_live(plans, live, options, announce=on_announce):
+            outcomes.append(outcome)
+            if on_outcome:
+                on_outcome(outcome)
     if options.write:
         write_results(outcomes, options, started_at, command)
     return outcomes

@@ -4,15 +4,41 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BaseDetector, Detector, Evidence, Finding, Severity
+from .base import BaseDetector, Detector, Evidence, Finding, Needs, Severity
 from .registry import DetectorLoadError, all_detectors
 from .view import TraceView
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..replay import ReplayResult
 
-__all__ = ["BaseDetector", "Detector", "DetectorLoadError", "Evidence", "Finding", "Severity", "TraceView",
-           "all_detectors", "run_detectors"]
+__all__ = ["BaseDetector", "Detector", "DetectorLoadError", "Evidence", "Finding", "Needs", "Severity", "TraceView",
+           "all_detectors", "available_facets", "detectors_not_run", "run_detectors"]
+
+IN_PROCESS_FACETS = frozenset({Needs.WIRE, Needs.MODEL, Needs.LOGS})
+
+
+def available_facets(view: TraceView) -> frozenset[Needs]:
+    """An in-process trace has everything; a live one has the wire, and logs only if the server's were captured."""
+    if view.mode != "live":
+        return IN_PROCESS_FACETS
+    return frozenset({Needs.WIRE, Needs.LOGS}) if view.events("server.log") else frozenset({Needs.WIRE})
+
+
+def _needs(detector: Detector) -> frozenset[Needs]:
+    return frozenset(getattr(detector, "needs", None) or {Needs.MODEL})
+
+
+def detectors_not_run(result: ReplayResult) -> list[dict[str, str]]:
+    """The detectors this trace cannot feed, each with why (shown by the CLI and the report)."""
+    view = TraceView(result.trace, result.scenario)
+    have = available_facets(view)
+    out = []
+    for detector_id, detector in all_detectors().items():
+        missing = _needs(detector) - have
+        if missing:
+            out.append({"detector": detector_id, "reason": "needs " + ", ".join(sorted(m.value for m in missing))
+                        + f", which a {view.mode} trace does not have"})
+    return out
 
 
 def run_detectors(result: ReplayResult, settings: dict[str, str] | None = None) -> list[Finding]:
@@ -22,10 +48,11 @@ def run_detectors(result: ReplayResult, settings: dict[str, str] | None = None) 
     """
     merged = {**result.scenario.detector_settings, **(settings or {})}
     view = TraceView(result.trace, result.scenario)
+    have = available_facets(view)
     findings: list[Finding] = []
     for detector_id, detector in all_detectors().items():
         switch = merged.get(detector_id)
-        if switch == "off":
+        if switch == "off" or _needs(detector) - have:
             continue
         for finding in detector.check(view):
             if switch:

@@ -17,6 +17,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .view import TraceView
 
 
+class Needs(StrEnum):
+    """What a detector reads. A live trace has the wire (and the server's log when ``exec`` captured it),
+    never the model's internals, so detectors that need those cannot run in live mode."""
+
+    WIRE = "wire"    # webhooks, TwiML, Media Streams messages, realtime-session events as sent and received
+    MODEL = "model"  # the in-process model's internals: provenance, prompt cache, stream registry
+    LOGS = "logs"    # the application's log lines
+
+
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
@@ -73,6 +82,7 @@ class Detector(Protocol):
     id: str
     summary: str
     severity: Severity
+    needs: frozenset[Needs]
 
     def check(self, view: TraceView) -> Iterable[Finding]: ...
 
@@ -84,6 +94,7 @@ class BaseDetector:
     summary = ""
     why = ""
     severity = Severity.ERROR
+    needs: frozenset[Needs] = frozenset({Needs.MODEL})  # the safe default: in-process only
 
     def finding(self, view: TraceView, call: str | None, at_us: int, message: str, *evidence: Evidence,
                 severity: Severity | None = None, business_id: int | None = None, **details: Any) -> Finding:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..durations import format_us
-from .base import BaseDetector, Evidence, Finding, Severity
+from .base import BaseDetector, Evidence, Finding, Needs, Severity
 from .view import PROMPT_FIELDS, Binding, CallInfo, TraceView
 
 OTHER = {"inbound": "outbound", "outbound": "inbound"}
@@ -93,6 +93,7 @@ def _labels_evidence(binding: Binding, direction: str) -> Evidence | None:
 
 class DirectionContamination(BaseDetector):
     id = "direction-contamination"
+    needs = frozenset({Needs.WIRE})
     summary = "a call's session was given instructions whose business content came from the other direction"
     why = ("The incident: inbound callers heard the outbound sales script. Proved by provenance and, independently, "
            "by content fingerprints, so it also works on recordings.")
@@ -120,6 +121,7 @@ class DirectionContamination(BaseDetector):
 
 class TenantContamination(BaseDetector):
     id = "tenant-contamination"
+    needs = frozenset({Needs.WIRE})
     summary = "the bound instructions came from a business other than the one the call belongs to"
     why = ("The webhook falls back to the first active business for an unknown number while the WebSocket resolves "
            "another (hazard H12); the caller then talks to the wrong business's script.")
@@ -156,6 +158,7 @@ class TenantContamination(BaseDetector):
 
 class ContaminationPersisted(BaseDetector):
     id = "contamination-persisted"
+    needs = frozenset({Needs.WIRE})
     summary = "one business and direction kept receiving contaminated instructions for longer than the TTL"
     why = ("No TTL can end contamination that every new call rebuilds from the stored settings: the incident lasted "
            "20+ minutes across call-backs although the cache TTL is 10 minutes.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..durations import format_us
-from .base import BaseDetector, Evidence, Finding, Severity
+from .base import BaseDetector, Evidence, Finding, Needs, Severity
 from .view import TraceView
 
 
@@ -42,6 +42,7 @@ class RegistryLeak(BaseDetector):
 
 class AudioBeforePrompt(BaseDetector):
     id = "audio-before-prompt"
+    needs = frozenset({Needs.WIRE})
     summary = "caller audio reached the realtime session before its instructions were set"
     why = "The model hears the caller with no (or default) instructions and may answer before the prompt applies."
     severity = Severity.ERROR
@@ -60,6 +61,7 @@ class AudioBeforePrompt(BaseDetector):
 
 class AudioProtocol(BaseDetector):
     id = "audio-protocol"
+    needs = frozenset({Needs.WIRE})
     summary = "frames after stop, a second start, sequence numbers that go back or skip, bad payloads, unknown streams"
     why = "Media Streams guarantees order and framing; a violation means a broken recording, proxy or network path."
     severity = Severity.ERROR

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..durations import format_us
-from .base import BaseDetector, Evidence, Finding, Severity
+from .base import BaseDetector, Evidence, Finding, Needs, Severity
 from .view import TraceView
 
 PROMPT_RELEVANT = ("ai_prompt", "outbound_ai_prompt", "system_prompt", "name", "call_goal",
@@ -28,8 +28,18 @@ def stale_since(view: TraceView, business_id: int | None, built_us: int, until_u
     return None
 
 
+def _as_sent(info, binding) -> dict | None:
+    """With no provenance (a live server), a prompt's age counts from when its text was first sent on the call."""
+    if binding.prompt_id is not None or binding.instructions is None:
+        return None
+    first = next(b for b in info.bindings if b.instructions == binding.instructions)
+    return {"built_at_us": first.t_us, "path": "first sent", "source_field": "the instructions as sent",
+            "business_id": info.business}
+
+
 class PromptOutlivedTtl(BaseDetector):
     id = "prompt-outlived-ttl"
+    needs = frozenset({Needs.WIRE})
     summary = "a prompt kept driving a call past the prompt-cache TTL because it was held where nothing expires it"
     why = ("The stream registry has no TTL: whatever was parked at the webhook drives the whole call. An error when "
            "the settings changed meanwhile and the call never saw the fix.")
@@ -39,7 +49,7 @@ class PromptOutlivedTtl(BaseDetector):
         ttl = view.ttl_us
         for info in view.calls.values():
             for i, binding in enumerate(info.bindings):
-                prompt = view.prompt(binding.prompt_id)
+                prompt = view.prompt(binding.prompt_id) or _as_sent(info, binding)
                 if prompt is None:
                     continue
                 nxt = info.bindings[i + 1].t_us if i + 1 < len(info.bindings) else view.call_end_us(info.sid)

@@ -57,6 +57,7 @@ class TraceView:
         self.scenario = scenario
         start = next((e for e in trace.events if e.kind == "replay.start"), None)
         self.ttl_us: int = (start.data.get("prompt_cache_ttl_us") if start else None) or 600_000_000
+        self.mode: str = (start.data.get("mode") if start else None) or "in-process"
         self.end_us = trace.events[-1].t_us if trace.events else 0
         self.calls: dict[str, CallInfo] = {}
         self.prompts: dict[int, TraceEvent] = {}
@@ -88,6 +89,10 @@ class TraceView:
                     info.webhook_seq = e.seq
             elif k == "webhook.business_resolved":
                 self._call(e.call).webhook_business = d.get("business_id")
+            elif k == "call.business_expected":  # live mode: the business of the dialled number (ground truth)
+                info = self._call(e.call)
+                if info.webhook_business is None:
+                    info.webhook_business = d.get("business_id")
             elif k == "call.started":
                 info = self._call(e.call)
                 info.started_us = e.t_us

@@ -65,8 +65,11 @@ class Webhooks:
         call = form.get("CallSid") or args.get("CallSid") or None
         ctx.emit(call, COMPONENT, "webhook.request", route=step.route, path=step.request_path, method=step.method,
                  form=form, query=args)
-        handler = getattr(self, f"_{step.route}")
-        response = handler(form if step.method == "POST" else args, args, call)
+        handler = getattr(self, f"_{step.route}", None) if step.route else None
+        if handler is None:  # a path the modelled application does not serve: Flask answers 404
+            response = WebhookResponse(404, "Not Found", {"Content-Type": "text/html; charset=utf-8"})
+        else:
+            response = handler(form if step.method == "POST" else args, args, call)
         ctx.emit(call, COMPONENT, "webhook.response", route=step.route, status=response.status, body=response.body,
                  content_type=response.headers.get("Content-Type"), stream_parameters=response.stream_parameters)
         return response

@@ -19,6 +19,7 @@ from .model import (
     DEFAULT_TIMEZONE,
     BusinessSpec,
     CacheStep,
+    HttpStep,
     Expectation,
     ExpectedFinding,
     MediaSpec,
@@ -34,7 +35,8 @@ from .schema import validate_document
 from .yamlsafe import LineMap, load_with_lines, path_str
 
 MAX_SCENARIO_BYTES = 64 * 1024 * 1024
-ACTIONS = ("webhook", "ws", "settings", "cache", "realtime")
+ACTIONS = ("webhook", "ws", "settings", "cache", "realtime", "http")
+LIVE_PROFILE = "live"  # the expectations of a live replay (the target is the user's server, not a profile)
 BUILTIN_PROFILES = ("legacy", "fixed", "hardened", "option1-no-fallback", "option2-guard-store",
                     "option3-rebuild-on-mismatch")
 
@@ -165,7 +167,13 @@ def parse_scenario(text: str, path: Path) -> Scenario:
         seed=data.get("seed", 0), clock_start=clock_start, timezone=timezone, profile=profile, overrides=pipeline,
         businesses=businesses, steps=tuple(steps), expect=expect,
         detector_settings={k: ("off" if v is False else v) for k, v in (data.get("detectors") or {}).items()},
-        evidence=dict(data.get("evidence") or {}))
+        evidence=dict(data.get("evidence") or {}), target=_target(data.get("target")))
+
+
+def _target(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return value.get("url")
+    return value
 
 
 def _check_timezone(ctx: _Ctx, name: str) -> None:
@@ -195,7 +203,7 @@ def _check_detector_ids(ctx: _Ctx, data: dict) -> None:
 def _check_profile_name(ctx: _Ctx, name: str, parts: tuple) -> None:
     from ..pipeline.profiles import profile_names
 
-    if name not in profile_names() and ":" not in name:
+    if name not in profile_names() and ":" not in name and name != LIVE_PROFILE:
         raise ctx.fail(parts, f"unknown profile {name!r}",
                        "one of: " + ", ".join(profile_names()) + ", or package.module:attr")
 
@@ -242,15 +250,23 @@ def _step(ctx: _Ctx, s: dict, parts: tuple, index: int, business_ids: set[int]) 
         try:
             route, tenant = resolve_route(s["webhook"])
         except KeyError:
-            raise ctx.fail(parts + ("webhook",), f"unknown webhook {s['webhook']!r}",
+            if not s["webhook"].startswith("/") or s["webhook"].startswith("/webhook/"):
+                raise ctx.fail(parts + ("webhook",), f"unknown webhook {s['webhook']!r}",
                            "one of: " + ", ".join(sorted(WEBHOOK_ROUTES)) + ", /twiml/incoming/<tenant>, "
-                           "/twiml/outbound/<tenant>") from None
+                           "/twiml/outbound/<tenant>, or any path of your own server") from None
+            route, tenant = "", None  # a path of the user's own server (live mode); in-process: 404
         query = {k: _text(v) for k, v in (s.get("query") or {}).items()}
         if tenant is not None and route == "outbound_call":
             query.setdefault("business_id", tenant)
         return WebhookStep(**base, route=route, request_path=s["webhook"], method=s.get("method", "POST"),
                            params={k: _text(v) for k, v in (s.get("params") or {}).items()}, query=query,
                            headers=dict(s.get("headers") or {}))
+    if action == "http":
+        body = s["http"]
+        return HttpStep(**base, method=body.get("method", "POST"), request_path=body["path"],
+                        query={k: _text(v) for k, v in (body.get("query") or {}).items()}, json=body.get("json"),
+                        form={k: _text(v) for k, v in (body.get("form") or {}).items()},
+                        headers=dict(body.get("headers") or {}), creates_call=body.get("creates_call"))
     if action in ("ws", "realtime") and not s.get("call"):
         raise ctx.fail(parts, f"a {action} step needs 'call'", "the CallSid this step belongs to")
     if action == "realtime":
@@ -380,6 +396,8 @@ def _check_calls(ctx: _Ctx, steps: list[Step]) -> None:
     for step in steps:
         if isinstance(step, WebhookStep) and step.params.get("CallSid"):
             known.add(step.params["CallSid"])
+        if isinstance(step, HttpStep) and step.creates_call:
+            known.add(step.creates_call)
         if isinstance(step, WsStep) and step.message == "raw" and step.raw.get("event") == "start":
             sid = (step.raw.get("start") or {}).get("callSid")
             if sid:

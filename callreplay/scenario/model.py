@@ -104,6 +104,20 @@ class RealtimeStep(Step):
 
 
 @dataclass(frozen=True)
+class HttpStep(Step):
+    """Live mode: a request to the target's own API (in-process there is no such API: recorded, skipped)."""
+
+    ACTION = "http"
+    method: str = "POST"
+    request_path: str = "/"
+    query: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    form: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    creates_call: str | None = None
+
+
+@dataclass(frozen=True)
 class ExpectedFinding:
     finding: str
     call: str | None = None
@@ -136,6 +150,7 @@ class Scenario:
     expect: dict[str, Expectation] = field(default_factory=dict)
     detector_settings: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
+    target: str | None = None          # live mode: the server's base URL, if the scenario names one
 
     @property
     def folder(self) -> Path:

@@ -21,7 +21,7 @@ CASES = [
     # (body appended to HEADER, expected message)
     ("  - {at: 1s, call: CA1, ws: start, colour: red}\n",
      "s.yaml:8 steps[1].colour: unknown key 'colour' (expected one of: at, cache, call, faults, for, headers, "
-     "method, note, params, query, realtime, repeat, settings, webhook, ws)"),
+     "http, method, note, params, query, realtime, repeat, settings, webhook, ws)"),
     ("  - {at: five seconds, call: CA1, ws: start}\n",
      "s.yaml:8 steps[1].at: \"five seconds\" is not a duration (expected a duration such as 250ms, 1.5s, 10m, 2h, "
      "1h30m or a number of seconds)"),

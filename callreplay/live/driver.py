@@ -1,0 +1,342 @@
+"""One scenario played against the user's server: steps on wall time, calls, streams, frames.
+
+The scenario's steps run at their ``at`` offsets from the replay's start, on the wall clock. A
+webhook step that introduces a CallSid starts a call (Twilio requesting the number's voice URL);
+``ws`` steps drive that call's media stream once its TwiML asked for one; ``realtime`` steps make
+the emulated model speak on the call's session. Frames are sent by the run's one pacer at their
+20 ms schedule (faults applied, as in-process). Steps that act on the in-process model's own
+state (``settings``, ``cache``) cannot reach a real server and are recorded as not applicable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+import aiohttp
+
+from ..feeds import Feed, expand_media, start_feed
+from ..scenario.model import HttpStep, RealtimeStep, Scenario, WebhookStep, WsStep
+from ..trace import Trace
+from ..twilio import twiml
+from .call import LiveCall
+from .media_socket import LiveMediaSocket
+from .recorder import LiveRecorder
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .session import LiveSession
+
+DRAIN_S = 1.0            # after the last step and the last frame: let the server answer, then hang up
+MAX_CALL_WAIT_S = 10.0   # bound on waiting for a call's tasks at the end
+ROUTE_FOR_DIRECTION = {"inbound": "incoming_call", "outbound": "outbound_call"}
+
+
+def twilio_direction(step: WebhookStep) -> str:
+    given = step.params.get("Direction") or step.query.get("Direction")
+    if given:
+        return given
+    return "outbound-api" if step.route == "outbound_call" else "inbound"
+
+
+def plain_direction(twilio_value: str) -> str:
+    lowered = twilio_value.lower()
+    return "outbound" if lowered.startswith("outbound") else "inbound" if lowered.startswith("inbound") else "unknown"
+
+
+@dataclass
+class LiveResult:
+    """What a live replay produced, shaped like the in-process ``ReplayResult`` where the two meet."""
+
+    scenario: Scenario
+    profile: str
+    trace: Trace
+    end_us: int
+    target: str
+    connections: dict[str, str] = field(default_factory=dict)
+
+
+class LiveReplay:
+    def __init__(self, scenario: Scenario, session: LiveSession) -> None:
+        self.scenario = scenario
+        self.session = session
+        self.recorder = LiveRecorder()
+        self.calls: dict[str, LiveCall] = {}
+        self.feeds: list[tuple[LiveMediaSocket, Feed]] = []
+        self.finished = False
+        self._requests = 0
+        self._ws_calls = {s.call for s in scenario.steps if isinstance(s, (WsStep,)) and s.call}
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    # -- what the calls need from the replay ---------------------------------------------------------
+    @property
+    def http(self):
+        return self.session.http
+
+    @property
+    def guard(self):
+        return self.session.guard
+
+    @property
+    def auth_token(self) -> str:
+        return self.session.auth_token
+
+    @property
+    def client_ssl(self):
+        return self.session.client_ssl
+
+    @property
+    def max_wall_s(self) -> float:
+        return self.session.options.max_wall_s
+
+    def redact_url(self, url: str) -> str:
+        return url
+
+    def next_request_number(self) -> int:
+        self._requests += 1
+        return self._requests
+
+    def rfc2822_now(self) -> str:
+        return email.utils.formatdate(time.time(), usegmt=True).replace("GMT", "+0000")
+
+    def has_ws_steps(self, sid: str) -> bool:
+        return sid in self._ws_calls
+
+    def socket_url(self, wss_url: str) -> str | None:
+        return self.session.socket_url(wss_url)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+    async def stream_opened(self, call: LiveCall, sock: LiveMediaSocket) -> None:
+        self.session.expect_realtime_connection(self, call.sid)
+
+    # -- the run --------------------------------------------------------------------------------------
+    async def run(self) -> LiveResult:
+        rec = self.recorder
+        scenario = self.scenario
+        ttl = scenario.overrides.get("prompt_cache_ttl")
+        rec.emit(None, "replay", "replay.start", scenario=scenario.name, profile="live", mode="live", clock="wall",
+                 target=self.session.target_label, clock_start=scenario.clock_start.isoformat()
+                 if scenario.clock_start else None, businesses=[b.id for b in scenario.businesses],
+                 prompt_cache_ttl_us=int(ttl) if isinstance(ttl, int) else 600_000_000)
+        self.session.replay_started(self)
+        try:
+            for step in scenario.steps:
+                await self._until(step.at_us)
+                await self._run_step(step)
+            await self._until(max(self._feeds_end_us(), scenario.steps[-1].at_us if scenario.steps else 0))
+            await asyncio.sleep(DRAIN_S)
+            for call in list(self.calls.values()):
+                if not call.ended.is_set():
+                    await call.complete("completed", reason="scenario-ended")
+            await self._wait_calls()
+        finally:
+            self.finished = True
+            self.session.replay_finished(self)
+            for task in self.tasks:
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        rec.emit(None, "replay", "replay.end", open_calls=sorted(s for s, c in self.calls.items()
+                                                               if not c.ended.is_set()))
+        mapping = self.session.connections_of(self)
+        trace = rec.to_trace(mapping)
+        return LiveResult(scenario, "live", trace, trace.events[-1].t_us if trace.events else 0,
+                          self.session.target_label, mapping)
+
+    async def _wait_calls(self) -> None:
+        pending = [c.task for c in self.calls.values() if c.task is not None and not c.task.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=MAX_CALL_WAIT_S)
+
+    async def _until(self, t_us: int) -> None:
+        delay = (t_us - self.recorder.now_us()) / 1e6
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def _feeds_end_us(self) -> int:
+        return max((int(f.batch.arrival_us[-1]) for _, f in self.feeds if len(f.batch)), default=0)
+
+    # -- steps ----------------------------------------------------------------------------------------
+    async def _run_step(self, step: Any) -> None:
+        call = getattr(step, "call", None) or (step.params.get("CallSid") if isinstance(step, WebhookStep) else None)
+        self.recorder.emit(call or None, "replay", "replay.step", index=step.index, action=step.action,
+                           path=step.path, line=step.line)
+        if isinstance(step, WebhookStep):
+            await self._webhook(step)
+        elif isinstance(step, WsStep):
+            await self._ws(step)
+        elif isinstance(step, RealtimeStep):
+            await self._respond(step)
+        elif isinstance(step, HttpStep):
+            self.tasks.append(asyncio.ensure_future(self._app_request(step)))
+        else:
+            self.recorder.emit(None, "replay", "live.step_unsupported", action=step.action, path=step.path,
+                               reason="it changes the in-process model's own state, which a live server does not "
+                                      "expose")
+
+    def target_url(self, path: str, query: dict[str, str]) -> str:
+        url = self.session.target.rstrip("/") + (path if path.startswith("/") else "/webhook/" + path)
+        return url + ("?" + urlencode(query) if query else "")
+
+    async def _webhook(self, step: WebhookStep) -> None:
+        sid = step.params.get("CallSid") or step.query.get("CallSid") or ""
+        path = step.request_path if step.request_path.startswith("/") else f"/webhook/{step.route}"
+        url = self.target_url(path, step.query)
+        call = self.calls.get(sid)
+        if call is None:
+            direction = twilio_direction(step)
+            call = self.add_call(sid, direction, step.params.get("From", ""), step.params.get("To", ""),
+                                 extra={k: v for k, v in step.params.items()},
+                                 business_hint=step.query.get("business_id"))
+            route = ROUTE_FOR_DIRECTION.get(plain_direction(direction), "incoming_call")
+            call.task = asyncio.ensure_future(call.run(url, step.method, route=route))
+            self.tasks.append(call.task)
+        else:
+            params = call.params(**step.params)
+            self.tasks.append(asyncio.ensure_future(call.request(url, step.method, params, purpose="webhook",
+                                                                 route=step.route or "webhook")))
+
+    async def _app_request(self, step: HttpStep) -> None:
+        """A request to the target's own API (e.g. "dial this lead"), as the app's users would make it."""
+        url = self.target_url(step.request_path, step.query)
+        self.session.api_replay = self
+        if step.creates_call and self.session.rest is not None:
+            self.session.rest.reserve_call_sid(step.creates_call)
+        self.recorder.emit(None, "replay", "app.request", method=step.method, path=step.request_path,
+                           json=step.json, form=step.form)
+        try:
+            async with self.http.request(step.method, url, json=step.json, data=step.form or None,
+                                         headers=step.headers or None, ssl=self.client_ssl,
+                                         timeout=aiohttp.ClientTimeout(total=15)) as response:
+                body = await response.text(errors="replace")
+                self.recorder.emit(None, "replay", "app.response", status=response.status, body=body[:4000])
+        except (TimeoutError, asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            self.recorder.emit(None, "replay", "app.failed", message=f"{type(exc).__name__}: {exc}"[:300])
+
+    def place_rest_call(self, resource: Any) -> None:
+        """The app created a call through the REST API: Twilio dials it and requests its Url."""
+        call = self.add_call(resource.sid, "outbound-api", resource.from_, resource.to)
+        if resource.status_callback:
+            call.status_callback = (resource.status_callback, resource.status_callback_method or "POST")
+            call.status_events = tuple(resource.status_callback_event or ("completed",))
+        call.task = asyncio.ensure_future(self._dial(call, resource))
+        self.tasks.append(call.task)
+
+    async def _dial(self, call: LiveCall, resource: Any) -> None:
+        rest = self.session.rest
+        for status in ("initiated", "ringing"):
+            if rest is not None:
+                rest.set_status(call.sid, status)
+            call.status = status
+            await call.status_callback_event(status)
+        if rest is not None:
+            rest.set_status(call.sid, "in-progress")
+        call.status = "in-progress"
+        await call.status_callback_event("answered")
+        if resource.twiml:
+            doc = twiml.parse_twiml(resource.twiml, "text/xml", resource.url or self.session.target)
+            await call.run_document(doc)
+        elif resource.url:
+            await call.run(resource.url, resource.method or "POST", route="outbound_call")
+
+    def rest_call_updated(self, resource: Any, changes: dict[str, Any]) -> None:
+        call = self.calls.get(resource.sid)
+        if call is None:
+            return
+        status = changes.get("status") or changes.get("Status")
+        if status in ("completed", "canceled"):
+            self.recorder.emit(call.sid, "twilio", "call.hangup_requested", by="rest-api", status=status)
+            self.tasks.append(asyncio.ensure_future(call.complete(status, reason="rest-api-hangup")))
+        elif changes.get("twiml") or changes.get("Twiml") or changes.get("url") or changes.get("Url"):
+            self.tasks.append(asyncio.ensure_future(call.redirect(resource)))
+
+    def add_call(self, sid: str, direction: str, from_: str, to: str, *, extra: dict[str, str] | None = None,
+                 business_hint: str | None = None) -> LiveCall:
+        call = LiveCall(sid, direction, from_, to, self, extra_params=dict(extra or {}))
+        self.calls[sid] = call
+        self.session.register_call(self, sid)
+        business = self._business_for(plain_direction(direction), from_, to, business_hint)
+        self.recorder.emit(sid, "replay", "call.business_expected", business_id=business,
+                           direction=plain_direction(direction), twilio_direction=direction,
+                           rule="dialled number" if business_hint is None else "business_id in the URL")
+        return call
+
+    def _business_for(self, direction: str, from_: str, to: str, hint: str | None) -> int | None:
+        """The ground truth: the business whose number was dialled (inbound: To; outbound: From)."""
+        if hint is not None:
+            try:
+                return int(hint)
+            except ValueError:
+                return None
+        number = from_ if direction == "outbound" else to
+        for b in self.scenario.businesses:
+            if number and (number == b.phone or number in b.channels):
+                return b.id
+        return None
+
+    async def _ws(self, step: WsStep) -> None:
+        call = self.calls.get(step.call)
+        if call is None or call.pending_stream is None:
+            self.recorder.emit(step.call, "twilio", "ws.ignored", event=step.message, step=step.path,
+                               reason="no stream: the call's TwiML has not asked for one")
+            return
+        sock = await call.open_stream()
+        if sock is None or sock.closed:
+            self.recorder.emit(step.call, "twilio", "ws.ignored", event=step.message, step=step.path,
+                               reason="the stream is closed" if sock else "the stream could not be opened")
+            return
+        stream = sock.stream
+        message = step.message
+        if message == "connected":
+            return
+        if message == "start":
+            params = step.custom_parameters if step.custom_parameters is not None else call.stream_parameters
+            now = self.recorder.now_us()
+            msg = stream.start_message(now, params, step.tracks, step.stream_sid)
+            await sock.send(msg)
+            self.recorder.emit(step.call, "twilio", "call.started", stream_sid=stream.stream_sid,
+                               custom_parameters=dict(params or {}))
+        elif message == "media":
+            if step.media.sources[0].kind == "recording":
+                self.recorder.emit(step.call, "replay", "live.step_unsupported", action="ws.media",
+                                   path=step.path, reason="recordings are replayed in-process only for now")
+                return
+            batch = expand_media(self.scenario, step, stream.start_us or step.at_us)
+            feed = start_feed(step.call, batch, stream, step.path)
+            self.recorder.emit(step.call, "twilio", "ws.media", step=step.path, frames=len(batch),
+                               first_us=int(batch.arrival_us[0]) if len(batch) else None,
+                               last_us=int(batch.arrival_us[-1]) if len(batch) else None,
+                               stream_sid=stream.stream_sid)
+            if len(batch):
+                sock.feeds.append(feed)
+                self.session.remember_audio(self, step.call, batch)
+                self.feeds.append((sock, feed))
+                self.session.pacer.add(self.recorder, sock, feed)
+        elif message == "mark":
+            await sock.send(stream.mark_message(step.mark or ""))
+        elif message == "dtmf":
+            await sock.send(stream.dtmf_message(step.digit or ""))
+        elif message == "stop":
+            await sock.hang_up()
+            await call.complete("completed", reason="caller-hangup")
+        elif message == "close":
+            await sock.drop()
+            await call.complete("completed", reason="network-drop")
+        elif message == "raw" and step.raw is not None:
+            await sock.send(dict(step.raw))
+
+    async def _respond(self, step: RealtimeStep) -> None:
+        conn = self.session.connection_for(self, step.call)
+        if conn is None:
+            self.recorder.emit(step.call, "replay", "realtime.respond_ignored",
+                               reason="no realtime session is known for this call")
+            return
+        await conn.start_response(duration_s=step.respond_duration_us / 1e6, reason="scripted")
+
+def split_host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()

@@ -1,0 +1,273 @@
+"""Twilio's end of one Media Streams WebSocket, over a real connection to the user's server.
+
+Messages towards the server are built by :class:`callreplay.twilio.stream.TwilioStream`, the
+same code the in-process engine uses, and numbered from its one counter. What the server sends
+back is judged the way Twilio judges it (``shared/twilio-voice.md`` §7): text JSON only, known
+events, this stream's ``streamSid``, base64 mu-law payloads; outbound audio plays out at 20 ms a
+frame, a ``mark`` is echoed once the audio queued before it has played, and ``clear`` empties the
+queue and echoes every pending mark at once. Every problem is recorded, none is fatal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from ..audio.mulaw import decode
+from ..feeds import FRAME_BYTES, Feed, number_slice, protocol_problems
+from ..twilio.stream import TwilioStream
+from .recorder import LiveRecorder
+
+FRAME_US = 20_000
+US_PER_BYTE = 125  # mu-law 8 kHz: one byte is 125 µs of audio
+CONNECT_TIMEOUT_S = 5.0  # Twilio's stream connect timeout (error 31901)
+CLOSE_TIMEOUT_S = 2.0
+KNOWN_APP_EVENTS = ("media", "mark", "clear")
+
+
+@dataclass
+class _PendingMark:
+    name: str
+    handle: asyncio.TimerHandle | None = None
+
+
+@dataclass
+class LiveMediaSocket:
+    """One stream: open, send what the scenario says, read and judge what the server sends."""
+
+    call: str
+    url: str                       # the URL connected to (wss:// in TwiML may be played as ws:// by the tunnel)
+    twiml_url: str                 # the <Stream url> as the application wrote it
+    stream: TwilioStream
+    recorder: LiveRecorder
+    bidirectional: bool
+    headers: dict[str, str]
+    ssl: Any = None
+    on_closed: Callable[[LiveMediaSocket], None] | None = None
+    ws: ClientConnection | None = None
+    feeds: list[Feed] = field(default_factory=list)
+    closed: bool = False
+    closed_by: str | None = None   # twilio | server | network
+    close_code: int | None = None
+    stop_sent: bool = False
+    playout_end_us: int = 0
+    pending_marks: list[_PendingMark] = field(default_factory=list)
+    warned: set[str] = field(default_factory=set)
+    reader: asyncio.Task[None] | None = None
+    closed_event: asyncio.Event = field(default_factory=asyncio.Event)
+    lateness_us: list[int] = field(default_factory=list)
+
+    # -- connecting --------------------------------------------------------------------------------
+    async def open(self) -> bool:
+        rec = self.recorder
+        rec.emit(self.call, "twilio", "ws.open", stream_sid=self.stream.stream_sid, url=self.twiml_url,
+                 bidirectional=self.bidirectional)
+        try:
+            self.ws = await asyncio.wait_for(
+                connect(self.url, additional_headers=self.headers, ssl=self.ssl, open_timeout=CONNECT_TIMEOUT_S,
+                        close_timeout=CLOSE_TIMEOUT_S, max_size=2 ** 22, compression=None),
+                CONNECT_TIMEOUT_S + 1)
+        except InvalidStatus as exc:
+            self._refused(31920, f"the WebSocket handshake was answered with HTTP {exc.response.status_code}",
+                          status=exc.response.status_code)
+            return False
+        except (OSError, InvalidHandshake, TimeoutError, asyncio.TimeoutError) as exc:
+            code = 31901 if isinstance(exc, (TimeoutError, asyncio.TimeoutError)) else 31902
+            self._refused(code, f"could not open the media stream: {type(exc).__name__}: {exc}")
+            return False
+        self.reader = asyncio.ensure_future(self._read())
+        return True
+
+    def _refused(self, code: int, message: str, **data: Any) -> None:
+        self.closed, self.closed_by = True, "network"
+        self.recorder.emit(self.call, "twilio", "ws.refused", code=code, message=message, url=self.twiml_url, **data)
+        self.closed_event.set()
+
+    # -- Twilio -> server ---------------------------------------------------------------------------
+    async def send(self, msg: dict[str, Any], *, record: bool = True) -> None:
+        if self.closed or self.ws is None:
+            return
+        self._counting_message()
+        if record:
+            self.recorder.emit(self.call, "twilio", "ws.in", event=msg.get("event"), message=msg)
+        await self._send_text(json.dumps(msg, separators=(",", ":")))
+
+    async def _send_text(self, text: str) -> None:
+        assert self.ws is not None
+        try:
+            await self.ws.send(text)
+        except ConnectionClosed:
+            self._lost()
+
+    def _counting_message(self) -> None:
+        """A non-media message takes a number from the one counter: audio still to come moves up by one."""
+        self.feeds = [f for f in self.feeds if not f.done]
+        for feed in self.feeds:
+            feed.offset += 1
+
+    async def send_frames(self, feed: Feed, now_us: int) -> None:
+        """Every frame of ``feed`` due by ``now_us``, numbered and checked as in-process."""
+        batch = feed.batch
+        start = feed.pos
+        stop = start
+        n = len(batch)
+        while stop < n and int(batch.arrival_us[stop]) <= now_us:
+            stop += 1
+        if stop == start:
+            return
+        previous = self.stream.seq
+        wire = number_slice(feed, stop, self.stream)
+        for problem in protocol_problems(previous, wire, batch, start, stop, feed.consecutive):
+            self.recorder.emit(self.call, "twilio", "ws.protocol", step="live", **problem)
+        feed.pos = stop
+        sid = self.stream.stream_sid
+        for i in range(start, stop):
+            self.lateness_us.append(now_us - int(batch.arrival_us[i]))
+            msg = {"event": "media", "sequenceNumber": str(int(batch.seq[i])), "streamSid": sid,
+                   "media": {"track": "inbound", "chunk": str(int(batch.chunk[i])),
+                             "timestamp": str(int(batch.timestamp_ms[i])), "payload": batch.b64_at(i)}}
+            if self.closed:
+                return
+            await self._send_text(json.dumps(msg, separators=(",", ":")))
+
+    async def hang_up(self) -> None:
+        """The caller hangs up: Twilio sends ``stop`` and closes the socket."""
+        if self.closed or self.ws is None:
+            return
+        self.stop_sent = True
+        await self.send(self.stream.stop_message())
+        await self._close(1000, "twilio")
+
+    async def drop(self) -> None:
+        """The network drops: the socket goes away without a ``stop`` (the server sees no close frame)."""
+        if self.closed or self.ws is None:
+            return
+        self.recorder.emit(self.call, "twilio", "ws.dropped")
+        self.ws.transport.abort()
+        await self._finish("network", None)
+
+    async def _close(self, code: int, by: str) -> None:
+        assert self.ws is not None
+        try:
+            await asyncio.wait_for(self.ws.close(code), CLOSE_TIMEOUT_S + 1)
+        except (TimeoutError, asyncio.TimeoutError, ConnectionClosed):
+            pass
+        await self._finish(by, code)
+
+    async def _finish(self, by: str, code: int | None) -> None:
+        if self.closed:
+            return
+        self.closed, self.closed_by, self.close_code = True, by, code
+        for pending in self.pending_marks:
+            if pending.handle:
+                pending.handle.cancel()
+        self.pending_marks.clear()
+        self.recorder.emit(self.call, "twilio", "ws.closed", by=by, code=code,
+                           reason={"twilio": "twilio_stop_event", "server": "server_closed",
+                                   "network": "connection_closed"}[by])
+        if self.reader is not None and self.reader is not asyncio.current_task():
+            self.reader.cancel()
+        self.closed_event.set()
+        if self.on_closed:
+            self.on_closed(self)
+
+    def _lost(self) -> None:
+        if not self.closed:
+            code = self.ws.close_code if self.ws is not None else None
+            asyncio.ensure_future(self._finish("server", code))
+
+    # -- server -> Twilio ---------------------------------------------------------------------------
+    async def _read(self) -> None:
+        assert self.ws is not None
+        try:
+            async for message in self.ws:
+                self._judge(message)
+        except ConnectionClosed:
+            pass
+        except asyncio.CancelledError:
+            return
+        if not self.closed:
+            await self._finish("server", self.ws.close_code)
+
+    def _problem(self, code: int, problem: str, once: bool = True, **data: Any) -> None:
+        """A message Twilio would reject (31950/31951 once per stream, 31924 always)."""
+        if once and problem in self.warned:
+            return
+        self.warned.add(problem)
+        self.recorder.emit(self.call, "twilio", "ws.app_problem", code=code, problem=problem, **data)
+
+    def _judge(self, message: str | bytes) -> None:
+        rec = self.recorder
+        if self.stop_sent:
+            self._problem(31951, "message-after-stop", once=False, size=len(message))
+            return
+        if isinstance(message, bytes):
+            self._problem(31950, "binary-frame", size=len(message))
+            return
+        try:
+            msg = json.loads(message)
+        except ValueError:
+            self._problem(31951, "not-json", sample=message[:80])
+            return
+        event = msg.get("event") if isinstance(msg, dict) else None
+        if not self.bidirectional:
+            self._problem(31924, "message-on-unidirectional-stream", once=False, app_event=str(event)[:40])
+            return
+        if event not in KNOWN_APP_EVENTS:
+            self._problem(31951, "unknown-event", app_event=str(event)[:40])
+            return
+        if msg.get("streamSid") != self.stream.stream_sid:
+            self._problem(31951, "wrong-stream-sid", app_event=event, stream_sid=str(msg.get("streamSid"))[:40],
+                          expected=self.stream.stream_sid)
+            return
+        now = rec.now_us()
+        if event == "media":
+            payload = (msg.get("media") or {}).get("payload")
+            try:
+                audio = base64.b64decode(payload or "", validate=True) if isinstance(payload, str) else b""
+            except (binascii.Error, ValueError):
+                audio = b""
+            if not audio:
+                self._problem(31951, "bad-payload", app_event="media")
+                return
+            start = max(self.playout_end_us, now)
+            self.playout_end_us = start + len(audio) * US_PER_BYTE
+            rec.emit(self.call, "twilio", "ws.out", event="media", bytes=len(audio),
+                     frames=round(len(audio) / FRAME_BYTES, 3), whole_frames=len(audio) % FRAME_BYTES == 0,
+                     plays_from_us=start, plays_until_us=self.playout_end_us, rms=_rms(audio))
+        elif event == "mark":
+            name = str((msg.get("mark") or {}).get("name", ""))
+            rec.emit(self.call, "twilio", "ws.out", event="mark", name=name)
+            pending = _PendingMark(name)
+            delay_s = max(self.playout_end_us - now, 0) / 1e6
+            pending.handle = asyncio.get_running_loop().call_later(delay_s, self._echo_soon, pending)
+            self.pending_marks.append(pending)
+        elif event == "clear":
+            echoed = [p.name for p in self.pending_marks]
+            rec.emit(self.call, "twilio", "ws.out", event="clear", echoed_marks=echoed,
+                     dropped_us=max(self.playout_end_us - now, 0))
+            self.playout_end_us = now
+            for pending in list(self.pending_marks):
+                if pending.handle:
+                    pending.handle.cancel()
+                self._echo_soon(pending)
+
+    def _echo_soon(self, pending: _PendingMark) -> None:
+        if pending in self.pending_marks:
+            self.pending_marks.remove(pending)
+        if not self.closed:
+            asyncio.ensure_future(self.send(self.stream.mark_message(pending.name)))
+
+
+def _rms(audio: bytes) -> float:
+    samples = decode(np.frombuffer(audio, dtype=np.uint8)).astype(np.float64)
+    return round(float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0, 1)

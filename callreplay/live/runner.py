@@ -1,0 +1,108 @@
+"""Live scenarios through the same gate as in-process ones: detectors, expectations, result files.
+
+A live replay's expectations are the scenario's ``expect: {live: ...}``; only the detectors whose
+inputs a wire trace carries run (the others are listed in the result with why). Scenarios are
+replayed ``concurrency`` at a time on one event loop; Ctrl-C stops them and keeps what finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..detectors import detectors_not_run, run_detectors
+from ..errors import CallReplayError
+from ..expectations import evaluate
+from ..scenario.model import Scenario, WsStep
+from .driver import LiveReplay, LiveResult
+from .session import LiveOptions, LiveSession
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..runner import Outcome, RunOptions
+
+LIVE_PROFILE = "live"
+
+
+class LiveRefused(CallReplayError):
+    """A scenario that live mode will not run (longer than --max-wall)."""
+
+
+def scenario_wall_us(scenario: Scenario) -> int:
+    """How long the scenario lasts on the wall clock: its last step or the end of its last media."""
+    end = 0
+    for step in scenario.steps:
+        end = max(end, step.at_us)
+        if isinstance(step, WsStep) and step.media is not None:
+            one = sum(s.duration_us for s in step.media.sources)
+            length = step.media.for_us if step.media.for_us is not None else one * step.media.repeat
+            end = max(end, step.at_us + length)
+    return end
+
+
+@dataclass
+class LivePlan:
+    scenario: Scenario
+    slug: str
+
+
+async def _replay_all(plans: list[LivePlan], live: LiveOptions, options: RunOptions,
+                      done: Callable[[Outcome], None], announce: Callable[[str], None] | None) -> None:
+    session = LiveSession(live)
+    await session.start()
+    try:
+        if announce:
+            for name, value in session.environment().items():
+                if name.endswith("_URL") or name.endswith("_BASE"):
+                    announce(f"live: {name}={value}")
+        gate = asyncio.Semaphore(max(1, live.concurrency))
+
+        async def one(plan: LivePlan) -> None:
+            async with gate:
+                done(await _replay_one(plan, session, options))
+
+        await asyncio.gather(*(one(p) for p in plans))
+    finally:
+        await session.close()
+
+
+async def _replay_one(plan: LivePlan, session: LiveSession, options: RunOptions) -> Outcome:
+    from ..runner import Outcome, live_outcome
+
+    scenario = plan.scenario
+    started = time.perf_counter()
+    wall = scenario_wall_us(scenario)
+    if wall > session.options.max_wall_s * 1e6:
+        message = (f"{scenario.file}: the scenario lasts {wall / 1e6:.1f} s on the wall clock, longer than "
+                   f"--max-wall {session.options.max_wall_s:.0f} s: live mode runs in real time (replay it "
+                   "in-process, or raise --max-wall)")
+        return Outcome(str(scenario.file), scenario.name, LIVE_PROFILE, "error", error=message)
+    result: LiveResult = await LiveReplay(scenario, session).run()
+    findings = run_detectors(result, options.detector_settings)  # type: ignore[arg-type]
+    verdict = evaluate(scenario.expect.get(LIVE_PROFILE), LIVE_PROFILE, findings, options.fail_on)
+    return live_outcome(result, findings, verdict, plan.slug, options, time.perf_counter() - started,
+                        detectors_not_run(result))  # type: ignore[arg-type]
+
+
+def run_live(plans: list[LivePlan], live: LiveOptions, options: RunOptions, *,
+             announce: Callable[[str], None] | None = None) -> list[Outcome]:
+    """Every plan against the target; outcomes in plan order. Ctrl-C keeps the finished ones."""
+    from ..runner import Outcome
+
+    finished: dict[str, Outcome] = {}
+
+    def done(outcome: Outcome) -> None:
+        finished[outcome.scenario + "\0" + str(outcome.file)] = outcome
+
+    try:
+        asyncio.run(_replay_all(plans, live, options, done, announce))
+    except KeyboardInterrupt:
+        pass
+    out = []
+    for plan in plans:
+        key = plan.scenario.name + "\0" + str(plan.scenario.file)
+        out.append(finished.get(key) or Outcome(str(plan.scenario.file), plan.scenario.name, LIVE_PROFILE,
+                                                "skipped", error="not run: the live run was interrupted"))
+    return out

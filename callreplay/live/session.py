@@ -1,0 +1,269 @@
+"""A live run: the emulators, the HTTP client, the pacer, and which call each model session serves.
+
+One session serves every scenario of a ``callreplay run --target`` (several at once with
+``--concurrency``). The realtime emulator cannot know which call a model session belongs to
+(the target connects to one URL for all of them), so the session works it out: a connection is
+first given to the oldest call whose stream opened and has no session yet, then confirmed (or
+moved) by the caller audio it receives, which callreplay itself sent on exactly one call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ssl
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+
+from ..emulators.realtime import RealtimeEmulator, RealtimeScript
+from ..emulators.twilio_rest import TwilioRestEmulator
+from ..twilio.ids import ACCOUNT_SID, TEST_AUTH_TOKEN
+from .guard import HostGuard, is_loopback
+from .pacer import FramePacer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..audio.frames import FrameBatch
+    from .driver import LiveReplay
+
+SILENCE_BYTES = (0xFF, 0x7F)
+MAX_DIGESTS_PER_CALL = 2000
+
+
+@dataclass
+class LiveOptions:
+    target: str
+    auth_token: str = TEST_AUTH_TOKEN
+    max_wall_s: float = 300.0
+    concurrency: int = 1
+    tls: bool = False
+    cert_dir: Path | None = None
+    realtime_script: RealtimeScript | None = None
+
+
+@dataclass
+class _Connection:
+    conn: Any
+    replay: LiveReplay | None = None
+    call: str | None = None
+    confirmed: bool = False
+
+
+def _digest(payload: bytes) -> bytes:
+    return hashlib.blake2b(payload, digest_size=8).digest()
+
+
+@dataclass
+class LiveSession:
+    options: LiveOptions
+    http: aiohttp.ClientSession | None = None
+    realtime: RealtimeEmulator | None = None
+    rest: TwilioRestEmulator | None = None
+    pacer: FramePacer = field(default_factory=FramePacer)
+    client_ssl: ssl.SSLContext | None = None
+    ca_path: Path | None = None
+    _calls: dict[str, LiveReplay] = field(default_factory=dict)
+    _waiting: deque[tuple[LiveReplay, str]] = field(default_factory=deque)
+    _connections: dict[str, _Connection] = field(default_factory=dict)
+    _rows: list[tuple[int, str, str, dict[str, Any]]] = field(default_factory=list)
+    _digests: dict[bytes, tuple[LiveReplay, str]] = field(default_factory=dict)
+    _replays: list[LiveReplay] = field(default_factory=list)
+    api_replay: LiveReplay | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    @property
+    def target(self) -> str:
+        return self.options.target
+
+    @property
+    def target_label(self) -> str:
+        split = urlsplit(self.options.target)
+        return urlunsplit((split.scheme, split.netloc, split.path, "", ""))
+
+    @property
+    def auth_token(self) -> str:
+        return self.options.auth_token
+
+    @property
+    def guard(self) -> HostGuard:
+        return HostGuard(urlsplit(self.options.target).hostname or "")
+
+    async def start(self) -> None:
+        server_ssl = None
+        if self.options.tls:
+            from ..emulators.tls import RunCertificates
+
+            certs = RunCertificates(self.options.cert_dir or Path(".callreplay-certs"))
+            server_ssl = certs.server_ssl_context()
+            self.client_ssl = certs.client_ssl_context()
+            self.ca_path = Path(certs.ca_pem_path)
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+        self.realtime = RealtimeEmulator(script=self.options.realtime_script or RealtimeScript(),
+                                         record=self._record_realtime, on_audio=self._on_audio)
+        await self.realtime.start(host="127.0.0.1", port=0, ssl=server_ssl)
+        self.rest = TwilioRestEmulator(ACCOUNT_SID, self.options.auth_token, record=self._record_rest,
+                                       hooks=_RestHooks(self))
+        await self.rest.start(host="127.0.0.1", port=0, ssl=server_ssl)
+
+    async def close(self) -> None:
+        await self.pacer.stop()
+        if self.realtime is not None:
+            await self.realtime.stop()
+        if self.rest is not None:
+            await self.rest.stop()
+        if self.http is not None:
+            await self.http.close()
+
+    def environment(self) -> dict[str, str]:
+        """The variables that point a target at the emulators (``callreplay exec`` sets them)."""
+        assert self.realtime is not None and self.rest is not None
+        realtime = self.realtime.openai_url
+        http_base = realtime.replace("ws://", "http://").replace("wss://", "https://").split("/v1/")[0] + "/v1"
+        env = {"OPENAI_API_KEY": "sk-callreplay-test", "OPENAI_BASE_URL": http_base, "OPENAI_REALTIME_URL": realtime,
+               "GEMINI_LIVE_URL": self.realtime.gemini_url, "GOOGLE_API_KEY": "callreplay-test-key",
+               "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": self.options.auth_token,
+               "TWILIO_API_BASE": self.rest.base_url}
+        if self.ca_path is not None:
+            env.update(SSL_CERT_FILE=str(self.ca_path), REQUESTS_CA_BUNDLE=str(self.ca_path),
+                       NODE_EXTRA_CA_CERTS=str(self.ca_path), CURL_CA_BUNDLE=str(self.ca_path))
+        return env
+
+    # -- the streams' URLs ------------------------------------------------------------------------------
+    def socket_url(self, wss_url: str) -> str | None:
+        """Where to open a ``<Stream url>``: like the TLS tunnel in front of a server, ``wss://`` to the
+        target's own host is played as ``ws://`` when the target itself speaks plain HTTP."""
+        split = urlsplit(wss_url)
+        if split.scheme not in ("wss", "ws") or not self.guard.allowed(wss_url):
+            return None
+        target = urlsplit(self.options.target)
+        same_host = (split.hostname or "") == (target.hostname or "") or is_loopback(split.hostname or "")
+        if split.scheme == "wss" and target.scheme == "http" and same_host:
+            return urlunsplit(("ws", split.netloc, split.path, split.query, ""))
+        return wss_url
+
+    # -- calls and model sessions -------------------------------------------------------------------------
+    def replay_started(self, replay: LiveReplay) -> None:
+        self._replays.append(replay)
+
+    def replay_finished(self, replay: LiveReplay) -> None:
+        if replay in self._replays:
+            self._replays.remove(replay)
+
+    def register_call(self, replay: LiveReplay, sid: str) -> None:
+        self._calls[sid] = replay
+
+    def expect_realtime_connection(self, replay: LiveReplay, sid: str) -> None:
+        if not any(c.call == sid for c in self._connections.values()):
+            self._waiting.append((replay, sid))
+
+    def remember_audio(self, replay: LiveReplay, sid: str, batch: FrameBatch) -> None:
+        """Digests of the non-silent frames sent on this call, to recognise them at the emulator."""
+        kept = 0
+        for i in range(len(batch)):
+            payload = batch.payload_bytes(i)
+            if not payload or payload[0] in SILENCE_BYTES and payload.count(payload[0]) == len(payload):
+                continue
+            key = _digest(payload)
+            owner = self._digests.get(key)
+            if owner is None:
+                self._digests[key] = (replay, sid)
+            elif owner != (replay, sid):
+                self._digests[key] = (replay, "")  # the same frame on two calls proves nothing
+            kept += 1
+            if kept >= MAX_DIGESTS_PER_CALL:
+                break
+
+    def _entry(self, conn: Any) -> _Connection:
+        entry = self._connections.get(conn.id)
+        if entry is None:
+            entry = self._connections[conn.id] = _Connection(conn)
+            while self._waiting:
+                replay, sid = self._waiting.popleft()
+                if not replay.finished:
+                    entry.replay, entry.call = replay, sid
+                    break
+        return entry
+
+    def _on_audio(self, conn: Any, payload: bytes) -> None:
+        entry = self._entry(conn)
+        if entry.confirmed:
+            return
+        owner = self._digests.get(_digest(payload))
+        if owner is None or not owner[1]:
+            return
+        replay, sid = owner
+        if (entry.replay, entry.call) != (replay, sid):
+            # the provisional guess was wrong: give the guessed call back to the queue
+            if entry.call is not None and entry.replay is not None:
+                self._waiting.appendleft((entry.replay, entry.call))
+            self._waiting = deque(w for w in self._waiting if w != (replay, sid))
+            entry.replay, entry.call = replay, sid
+        entry.confirmed = True
+
+    def _record_realtime(self, conn_id: str, kind: str, data: dict[str, Any]) -> None:
+        if self.realtime is not None:
+            conn = next((c for c in self.realtime.connections if c.id == conn_id), None)
+            if conn is not None:
+                self._entry(conn)
+        self._rows.append((time.monotonic_ns(), conn_id, kind, data))
+
+    def _record_rest(self, kind: str, data: dict[str, Any]) -> None:
+        path = str(data.get("path", ""))
+        sid = next((part[:34] for part in path.split("/") if part.startswith("CA")), None)
+        replay = self._calls.get(sid) if sid else None
+        replay = replay or self.api_replay or (self._replays[-1] if self._replays else None)
+        if replay is not None:
+            replay.recorder.emit(sid, "twilio_rest", kind, **data)
+
+    def connection_for(self, replay: LiveReplay, sid: str) -> Any:
+        for entry in self._connections.values():
+            if entry.replay is replay and entry.call == sid:
+                return entry.conn
+        return None
+
+    def connections_of(self, replay: LiveReplay) -> dict[str, str]:
+        """Move this replay's model-session records into its trace; return connection -> call."""
+        mine = {cid: e.call for cid, e in self._connections.items() if e.replay is replay and e.call}
+        t0_us = replay.recorder.t0_ns // 1000
+        keep = []
+        for t_ns, conn_id, kind, data in self._rows:
+            if conn_id in mine:
+                replay.recorder.emit_at(t_ns // 1000 - t0_us, "conn:" + conn_id, "realtime", kind,
+                                        **dict(data, conn=conn_id))
+            else:
+                keep.append((t_ns, conn_id, kind, data))
+        self._rows = keep
+        return mine
+
+    def rest_call_created(self, call: Any) -> None:
+        replay = self.api_replay or (self._replays[-1] if self._replays else None)
+        if replay is not None:
+            replay.place_rest_call(call)
+
+    def rest_call_updated(self, call: Any, changes: dict[str, Any]) -> None:
+        replay = self._calls.get(call.sid)
+        if replay is not None:
+            replay.rest_call_updated(call, changes)
+
+
+class _RestHooks:
+    """What the REST emulator tells the run: the app created or changed a call."""
+
+    def __init__(self, session: LiveSession) -> None:
+        self.session = session
+
+    async def call_created(self, call: Any) -> None:
+        self.session.rest_call_created(call)
+
+    async def call_updated(self, call: Any, changes: dict[str, Any]) -> None:
+        self.session.rest_call_updated(call, changes)
+
+    async def recording_changed(self, call: Any, recording: Any) -> None:
+        return None
+
+    async def stream_changed(self, call: Any, stream: Any) -> None:
+        return None
