@@ -295,4 +295,13 @@ def _attach_capture_commands() -> None:
     main.add_command(import_group)
 
 
+def _attach_live_commands() -> None:
+    from .live.exec_cli import exec_command
+    from .serve.cli import serve
+
+    main.add_command(serve)
+    main.add_command(exec_command)
+
+
 _attach_capture_commands()
+_attach_live_commands()

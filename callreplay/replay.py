@@ -147,7 +147,7 @@ class _Engine:
             response = self.app.webhooks.handle(step)
             sid = step.params.get("CallSid") or step.query.get("CallSid")
             if sid and response.body and "<Stream" in response.body:
-                self.app.twiml_parameters[sid] = _stream_parameters(response.body)
+                self.app.twiml_parameters[sid] = stream_parameters(response.body)
         elif isinstance(step, WsStep):
             self._ws(step)
         elif isinstance(step, SettingsStep):
@@ -293,7 +293,7 @@ def _no_media(step: WsStep) -> WsStep:
     return dataclasses.replace(step, media=MediaSpec((SourceSpec("payloads"),)), faults=None)
 
 
-def _stream_parameters(twiml: str) -> dict[str, str]:
+def stream_parameters(twiml: str) -> dict[str, str]:
     """The ``<Parameter>``s of the TwiML's ``<Stream>``: Twilio hands them back as customParameters."""
     try:
         root = ElementTree.fromstring(twiml)

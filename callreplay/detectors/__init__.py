@@ -21,7 +21,8 @@ def available_facets(view: TraceView) -> frozenset[Needs]:
     """An in-process trace has everything; a live one has the wire, and logs only if the server's were captured."""
     if view.mode != "live":
         return IN_PROCESS_FACETS
-    return frozenset({Needs.WIRE, Needs.LOGS}) if view.events("server.log") else frozenset({Needs.WIRE})
+    captured = any(e.component == "server" for e in view.events("log"))
+    return frozenset({Needs.WIRE, Needs.LOGS}) if captured else frozenset({Needs.WIRE})
 
 
 def _needs(detector: Detector) -> frozenset[Needs]:

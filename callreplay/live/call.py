@@ -18,10 +18,11 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import aiohttp
 
 from ..twilio import twiml
+from ..twilio import twiml_actions as flow
 from ..twilio.ids import ACCOUNT_SID, stream_sid_for
 from ..twilio.signature import webhook_signature, websocket_signature
 from ..twilio.stream import TwilioStream
-from ..twilio.voice_params import voice_webhook_params
+from ..twilio.voice_params import CALL_STATUSES, DIRECTIONS, voice_webhook_params
 from .media_socket import LiveMediaSocket
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,10 +60,10 @@ class LiveCall:
         return self.replay.recorder
 
     def params(self, **overrides: str) -> dict[str, str]:
-        base = voice_webhook_params(call_sid=self.sid, account_sid=ACCOUNT_SID, from_=self.from_, to=self.to,
-                                    direction=self.direction, call_status=self.status)
-        base.update(self.extra_params)
-        base.update(overrides)
+        extra = {**self.extra_params, **overrides}
+        direction = self.direction if self.direction in DIRECTIONS else "inbound"
+        base = voice_webhook_params(self.sid, self.from_, self.to, direction, _known_status(self.status),
+                                    extra=extra, account_sid=ACCOUNT_SID)
         return base
 
     # -- HTTP -------------------------------------------------------------------------------------
@@ -98,7 +99,7 @@ class LiveCall:
                 self.rec.emit(self.sid, "webhook", "webhook.response", route=route or purpose, status=response.status,
                               body=body[:65536], content_type=content_type, purpose=purpose)
                 return response.status, body, content_type
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             self.rec.emit(self.sid, "webhook", "webhook.failed", code=11205, reason="timeout",
                           message=f"no answer within {WEBHOOK_TIMEOUT_S:.0f} s", purpose=purpose,
                           url=replay.redact_url(url))
@@ -170,28 +171,41 @@ class LiveCall:
 
     async def execute(self, doc: twiml.TwimlDocument) -> tuple[str, str, dict[str, str], str] | None:
         """Walk one document; return the next document to fetch (url, method, extra params, purpose) or None."""
-        for action in twiml.walk(doc):
+        walked = flow.walk(doc)
+        for problem in walked.problems:
+            self.rec.emit(self.sid, "twilio", "twiml.problem", code=problem.code, level=problem.level,
+                          message=problem.message, location=problem.location, purpose="walk")
+        for action in walked.actions:
             if self.ended.is_set() or self.redirect_to is not None:
                 return None
             name = type(action).__name__
             self.rec.emit(self.sid, "twilio", "twiml.verb", verb=name, **_public_fields(action))
-            if isinstance(action, (twiml.Say, twiml.Play, twiml.Pause)):
+            if isinstance(action, (flow.Say, flow.Play, flow.Pause)):
                 self.answer()
-                await self.replay.sleep(min(float(getattr(action, "seconds", 1.0) or 0.0), self.replay.max_wall_s))
-            elif isinstance(action, twiml.Redirect):
+                await self.replay.sleep(min(_seconds(action), self.replay.max_wall_s))
+            elif isinstance(action, flow.Gather):
+                self.answer()
+                for prompt in action.prompts:
+                    await self.replay.sleep(min(_seconds(prompt), self.replay.max_wall_s))
+                await self.replay.sleep(float(action.timeout))
+                if action.action_on_empty_result:
+                    return twiml.resolve_url(doc.url, action.action), action.method, {}, "gather-action"
+            elif isinstance(action, flow.Redirect):
                 return twiml.resolve_url(doc.url, action.url), action.method or "POST", {}, "redirect"
-            elif isinstance(action, (twiml.Hangup, twiml.Reject, twiml.End)):
+            elif isinstance(action, (flow.Hangup, flow.Reject, flow.End)):
+                if isinstance(action, flow.Hangup):
+                    self.rec.emit(self.sid, "twilio", "call.hangup_requested", by="twiml")
                 return None
-            elif isinstance(action, twiml.StartStream):
+            elif isinstance(action, flow.StartStream):
                 self.answer()
                 sock = self.make_socket(action, doc.url, bidirectional=False)
                 if sock is not None and await sock.open():
                     self.forks.append(sock)
                     await self.replay.stream_opened(self, sock)
-            elif isinstance(action, twiml.StopStream):
+            elif isinstance(action, flow.StopStream):
                 for sock in self.forks:
                     await sock.hang_up()
-            elif isinstance(action, twiml.ConnectStream):
+            elif isinstance(action, flow.ConnectStream):
                 self.answer()
                 closed_by = await self.connect_stream(action, doc.url)
                 if self.redirect_to is not None:
@@ -279,6 +293,22 @@ class LiveCall:
         if status is not None and not 200 <= status < 300:
             self.rec.emit(self.sid, "twilio", "callback.failed", url=self.replay.redact_url(url), http_status=status,
                           event=event)
+
+
+def _known_status(status: str) -> str:
+    return status if status in CALL_STATUSES else "in-progress"
+
+
+PLAY_SECONDS = 1.0  # a <Play> of a URL we do not fetch: one second per loop (documented in docs/live.md)
+
+
+def _seconds(action: Any) -> float:
+    if isinstance(action, flow.Say):
+        return float(action.seconds)
+    if isinstance(action, flow.Pause):
+        return float(action.seconds)
+    loops = action.loop if action.loop > 0 else 1
+    return PLAY_SECONDS * loops + flow.DIGIT_SECONDS * len(action.digits)
 
 
 def _public_fields(action: Any) -> dict[str, Any]:

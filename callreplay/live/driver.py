@@ -215,7 +215,7 @@ class LiveReplay:
                                          timeout=aiohttp.ClientTimeout(total=15)) as response:
                 body = await response.text(errors="replace")
                 self.recorder.emit(None, "replay", "app.response", status=response.status, body=body[:4000])
-        except (TimeoutError, asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             self.recorder.emit(None, "replay", "app.failed", message=f"{type(exc).__name__}: {exc}"[:300])
 
     def place_rest_call(self, resource: Any) -> None:

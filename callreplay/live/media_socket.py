@@ -80,7 +80,7 @@ class LiveMediaSocket:
             self._refused(31920, f"the WebSocket handshake was answered with HTTP {exc.response.status_code}",
                           status=exc.response.status_code)
             return False
-        except (OSError, InvalidHandshake, TimeoutError, asyncio.TimeoutError) as exc:
+        except (OSError, InvalidHandshake, TimeoutError) as exc:
             code = 31901 if isinstance(exc, (TimeoutError, asyncio.TimeoutError)) else 31902
             self._refused(code, f"could not open the media stream: {type(exc).__name__}: {exc}")
             return False
@@ -159,7 +159,7 @@ class LiveMediaSocket:
         assert self.ws is not None
         try:
             await asyncio.wait_for(self.ws.close(code), CLOSE_TIMEOUT_S + 1)
-        except (TimeoutError, asyncio.TimeoutError, ConnectionClosed):
+        except (TimeoutError, ConnectionClosed):
             pass
         await self._finish(by, code)
 

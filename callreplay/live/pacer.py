@@ -63,5 +63,5 @@ class FramePacer:
             timeout = IDLE_S if soonest is None else max(soonest, MIN_SLEEP_S)
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 pass

@@ -41,8 +41,24 @@ class LiveOptions:
     max_wall_s: float = 300.0
     concurrency: int = 1
     tls: bool = False
-    cert_dir: Path | None = None
+    certs: Any = None                 # a RunCertificates made before the target started (exec), else made here
+    realtime_port: int = 0            # 0: a free port, printed when the run starts
+    rest_port: int = 0
     realtime_script: RealtimeScript | None = None
+    server_log: Any = None            # exec's ServerLog: the target's output lines, put into each trace
+
+
+def emulator_environment(openai_url: str, gemini_url: str, rest_base: str, auth_token: str,
+                         ca_path: Path | None) -> dict[str, str]:
+    """What a target reads to find the emulators (documented in docs/live.md)."""
+    http_base = openai_url.replace("ws://", "http://").replace("wss://", "https://").split("/v1/")[0] + "/v1"
+    env = {"OPENAI_API_KEY": "sk-callreplay-test", "OPENAI_BASE_URL": http_base, "OPENAI_REALTIME_URL": openai_url,
+           "GEMINI_LIVE_URL": gemini_url, "GOOGLE_API_KEY": "callreplay-test-key", "GEMINI_API_KEY": "callreplay-test-key",
+           "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": auth_token, "TWILIO_API_BASE": rest_base}
+    if ca_path is not None:
+        env.update(SSL_CERT_FILE=str(ca_path), REQUESTS_CA_BUNDLE=str(ca_path), NODE_EXTRA_CA_CERTS=str(ca_path),
+                   CURL_CA_BUNDLE=str(ca_path))
+    return env
 
 
 @dataclass
@@ -95,19 +111,23 @@ class LiveSession:
     async def start(self) -> None:
         server_ssl = None
         if self.options.tls:
-            from ..emulators.tls import RunCertificates
+            certs = self.options.certs
+            if certs is None:
+                import tempfile
 
-            certs = RunCertificates(self.options.cert_dir or Path(".callreplay-certs"))
+                from ..emulators.tls import RunCertificates
+
+                certs = RunCertificates(Path(tempfile.mkdtemp(prefix="callreplay-certs-")))
             server_ssl = certs.server_ssl_context()
             self.client_ssl = certs.client_ssl_context()
             self.ca_path = Path(certs.ca_pem_path)
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         self.realtime = RealtimeEmulator(script=self.options.realtime_script or RealtimeScript(),
                                          record=self._record_realtime, on_audio=self._on_audio)
-        await self.realtime.start(host="127.0.0.1", port=0, ssl=server_ssl)
+        await self.realtime.start(host="127.0.0.1", port=self.options.realtime_port, ssl=server_ssl)
         self.rest = TwilioRestEmulator(ACCOUNT_SID, self.options.auth_token, record=self._record_rest,
                                        hooks=_RestHooks(self))
-        await self.rest.start(host="127.0.0.1", port=0, ssl=server_ssl)
+        await self.rest.start(host="127.0.0.1", port=self.options.rest_port, ssl=server_ssl)
 
     async def close(self) -> None:
         await self.pacer.stop()
@@ -121,16 +141,8 @@ class LiveSession:
     def environment(self) -> dict[str, str]:
         """The variables that point a target at the emulators (``callreplay exec`` sets them)."""
         assert self.realtime is not None and self.rest is not None
-        realtime = self.realtime.openai_url
-        http_base = realtime.replace("ws://", "http://").replace("wss://", "https://").split("/v1/")[0] + "/v1"
-        env = {"OPENAI_API_KEY": "sk-callreplay-test", "OPENAI_BASE_URL": http_base, "OPENAI_REALTIME_URL": realtime,
-               "GEMINI_LIVE_URL": self.realtime.gemini_url, "GOOGLE_API_KEY": "callreplay-test-key",
-               "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": self.options.auth_token,
-               "TWILIO_API_BASE": self.rest.base_url}
-        if self.ca_path is not None:
-            env.update(SSL_CERT_FILE=str(self.ca_path), REQUESTS_CA_BUNDLE=str(self.ca_path),
-                       NODE_EXTRA_CA_CERTS=str(self.ca_path), CURL_CA_BUNDLE=str(self.ca_path))
-        return env
+        return emulator_environment(self.realtime.openai_url, self.realtime.gemini_url, self.rest.base_url,
+                                    self.options.auth_token, self.ca_path)
 
     # -- the streams' URLs ------------------------------------------------------------------------------
     def socket_url(self, wss_url: str) -> str | None:
@@ -237,6 +249,10 @@ class LiveSession:
             else:
                 keep.append((t_ns, conn_id, kind, data))
         self._rows = keep
+        if self.options.server_log is not None:
+            for t_ns, stream, line in self.options.server_log.lines_between(replay.recorder.t0_ns, time.monotonic_ns()):
+                replay.recorder.emit_at(t_ns // 1000 - t0_us, _sid_in(line, replay), "server", "log",
+                                        level=stream.upper(), message=line)
         return mine
 
     def rest_call_created(self, call: Any) -> None:
@@ -248,6 +264,11 @@ class LiveSession:
         replay = self._calls.get(call.sid)
         if replay is not None:
             replay.rest_call_updated(call, changes)
+
+
+def _sid_in(line: str, replay: LiveReplay) -> str | None:
+    """A server log line belongs to the call whose CallSid it mentions (if one does)."""
+    return next((sid for sid in replay.calls if sid in line), None)
 
 
 class _RestHooks:

@@ -30,11 +30,19 @@ PAIRS = {
                             ("audio/caller-waits-for-greeting.yaml", "mutant-sender-ignores-session")),
     "audio-protocol": (("audio/network-faults.yaml", "fixed"), ("audio/clean-stream.yaml", "fixed")),
     "missing-prompt": (("race/prebuild-race.yaml", "legacy"), ("race/prebuild-in-time.yaml", "legacy")),
+    "silent-call": (("lifecycle/session-update-timeout.yaml", "fixed"),
+                    ("lifecycle/session-confirmed-in-time.yaml", "fixed")),
+    "twiml-url-unroutable": (("lifecycle/status-callback-unrouted.yaml", "fixed"),
+                             ("lifecycle/ended-by-webhooks.yaml", "fixed")),
 }
+# The model has no mechanism behind these yet (its TwiML is always valid, its handlers never crash, it sends
+# no session value out of range): their fire/silent pairs run in live mode against the example bridge
+# (tests/live/test_live_bridge.py), and in-process they are proven silent by the precision test.
+LIVE_ONLY = {"twiml-invalid", "handler-crash", "session-config-rejected"}
 
 
 def test_every_registered_detector_has_a_pair():
-    assert set(PAIRS) == set(all_detectors())
+    assert set(PAIRS) | LIVE_ONLY == set(all_detectors())
 
 
 @pytest.mark.parametrize("detector", sorted(PAIRS))

@@ -15,7 +15,9 @@ def both_prompts_configured(sc) -> bool:
         and present(b.settings.get("outbound_ai_prompt")) for b in sc.businesses)
 
 
-HEALTHY = [rel(f) for f in FILES if both_prompts_configured(scenario(rel(f)))]
+# A scenario tagged ``fault`` injects a failure outside the prompt path (a realtime service that never confirms,
+# a callback URL no route serves): a detector must fire there, so it is not a healthy pipeline.
+HEALTHY = [rel(f) for f in FILES if both_prompts_configured(scenario(rel(f))) and "fault" not in scenario(rel(f)).tags]
 # Scenarios built to show a residual hazard of the shipped fix (spec 10.1; tagged ``residual-hazard`` and the R
 # number) must produce that error under ``fixed`` -- the brief asks for it -- so only they are exempt from the
 # fixed check, and only from it: hardened must still be silent on them.

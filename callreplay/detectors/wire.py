@@ -1,0 +1,161 @@
+"""What goes wrong on the wire between Twilio, the application and the realtime model.
+
+These detectors read only what crosses a socket (webhooks and their answers, TwiML, Media Streams
+messages, realtime-session events), so they run on live traces and in-process ones alike; where the
+in-process model has no such mechanism the events are simply absent and the detector is silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..durations import format_us
+from .base import BaseDetector, Evidence, Finding, Needs, Severity
+from .view import TraceView
+
+SILENT_AFTER_US = 5_000_000
+CALLBACK_PURPOSES = ("connect-action", "redirect", "status-callback", "gather-action", "voice-url", "rest-update",
+                     "webhook")
+
+
+class TwimlInvalid(BaseDetector):
+    id = "twiml-invalid"
+    needs = frozenset({Needs.WIRE})
+    summary = "TwiML that breaks Twilio's documented rules (verbs, attributes, Stream url/track, size, content type)"
+    why = ("Twilio rejects or skips what it cannot parse: a <Connect><Stream> with a non-wss URL or an outbound track "
+           "never connects, an unknown verb is skipped, a document that does not parse ends the call.")
+    severity = Severity.ERROR
+
+    def check(self, view: TraceView) -> Iterable[Finding]:
+        by_call: dict[str | None, list] = {}
+        for e in view.events("twiml.problem"):
+            if e.data.get("code") in (11200,):  # a failed fetch: handler-crash / twiml-url-unroutable say it
+                continue
+            by_call.setdefault(e.call, []).append(e)
+        for call, events in by_call.items():
+            errors = [e for e in events if e.data.get("level") == "error"]
+            worst = errors or events
+            first = worst[0]
+            codes = sorted({str(e.data.get("code")) for e in events})
+            yield self.finding(
+                view, call, first.t_us,
+                f"call {call}: the application's TwiML breaks Twilio's rules ({len(events)} problem(s), codes "
+                f"{', '.join(codes)}); first: {first.data.get('message')} at {first.data.get('location')}",
+                *(Evidence(f"twiml {e.data.get('code')}", f"{e.data.get('level')}: {e.data.get('message')} "
+                           f"({e.data.get('location')})", (e.seq,)) for e in events[:10]),
+                severity=Severity.ERROR if errors else Severity.WARNING, codes=codes)
+
+
+class TwimlUrlUnroutable(BaseDetector):
+    id = "twiml-url-unroutable"
+    needs = frozenset({Needs.WIRE})
+    summary = "a URL the app hands to Twilio (action, statusCallback, Redirect, a REST call's Url) answers 404/405"
+    why = ("Twilio requests the URLs an application gives it; one that matches no route loses the status, the next "
+           "TwiML document or the whole call, and nothing in the application's own tests notices.")
+    severity = Severity.ERROR
+
+    def check(self, view: TraceView) -> Iterable[Finding]:
+        requests = {}
+        for e in view.events("webhook.request"):
+            requests.setdefault(e.call, []).append(e)
+        for e in view.events("webhook.response"):
+            if e.data.get("status") not in (404, 405):
+                continue
+            asked = [r for r in requests.get(e.call, []) if r.seq < e.seq and r.data.get("route") == e.data.get("route")]
+            request = asked[-1] if asked else None
+            path = request.data.get("path") if request else None
+            purpose = e.data.get("purpose") or e.data.get("route")
+            yield self.finding(
+                view, e.call, e.t_us,
+                f"call {e.call}: {request.data.get('method', 'POST') if request else 'the'} request to {path or '?'} "
+                f"({purpose}) answered HTTP {e.data['status']}: no route serves it",
+                Evidence("request", f"{path} ({purpose})", (request.seq,) if request else ()),
+                Evidence("response", f"HTTP {e.data['status']}", (e.seq,)), path=path, status=e.data["status"],
+                purpose=purpose)
+
+
+class HandlerCrash(BaseDetector):
+    id = "handler-crash"
+    needs = frozenset({Needs.WIRE})
+    summary = "a webhook answered 5xx or not at all, or the media socket was refused or closed with 1011"
+    why = "Twilio plays the caller an application error and hangs up; the bug is in the handler, whatever it logged."
+    severity = Severity.ERROR
+
+    def check(self, view: TraceView) -> Iterable[Finding]:
+        for e in view.events("webhook.response"):
+            status = e.data.get("status") or 0
+            if status >= 500:
+                what = e.data.get("purpose") or e.data.get("route")
+                yield self.finding(view, e.call, e.t_us, f"call {e.call}: a webhook ({what}) answered HTTP {status}",
+                                   Evidence("response", f"HTTP {status}: {str(e.data.get('body', ''))[:200]}", (e.seq,)),
+                                   status=status, what="webhook")
+        for e in view.events("webhook.failed"):
+            yield self.finding(view, e.call, e.t_us, f"call {e.call}: a webhook ({e.data.get('purpose')}) failed: "
+                               f"{e.data.get('message')} (Twilio error {e.data.get('code')})",
+                               Evidence("request", str(e.data.get("message")), (e.seq,)), what="webhook",
+                               code=e.data.get("code"))
+        for e in view.events("ws.refused"):
+            if e.data.get("code") == 31922:
+                continue  # a URL Twilio would never open: twiml-invalid says why
+            yield self.finding(view, e.call, e.t_us, f"call {e.call}: the media stream could not be opened: "
+                               f"{e.data.get('message')} (Twilio error {e.data.get('code')})",
+                               Evidence("stream", str(e.data.get("message")), (e.seq,)), what="stream",
+                               code=e.data.get("code"))
+        for e in view.events("ws.closed"):
+            if e.data.get("by") == "server" and e.data.get("code") == 1011:
+                yield self.finding(view, e.call, e.t_us, f"call {e.call}: the server closed the media stream with "
+                                   "1011 (internal error)", Evidence("close", "close code 1011", (e.seq,)),
+                                   what="stream", code=1011)
+
+
+class SessionConfigRejected(BaseDetector):
+    id = "session-config-rejected"
+    needs = frozenset({Needs.WIRE})
+    summary = "the realtime service rejected session.update, or it carried a value outside the documented range"
+    why = ("A rejected update leaves the session on its defaults: the wrong voice, no instructions, the wrong audio "
+           "format; the call goes on as if nothing happened.")
+    severity = Severity.ERROR
+
+    def check(self, view: TraceView) -> Iterable[Finding]:
+        for e in view.events("realtime.session_update"):
+            if e.data.get("accepted", True) and not e.data.get("problems"):
+                continue
+            problems = e.data.get("problems") or []
+            text = "; ".join(f"{p.get('param')}: {p.get('message')}" for p in problems[:5] if isinstance(p, dict))
+            yield self.finding(view, e.call, e.t_us, f"call {e.call}: session.update #{e.data.get('update_number')} "
+                               f"was rejected: {text or 'the service answered with an error'}",
+                               Evidence("update", text or "rejected", (e.seq,), {"problems": problems[:10]}),
+                               problems=problems[:10])
+
+
+class SilentCall(BaseDetector):
+    id = "silent-call"
+    needs = frozenset({Needs.WIRE})
+    summary = "no model audio reached the caller within 5 s of the stream's start, or the call ended with none at all"
+    why = "The caller hears dead air and hangs up; nothing fails loudly (a session that never confirmed, a blocked gate)."
+    severity = Severity.ERROR
+
+    def check(self, view: TraceView) -> Iterable[Finding]:
+        first_audio: dict[str, int] = {}
+        for e in view.events("ws.out"):
+            if e.data.get("event") == "media" and e.call and e.call not in first_audio:
+                first_audio[e.call] = e.t_us
+        rejected = {e.call for e in view.events("call.rejected")}
+        for e in view.events("call.started"):
+            call = e.call
+            if call is None or call in rejected:
+                continue
+            end = view.call_end_us(call)
+            heard = first_audio.get(call)
+            if heard is not None and heard - e.t_us <= SILENT_AFTER_US:
+                continue
+            if heard is None and end - e.t_us <= SILENT_AFTER_US:
+                continue  # the call was over before the caller could expect to hear anything
+            if heard is None:
+                message = f"call {call}: the caller heard no model audio at all in {format_us(end - e.t_us)}"
+            else:
+                message = (f"call {call}: the first model audio reached the caller {format_us(heard - e.t_us)} after "
+                           "the stream started")
+            yield self.finding(view, call, e.t_us + SILENT_AFTER_US, message,
+                               Evidence("start", "the stream started", (e.seq,)), first_audio_us=heard,
+                               started_us=e.t_us, ended_us=end)
