@@ -443,3 +443,117 @@ def test_gemini_bad_voice_closes_1007_and_barge_in_interrupts():
     rec = run(barge_in, script=RealtimeScript(greeting_duration_s=3.0))
     assert rec.of("realtime.item_created")[0]["content"] == "Hello?"
     assert rec.of("realtime.response_done")[0]["reason"] == "turn_detected"
+
+
+# -- more OpenAI turns: barge-in, manual commit, voice lock, per-response overrides, TLS ------------------------
+
+def test_caller_speech_during_a_reply_cancels_it_as_turn_detected():
+    async def scenario(emu, rec):
+        async with connect(emu.openai_url, additional_headers=BETA) as ws:
+            await until(ws, "conversation.created")
+            await ws.send(json.dumps({"type": "session.update", "session": {"input_audio_format": "g711_ulaw"}}))
+            await until(ws, "session.updated")
+            await ws.send(json.dumps({"type": "response.create"}))
+            await until(ws, "response.audio.delta")
+            await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": b64(ulaw_turn(0.2, 0)[0])}))
+            events = await until(ws, "response.done")
+            assert "input_audio_buffer.speech_started" in types(events)
+            done = events[-1]["response"]
+            assert (done["status"], done["status_details"]["reason"]) == ("cancelled", "turn_detected")
+
+    run(scenario, script=RealtimeScript(greeting_duration_s=3.0))
+
+
+def test_manual_mode_commit_needs_100ms_and_creates_the_user_item():
+    async def scenario(emu, rec):
+        async with connect(emu.openai_url, additional_headers=BETA) as ws:
+            await until(ws, "conversation.created")
+            await ws.send(json.dumps({"type": "session.update", "session": {"turn_detection": None,
+                                                                            "input_audio_format": "g711_ulaw"}}))
+            await until(ws, "session.updated")
+            await ws.send(json.dumps({"type": "input_audio_buffer.commit", "event_id": "k1"}))
+            error = (await recv(ws))["error"]
+            assert error["code"] == "input_audio_buffer_commit_empty" and error["event_id"] == "k1"
+            assert error["message"].endswith("but buffer only has 0.00ms of audio.")
+            for chunk in ulaw_turn():  # loud audio, but no VAD in manual mode
+                await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": b64(chunk)}))
+            await ws.send(json.dumps({"type": "input_audio_buffer.commit"}))
+            committed = await recv(ws)
+            assert committed["type"] == "input_audio_buffer.committed"
+            assert (await recv(ws))["type"] == "conversation.item.created"
+
+    rec = run(scenario)
+    assert rec.of("realtime.speech_started") == [] and rec.of("realtime.response_created") == []
+
+
+def test_voice_is_locked_once_assistant_audio_was_sent():
+    async def scenario(emu, rec):
+        async with connect(emu.openai_url, additional_headers=BETA) as ws:
+            await until(ws, "conversation.created")
+            await ws.send(json.dumps({"type": "response.create"}))
+            await until(ws, "response.done")
+            await ws.send(json.dumps({"type": "session.update", "session": {"voice": "coral"}}))
+            error = (await recv(ws))["error"]
+            assert (error["code"], error["param"]) == ("cannot_update_voice", None)
+            assert error["message"] == "Cannot update a conversation's voice if assistant audio is present."
+
+    run(scenario)
+
+
+def test_text_only_response_override_and_its_instructions_are_recorded():
+    async def scenario(emu, rec):
+        async with connect(emu.openai_url, additional_headers=AUTH) as ws:
+            await until(ws, "session.created")
+            await ws.send(json.dumps({"type": "response.create", "response": {
+                "output_modalities": ["text"], "instructions": "Say hello in Hebrew."}}))
+            events = await until(ws, "response.done")
+            assert "response.output_audio.delta" not in types(events)
+            text = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
+            assert text == FAST.greeting_transcript
+
+    rec = run(scenario)
+    assert rec.of("realtime.response_created")[0]["instructions"] == "Say hello in Hebrew."
+    assert rec.of("realtime.audio_out") == []
+
+
+def test_wss_with_a_locally_made_certificate():
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+
+    async def main():
+        emu = RealtimeEmulator(script=FAST)
+        await emu.start(ssl=server_ctx)
+        try:
+            assert emu.openai_url.startswith("wss://127.0.0.1:")
+            async with connect(emu.openai_url, additional_headers=AUTH, ssl=client_ctx) as ws:
+                assert (await recv(ws))["type"] == "session.created"
+        finally:
+            await emu.stop()
+
+    asyncio.run(asyncio.wait_for(main(), 8))
+
+
+def test_gemini_requires_setup_first_and_a_key():
+    async def no_setup(emu, rec):
+        async with connect(emu.gemini_url + "?key=k") as ws:
+            await ws.send(json.dumps({"realtimeInput": {"text": "hi"}}))
+            with pytest.raises(ConnectionClosed):
+                await recv(ws)
+            assert ws.close_code == 1007
+
+    run(no_setup)
+
+    async def no_key(emu, rec):
+        async with connect(emu.gemini_url) as ws:
+            with pytest.raises(ConnectionClosed):
+                await recv(ws)
+            assert (ws.close_code, ws.close_reason) == (1007, "API key not valid. Please pass a valid API key.")
+
+    run(no_key)

@@ -98,8 +98,12 @@ class Connection:
             except TimeoutError:
                 resp.task.cancel()
 
-    async def start_response(self, duration_s: float = 3.0, transcript: str = "", reason: str = "scripted") -> str:
-        """Start a server-initiated reply now; returns its id (raises RuntimeError if one is active)."""
+    async def start_response(self, duration_s: float | None = None, transcript: str | None = None,
+                             reason: str = "scripted") -> str:
+        """Start a server-initiated reply now; returns its id (raises RuntimeError if one is active).
+
+        ``None`` takes the script's length and words (the greeting's for a connection's first reply).
+        """
         raise NotImplementedError
 
     # -- lifecycle --------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import binascii
 import json
+import logging
 from typing import Any
 
 from ...audio.server_vad import ServerVad
@@ -22,6 +23,7 @@ from .rules import camel_keys, gemini_close_for, validate_session
 from .script import RealtimeScript
 from .streaming import ActiveResponse, deliver
 
+log = logging.getLogger(__name__)
 MESSAGE_KINDS = ("setup", "clientContent", "realtimeInput", "toolResponse")
 INVALID_ARGUMENT = "Request contains an invalid argument."
 BAD_KEY = "API key not valid. Please pass a valid API key."
@@ -278,7 +280,8 @@ class GeminiConnection(Connection):
         await self.begin_response("client")
 
     # -- responses ---------------------------------------------------------------------------------------
-    async def start_response(self, duration_s: float = 3.0, transcript: str = "", reason: str = "scripted") -> str:
+    async def start_response(self, duration_s: float | None = None, transcript: str | None = None,
+                             reason: str = "scripted") -> str:
         if self.active is not None:
             raise RuntimeError(f"{self.id}: response {self.active.id} is still active")
         if self.setup is None:
@@ -301,6 +304,9 @@ class GeminiConnection(Connection):
     async def _run(self, resp: ActiveResponse) -> None:
         try:
             await self._stream(resp)
+        except Exception as exc:  # an emulator fault must not hang the client: end the turn, keep serving
+            log.exception("%s: turn %s failed", self.id, resp.id)
+            self.record("realtime.error", {"code": 1011, "message": repr(exc), "param": None, "event_id": None})
         finally:
             if self.active is resp:
                 self.active = None

@@ -61,11 +61,19 @@ class ResponseRunner(Connection):
                         "audio": {"output": (self.session.get("audio") or {}).get("output")}})
         return obj
 
-    async def begin_response(self, reason: str, duration_s: float | None = None, transcript: str | None = None) -> str:
-        """Send ``response.created`` and start streaming; ``reason`` is ``client``, ``vad`` or ``scripted``."""
+    async def begin_response(self, reason: str, duration_s: float | None = None, transcript: str | None = None,
+                             overrides: dict | None = None) -> str:
+        """Send ``response.created`` and start streaming; ``reason`` is ``client``, ``vad`` or ``scripted``.
+
+        ``overrides`` is ``response.create``'s ``response`` object: its modalities apply to this reply,
+        its instructions are recorded (a per-response prompt is a prompt a detector must see).
+        """
         default_s, default_text = self.script.duration_for(reason, first=self.responses_started == 0)
         self.responses_started += 1
-        with_audio = state.audio_out_enabled(self.session, self.interface)
+        overrides = overrides or {}
+        modalities = overrides.get("modalities" if self.interface == "beta" else "output_modalities")
+        with_audio = state.audio_out_enabled(self.session, self.interface) if not isinstance(modalities, list) \
+            else "audio" in modalities
         fmt = state.output_format(self.session, self.interface) if with_audio else None
         seconds = default_s if duration_s is None else duration_s
         resp = ActiveResponse(id=self.new_id("resp"), item_id=self.new_id("item"), reason=reason,
@@ -74,7 +82,10 @@ class ResponseRunner(Connection):
         self.active = resp
         await self.send({"type": "response.created", "event_id": self.new_id("event"),
                          "response": self._response_object(resp, "in_progress", [])})
-        self.record("realtime.response_created", {"response_id": resp.id, "reason": reason})
+        created: dict = {"response_id": resp.id, "reason": reason}
+        if "instructions" in overrides:
+            created["instructions"] = overrides["instructions"]
+        self.record("realtime.response_created", created)
         resp.task = asyncio.create_task(self._run(resp), name=f"{self.id}:{resp.id}")
         return resp.id
 

@@ -333,7 +333,12 @@ class OpenAIConnection(ResponseRunner):
                              f"response in progress: {self.active.id}. Wait until the response is finished before "
                              "creating a new one.", None, client_id)
             return
-        await self.begin_response("client")
+        overrides = event.get("response")
+        if overrides is not None and not isinstance(overrides, dict):
+            await self.error("invalid_type", "Invalid type for 'response': expected an object, but got "
+                             f"{type(overrides).__name__} instead.", "response", client_id)
+            return
+        await self.begin_response("client", overrides=overrides)
 
     async def on_response_cancel(self, event: dict, client_id: str | None) -> None:
         wanted = event.get("response_id")
@@ -343,7 +348,8 @@ class OpenAIConnection(ResponseRunner):
             return
         await self.stop_active("client_cancelled")
 
-    async def start_response(self, duration_s: float = 3.0, transcript: str = "", reason: str = "scripted") -> str:
+    async def start_response(self, duration_s: float | None = None, transcript: str | None = None,
+                             reason: str = "scripted") -> str:
         if self.active is not None:
             raise RuntimeError(f"{self.id}: response {self.active.id} is still active")
         return await self.begin_response(reason, duration_s, transcript)
