@@ -258,10 +258,11 @@ class MediaBridge:
             self.responding, self.discarding, self.response_audio = True, False, False
         elif kind == self.dialect.audio_delta and not self.discarding:
             audio = base64.b64decode(event.get("delta", ""))
-            frames = self.chunker.feed(audio)
             if self.settings.bug("odd-chunks"):
                 # BUG SWITCH odd-chunks: deltas forwarded as they come, of any length.
                 frames = [audio]
+            else:
+                frames = self.chunker.feed(audio)
             for frame in frames:
                 await self._send_twilio({"event": "media", "streamSid": self.stream_sid,
                                          "media": {"payload": base64.b64encode(frame).decode("ascii")}})
@@ -281,8 +282,6 @@ class MediaBridge:
 
     async def _end_response_audio(self) -> None:
         """Send the padded tail frame and a mark, so Twilio tells us when playback finished."""
-        if self.settings.bug("odd-chunks"):
-            self.chunker.clear()  # the deltas were already sent whole
         tail = self.chunker.flush()
         if tail is not None and not self.discarding:
             await self._send_twilio({"event": "media", "streamSid": self.stream_sid,

@@ -223,21 +223,26 @@ class Harness:
     rest: FakeRest
     app_state: Any
     http: httpx.AsyncClient
+    public_url: str | None = None  # what Twilio thinks it calls (and signs), when it is not ``base``
 
     @property
     def host(self) -> str:
         return self.base.removeprefix("http://")
 
+    @property
+    def signed_base(self) -> str:
+        return self.public_url or self.base
+
     async def webhook(self, path: str, params: dict[str, str], signed: bool = True) -> httpx.Response:
         """POST a form the way Twilio does, signed over the exact URL unless ``signed`` is False."""
-        url = f"{self.base}{path}"
+        url = f"{self.signed_base}{path}"
         signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params) if signed else "bogus"
-        return await self.http.post(url, data=params, headers={"X-Twilio-Signature": signature})
+        return await self.http.post(f"{self.base}{path}", data=params, headers={"X-Twilio-Signature": signature})
 
     @asynccontextmanager
     async def stream(self, signed: bool = True) -> AsyncIterator[TwilioStream]:
         """Open the media socket with the upgrade signed over ``wss://{host}/media-stream``."""
-        wss = f"wss://{self.host}/media-stream"
+        wss = f"wss://{self.signed_base.split('://', 1)[1]}/media-stream"
         signature = RequestValidator(AUTH_TOKEN).compute_signature(wss, {}) if signed else "bogus"
         async with connect(f"ws://{self.host}/media-stream", open_timeout=WAIT_S, close_timeout=1,
                            additional_headers={"X-Twilio-Signature": signature}) as connection:
@@ -250,8 +255,8 @@ def call_params(call_sid: str, to: str, direction: str = "inbound", from_: str =
 
 
 @asynccontextmanager
-async def running_bridge(tmp_path: Path, bugs: str = "", beta: bool = False,
-                         barge_in: bool = False) -> AsyncIterator[Harness]:
+async def running_bridge(tmp_path: Path, bugs: str = "", beta: bool = False, barge_in: bool = False,
+                         public_url: str | None = None, realtime_url: str | None = None) -> AsyncIterator[Harness]:
     """The bridge served by uvicorn on a free loopback port, with a fresh fake realtime service and REST API."""
     businesses = tmp_path / "businesses.json"
     businesses.write_text(json.dumps(BUSINESSES), encoding="utf-8")
@@ -259,8 +264,9 @@ async def running_bridge(tmp_path: Path, bugs: str = "", beta: bool = False,
                 httpx.AsyncClient(timeout=WAIT_S) as http):
         settings = Settings.from_env({
             "PORT": "0", "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "TWILIO_API_BASE": rest.base, "OPENAI_API_KEY": "sk-test", "OPENAI_REALTIME_URL": realtime.url,
-            "OPENAI_BETA": "1" if beta else "", "CALLREPLAY_BUSINESSES_FILE": str(businesses), "BRIDGE_BUGS": bugs})
+            "TWILIO_API_BASE": rest.base, "OPENAI_API_KEY": "sk-test", "OPENAI_REALTIME_URL": realtime_url or realtime.url,
+            "OPENAI_BETA": "1" if beta else "", "CALLREPLAY_BUSINESSES_FILE": str(businesses), "BRIDGE_BUGS": bugs,
+            "PUBLIC_URL": public_url or ""})
         app = create_app(settings)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, ws="websockets-sansio",
                                                log_config=None, log_level="warning", lifespan="on",
@@ -272,7 +278,7 @@ async def running_bridge(tmp_path: Path, bugs: str = "", beta: bool = False,
                     await asyncio.sleep(0.01)
             port = server.servers[0].sockets[0].getsockname()[1]
             yield Harness(base=f"http://127.0.0.1:{port}", realtime=realtime, rest=rest,
-                          app_state=app.state.bridge, http=http)
+                          app_state=app.state.bridge, http=http, public_url=public_url)
         finally:
             server.should_exit = True
             await asyncio.wait_for(task, 10)

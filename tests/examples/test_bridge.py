@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import socket
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from bridge_harness import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    DELTA_BYTES,
+    DELTAS,
+    Harness,
+    RealtimeSession,
+    TwilioStream,
+    call_params,
+    running_bridge,
+    sid,
+)
 from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidStatus
 
-from bridge_harness import (
-    ACCOUNT_SID, AUTH_TOKEN, DELTA_BYTES, DELTAS, Harness, RealtimeSession, TwilioStream, call_params, running_bridge,
-    sid)
 from examples.bridge import BUG_SWITCHES, ConfigError, Settings
 from examples.bridge.config import Business
 from examples.bridge.media import FrameChunker
@@ -146,6 +157,50 @@ def test_health(tmp_path: Path) -> None:
     run(tmp_path, body)
 
 
+def test_behind_a_public_url_twilio_signs_and_is_handed_that_url(tmp_path: Path) -> None:
+    public = "https://abc.ngrok.app"
+
+    async def body(h: Harness) -> None:
+        call_sid = sid("CA")
+        answer = await h.webhook("/voice/incoming?src=pstn", call_params(call_sid, DENTAL))
+        connect, stream, parameters = stream_of(answer.text)
+        assert connect.attrib["action"] == f"{public}/voice/stream-ended"
+        assert stream.attrib["url"] == "wss://abc.ngrok.app/media-stream"
+        _, session = await converse(h, parameters, call_sid)  # the upgrade signed over wss://abc.ngrok.app/...
+        assert "INBOUND-SCRIPT" in session.events[0]["session"]["instructions"]
+        h.public_url = None  # now sign over the loopback URL the bridge was reached at: not what Twilio called
+        assert (await h.webhook("/voice/incoming", call_params(sid("CA"), DENTAL))).status_code == 403
+    run(tmp_path, body, public_url=public)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_python_m_serves_the_bridge_on_port(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "examples.bridge"], cwd=REPO_ROOT, text=True,
+                               env={**env(tmp_path, PORT=str(port)), "PATH": "/usr/bin:/bin"},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        health = None
+        for _ in range(100):
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert health is not None and (health.status_code, health.text) == (200, "ok")
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=10)
+    assert f"Uvicorn running on http://127.0.0.1:{port}" in stderr
+    assert "Traceback" not in stderr
+
+
 # --- the media socket ----------------------------------------------------------------------------------------
 
 
@@ -230,6 +285,27 @@ def test_stop_closes_the_realtime_session(tmp_path: Path) -> None:
         call_sid, parameters = await inbound_call(h)
         await converse(h, parameters, call_sid)
         assert h.app_state.leaked_sessions == []
+    run(tmp_path, body)
+
+
+def test_an_unreachable_realtime_service_ends_the_stream_cleanly(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        call_sid, parameters = await inbound_call(h)
+        async with h.stream() as twilio:
+            await twilio.start(call_sid, parameters)
+            with pytest.raises(ConnectionClosedOK):  # closed with 1000: Twilio goes on to the <Connect action>
+                await twilio.receive_until(lambda m: False)
+        assert twilio.received == []
+    run(tmp_path, body, realtime_url=f"ws://127.0.0.1:{free_port()}/v1/realtime")
+
+
+def test_a_stream_for_an_unknown_business_is_closed(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        async with h.stream() as twilio:
+            await twilio.start(sid("CA"), {"business_id": "404", "direction": "inbound"})
+            with pytest.raises(ConnectionClosedOK):
+                await twilio.receive_until(lambda m: False)
+        assert h.realtime.sessions == []
     run(tmp_path, body)
 
 
@@ -385,9 +461,11 @@ def test_greeting_only_binds_the_greeting_as_the_whole_instructions(tmp_path: Pa
     run(tmp_path, body, bugs="greeting-only")
 
 
-def test_every_switch_has_a_test_here() -> None:
+def test_every_switch_has_a_test_here_and_one_marked_place_in_the_code() -> None:
     source = Path(__file__).read_text(encoding="utf-8")
     assert [name for name in BUG_SWITCHES if f'bugs="{name}"' not in source] == []
+    code = "".join(path.read_text(encoding="utf-8") for path in (REPO_ROOT / "examples" / "bridge").glob("*.py"))
+    assert {name: code.count(f"# BUG SWITCH {name}:") for name in BUG_SWITCHES} == dict.fromkeys(BUG_SWITCHES, 1)
 
 
 # --- configuration, prompts, framing -------------------------------------------------------------------------
