@@ -183,7 +183,7 @@ class MediaBridge:
         await self._wait_session_updated(realtime, call)
         greeting = greeting_text(business)
         await realtime.send(json.dumps({"type": "response.create", "response": {
-            "instructions": f"Greet the caller with exactly this sentence: {greeting}"}}))
+            "instructions": f"Open the call by saying exactly: {greeting}"}}))
 
     async def _wait_session_updated(self, realtime: ClientConnection, call: CallState) -> None:
         try:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -44,6 +46,12 @@ BUSINESSES: list[dict[str, Any]] = [
 ]
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One CA store load for all harnesses (httpx would load it per client; only plain http is used here)."""
+    return ssl.create_default_context()
+
+
 def sid(prefix: str) -> str:
     return prefix + uuid.uuid4().hex
 
@@ -63,10 +71,12 @@ class RealtimeSession:
 class FakeRealtime:
     """session.created; session.updated (or the service's error for temperature < 0.6); one response of three
     400-byte audio deltas per response.create. With ``barge_in`` the caller "speaks" after the first delta and
-    the response ends only when the client cancels it."""
+    the response ends only when the client cancels it. With ``close_after_greeting`` the service closes the
+    socket once the first response is done."""
 
-    def __init__(self, barge_in: bool = False) -> None:
+    def __init__(self, barge_in: bool = False, close_after_greeting: bool = False) -> None:
         self.barge_in = barge_in
+        self.close_after_greeting = close_after_greeting
         self.sessions: list[RealtimeSession] = []
         self.url = ""
 
@@ -108,6 +118,9 @@ class FakeRealtime:
                     else:
                         await self._send(connection, {"type": delta.replace(".delta", ".done")})
                         await self._send(connection, {"type": "response.done", "response": {"status": "completed"}})
+                        if self.close_after_greeting:
+                            await connection.close(1001, "session ended")
+                            return
                 elif kind == "response.cancel":
                     await self._send(connection, {"type": delta, "delta": base64.b64encode(b"\x09" * 160).decode()})
                     await self._send(connection, {"type": "response.done", "response": {"status": "cancelled"}})
@@ -256,12 +269,13 @@ def call_params(call_sid: str, to: str, direction: str = "inbound", from_: str =
 
 @asynccontextmanager
 async def running_bridge(tmp_path: Path, bugs: str = "", beta: bool = False, barge_in: bool = False,
-                         public_url: str | None = None, realtime_url: str | None = None) -> AsyncIterator[Harness]:
+                         close_after_greeting: bool = False, public_url: str | None = None,
+                         realtime_url: str | None = None) -> AsyncIterator[Harness]:
     """The bridge served by uvicorn on a free loopback port, with a fresh fake realtime service and REST API."""
     businesses = tmp_path / "businesses.json"
     businesses.write_text(json.dumps(BUSINESSES), encoding="utf-8")
-    async with (FakeRealtime(barge_in).running() as realtime, FakeRest().running() as rest,
-                httpx.AsyncClient(timeout=WAIT_S) as http):
+    async with (FakeRealtime(barge_in, close_after_greeting).running() as realtime, FakeRest().running() as rest,
+                httpx.AsyncClient(timeout=WAIT_S, verify=tls_context()) as http):
         settings = Settings.from_env({
             "PORT": "0", "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "TWILIO_API_BASE": rest.base, "OPENAI_API_KEY": "sk-test", "OPENAI_REALTIME_URL": realtime_url or realtime.url,

@@ -237,7 +237,7 @@ def test_a_call_configures_the_session_and_relays_audio_both_ways(tmp_path: Path
         assert "temperature" not in update["session"]  # GA has no temperature
         greeting = session.events[1]
         assert greeting["type"] == "response.create"
-        assert "Hello, Dana Dental speaking, how can I help?" in greeting["response"]["instructions"]
+        assert greeting["response"]["instructions"].endswith(": Hello, Dana Dental speaking, how can I help?")
         assert [e["audio"] for e in session.of_type("input_audio_buffer.append")] == sent
         audio = twilio.audio()
         assert [len(frame) for frame in audio] == [160] * 8
@@ -297,6 +297,17 @@ def test_an_unreachable_realtime_service_ends_the_stream_cleanly(tmp_path: Path)
                 await twilio.receive_until(lambda m: False)
         assert twilio.received == []
     run(tmp_path, body, realtime_url=f"ws://127.0.0.1:{free_port()}/v1/realtime")
+
+
+def test_when_the_realtime_session_ends_the_bridge_closes_the_media_socket(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        call_sid, parameters = await inbound_call(h)
+        async with h.stream() as twilio:
+            await twilio.start(call_sid, parameters)
+            with pytest.raises(ConnectionClosedOK):  # Twilio then requests the <Connect action>
+                await twilio.receive_until(lambda m: False)
+        assert [m["event"] for m in twilio.received] == ["media"] * 8 + ["mark"]
+    run(tmp_path, body, close_after_greeting=True)
 
 
 def test_a_stream_for_an_unknown_business_is_closed(tmp_path: Path) -> None:
