@@ -134,7 +134,7 @@ class MediaBridge:
                 await realtime.close()
 
     async def _wait_for_start(self) -> StreamStart | None:
-        """Read ``connected`` then ``start``; anything else first, or too long a wait, ends the stream."""
+        """Read up to ``START_MAX_MESSAGES`` messages (``connected`` first) until ``start``; None if it never comes."""
         try:
             async with asyncio.timeout(START_TIMEOUT_S):
                 for _ in range(START_MAX_MESSAGES):

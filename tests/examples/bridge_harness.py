@@ -278,7 +278,8 @@ async def running_bridge(tmp_path: Path, bugs: str = "", beta: bool = False, bar
                 httpx.AsyncClient(timeout=WAIT_S, verify=tls_context()) as http):
         settings = Settings.from_env({
             "PORT": "0", "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "TWILIO_API_BASE": rest.base, "OPENAI_API_KEY": "sk-test", "OPENAI_REALTIME_URL": realtime_url or realtime.url,
+            "TWILIO_API_BASE": rest.base, "OPENAI_API_KEY": "sk-test",
+            "OPENAI_REALTIME_URL": realtime_url or realtime.url,
             "OPENAI_BETA": "1" if beta else "", "CALLREPLAY_BUSINESSES_FILE": str(businesses), "BRIDGE_BUGS": bugs,
             "PUBLIC_URL": public_url or ""})
         app = create_app(settings)

@@ -150,6 +150,19 @@ def test_outbound_call_is_placed_through_the_rest_api_and_gets_the_outbound_prom
     run(tmp_path, body)
 
 
+def test_an_outbound_webhook_without_business_id_finds_the_business_by_from(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        call_sid = sid("CA")
+        answer = await h.webhook("/voice/outbound", call_params(call_sid, "+972509999999", "outbound-api",
+                                                                from_="+97231110000"))
+        assert stream_of(answer.text)[2] == {"business_id": "8", "direction": "outbound", "call_sid": call_sid}
+        assert "OUTBOUND-ONLY" in h.app_state.calls.get(call_sid).instructions
+        unknown = await h.webhook("/voice/outbound", call_params(sid("CA"), "+972509999999", "outbound-api",
+                                                                 from_="+15550000000"))
+        assert [child.tag for child in ET.fromstring(unknown.text)] == ["Say", "Hangup"]
+    run(tmp_path, body)
+
+
 def test_health(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
         response = await h.http.get(f"{h.base}/health")
