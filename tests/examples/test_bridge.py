@@ -293,11 +293,23 @@ def test_caller_speech_clears_playback_and_cancels_the_response(tmp_path: Path) 
     run(tmp_path, body, barge_in=True)
 
 
-def test_stop_closes_the_realtime_session(tmp_path: Path) -> None:
+def relay_tasks() -> list[str]:
+    """The bridge's tasks still alive in this loop (the relay pumps and the receive each wait runs)."""
+    names = [getattr(t.get_coro(), "__qualname__", "") for t in asyncio.all_tasks()]
+    return sorted(name for name in names if name.startswith("MediaBridge."))
+
+
+def test_stop_closes_the_realtime_session_and_leaves_no_relay_task(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
         call_sid, parameters = await inbound_call(h)
-        await converse(h, parameters, call_sid)
+        await converse(h, parameters, call_sid, after=lambda _: assert_relaying())
         assert h.app_state.leaked_sessions == []
+        async with asyncio.timeout(3):
+            while relay_tasks():
+                await asyncio.sleep(0.01)
+
+    async def assert_relaying() -> None:
+        assert relay_tasks()[:2] == ["MediaBridge._caller_to_model", "MediaBridge._model_to_caller"]
     run(tmp_path, body)
 
 
