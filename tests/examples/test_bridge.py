@@ -32,6 +32,7 @@ from examples.bridge import BUG_SWITCHES, ConfigError, Settings
 from examples.bridge.config import Business
 from examples.bridge.media import FrameChunker
 from examples.bridge.prompts import build_instructions, prompt_text
+from examples.bridge.state import BridgeState
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DENTAL, EMPTY_INBOUND, LONG_PROMPT = "+97231234567", "+97231110000", "+97231119999"
@@ -587,3 +588,12 @@ def test_frame_chunker_keeps_partial_bytes_for_the_next_delta() -> None:
     assert chunker.feed(b"b" * 300) == [b"a" * 100 + b"b" * 60, b"b" * 160]
     assert chunker.flush() == b"b" * 80 + b"\xff" * 80
     assert chunker.flush() is None
+
+
+def test_twilio_api_base_wins_over_an_edge_or_region_in_the_environment(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_REGION", "au1")
+    monkeypatch.setenv("TWILIO_EDGE", "sydney")
+    state = BridgeState.build(Settings.from_env(env(tmp_path, TWILIO_API_BASE="http://127.0.0.1:4567/")))
+    url = f"{state.twilio.api.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
+    assert state.twilio.get_hostname(url) == f"http://127.0.0.1:4567/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
