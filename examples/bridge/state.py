@@ -31,6 +31,8 @@ class BridgeState:
         client = Client(settings.twilio_account_sid, settings.twilio_auth_token,
                         http_client=TwilioHttpClient(pool_connections=False, timeout=REST_TIMEOUT_S))
         if settings.twilio_api_base:
+            # An edge or region (also TWILIO_EDGE / TWILIO_REGION) would rewrite the host into *.twilio.com.
+            client.edge = client.region = None
             client.api.base_url = settings.twilio_api_base.rstrip("/")
         return cls(settings=settings, calls=CallStore(), validator=RequestValidator(settings.twilio_auth_token),
                    twilio=client)

@@ -32,6 +32,7 @@ from examples.bridge import BUG_SWITCHES, ConfigError, Settings
 from examples.bridge.config import Business
 from examples.bridge.media import FrameChunker
 from examples.bridge.prompts import build_instructions, prompt_text
+from examples.bridge.state import BridgeState
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DENTAL, EMPTY_INBOUND, LONG_PROMPT = "+97231234567", "+97231110000", "+97231119999"
@@ -293,11 +294,23 @@ def test_caller_speech_clears_playback_and_cancels_the_response(tmp_path: Path) 
     run(tmp_path, body, barge_in=True)
 
 
-def test_stop_closes_the_realtime_session(tmp_path: Path) -> None:
+def relay_tasks() -> list[str]:
+    """The bridge's tasks still alive in this loop (the relay pumps and the receive each wait runs)."""
+    names = [getattr(t.get_coro(), "__qualname__", "") for t in asyncio.all_tasks()]
+    return sorted(name for name in names if name.startswith("MediaBridge."))
+
+
+def test_stop_closes_the_realtime_session_and_leaves_no_relay_task(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
         call_sid, parameters = await inbound_call(h)
-        await converse(h, parameters, call_sid)
+        await converse(h, parameters, call_sid, after=lambda _: assert_relaying())
         assert h.app_state.leaked_sessions == []
+        async with asyncio.timeout(3):
+            while relay_tasks():
+                await asyncio.sleep(0.01)
+
+    async def assert_relaying() -> None:
+        assert relay_tasks()[:2] == ["MediaBridge._caller_to_model", "MediaBridge._model_to_caller"]
     run(tmp_path, body)
 
 
@@ -575,3 +588,12 @@ def test_frame_chunker_keeps_partial_bytes_for_the_next_delta() -> None:
     assert chunker.feed(b"b" * 300) == [b"a" * 100 + b"b" * 60, b"b" * 160]
     assert chunker.flush() == b"b" * 80 + b"\xff" * 80
     assert chunker.flush() is None
+
+
+def test_twilio_api_base_wins_over_an_edge_or_region_in_the_environment(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_REGION", "au1")
+    monkeypatch.setenv("TWILIO_EDGE", "sydney")
+    state = BridgeState.build(Settings.from_env(env(tmp_path, TWILIO_API_BASE="http://127.0.0.1:4567/")))
+    url = f"{state.twilio.api.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
+    assert state.twilio.get_hostname(url) == f"http://127.0.0.1:4567/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
