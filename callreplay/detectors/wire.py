@@ -55,23 +55,28 @@ class TwimlUrlUnroutable(BaseDetector):
     severity = Severity.ERROR
 
     def check(self, view: TraceView) -> Iterable[Finding]:
-        requests = {}
+        requests: dict[str | None, list] = {}
         for e in view.events("webhook.request"):
             requests.setdefault(e.call, []).append(e)
+        groups: dict[tuple, list] = {}
         for e in view.events("webhook.response"):
             if e.data.get("status") not in (404, 405):
                 continue
             asked = [r for r in requests.get(e.call, []) if r.seq < e.seq and r.data.get("route") == e.data.get("route")]
             request = asked[-1] if asked else None
             path = request.data.get("path") if request else None
-            purpose = e.data.get("purpose") or e.data.get("route")
+            groups.setdefault((e.call, path, e.data["status"]), []).append((request, e))
+        for (call, path, status), pairs in groups.items():
+            request, first = pairs[0]
+            purpose = first.data.get("purpose") or first.data.get("route")
+            method = request.data.get("method", "POST") if request else "POST"
             yield self.finding(
-                view, e.call, e.t_us,
-                f"call {e.call}: {request.data.get('method', 'POST') if request else 'the'} request to {path or '?'} "
-                f"({purpose}) answered HTTP {e.data['status']}: no route serves it",
-                Evidence("request", f"{path} ({purpose})", (request.seq,) if request else ()),
-                Evidence("response", f"HTTP {e.data['status']}", (e.seq,)), path=path, status=e.data["status"],
-                purpose=purpose)
+                view, call, first.t_us,
+                f"call {call}: {len(pairs)} {method} request(s) to {path or '?'} ({purpose}) answered HTTP {status}: "
+                "no route serves it",
+                *(Evidence("request", f"{path} ({r.data.get('purpose') or r.data.get('route')}) -> HTTP {status}",
+                           ((r.seq,) if r else ()) + (resp.seq,)) for r, resp in pairs[:5]),
+                path=path, status=status, purpose=purpose, count=len(pairs))
 
 
 class HandlerCrash(BaseDetector):
@@ -101,11 +106,31 @@ class HandlerCrash(BaseDetector):
                                f"{e.data.get('message')} (Twilio error {e.data.get('code')})",
                                Evidence("stream", str(e.data.get("message")), (e.seq,)), what="stream",
                                code=e.data.get("code"))
+        for e in _tracebacks(view):
+            yield self.finding(view, e.call, e.t_us, "the server logged a Python traceback"
+                               + (f" during call {e.call}" if e.call else "") + f": {e.data.get('message', '')[:160]}",
+                               Evidence("log", str(e.data.get("message"))[:300], (e.seq,)), what="server-log")
         for e in view.events("ws.closed"):
             if e.data.get("by") == "server" and e.data.get("code") == 1011:
                 yield self.finding(view, e.call, e.t_us, f"call {e.call}: the server closed the media stream with "
                                    "1011 (internal error)", Evidence("close", "close code 1011", (e.seq,)),
                                    what="stream", code=1011)
+
+
+CHAINED = ("During handling of the above exception", "The above exception was the direct cause")
+
+
+def _tracebacks(view: TraceView) -> list:
+    """One event per traceback in the captured server log (a chained traceback counts once)."""
+    logs = [e for e in view.events("log") if e.component == "server"]
+    out = []
+    for i, e in enumerate(logs):
+        if "Traceback (most recent call last)" not in str(e.data.get("message", "")):
+            continue
+        before = [str(x.data.get("message", "")) for x in logs[max(0, i - 3):i]]
+        if not any(c in line for line in before for c in CHAINED):
+            out.append(e)
+    return out
 
 
 class SessionConfigRejected(BaseDetector):

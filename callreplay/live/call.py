@@ -54,6 +54,7 @@ class LiveCall:
     pending_stream: Any = None       # a ConnectStream waiting for the scenario's first ws step
     stream_ready: asyncio.Event = field(default_factory=asyncio.Event)
     redirect_to: twiml.TwimlDocument | None = None
+    completing: bool = False
 
     @property
     def rec(self):
@@ -239,7 +240,11 @@ class LiveCall:
         self.pending_stream = (action, doc_url)
         self.stream_ready.set()
         if not self.replay.has_ws_steps(self.sid):
-            await self.open_stream()
+            # no ws step scripts this call (e.g. one the app created through the REST API): Twilio starts the
+            # stream at once and the caller stays silent until the scenario ends
+            sock = await self.open_stream()
+            if sock is not None and not sock.closed:
+                await self.send_start(sock, None, None, None)
         done = asyncio.ensure_future(self.ended.wait())
         while self.socket is None and not self.ended.is_set():
             await asyncio.wait([done], timeout=0.05)
@@ -251,6 +256,13 @@ class LiveCall:
         waiter.cancel()
         done.cancel()
         return self.socket.closed_by if self.socket.closed else None
+
+    async def send_start(self, sock: LiveMediaSocket, custom_parameters: dict[str, str] | None,
+                         tracks: tuple[str, ...] | None, stream_sid: str | None) -> None:
+        params = custom_parameters if custom_parameters is not None else self.stream_parameters
+        await sock.send(sock.stream.start_message(self.rec.now_us(), params, tracks, stream_sid))
+        self.rec.emit(self.sid, "twilio", "call.started", stream_sid=sock.stream.stream_sid,
+                      custom_parameters=dict(params or {}))
 
     async def open_stream(self) -> LiveMediaSocket | None:
         if self.socket is not None or self.pending_stream is None:
@@ -269,8 +281,9 @@ class LiveCall:
 
     async def complete(self, status: str, *, reason: str) -> None:
         """The call is over: close what is open, send the status callbacks the app asked for."""
-        if self.status in TERMINAL:
+        if self.status in TERMINAL or self.completing:
             return
+        self.completing = True
         for sock in [self.socket, *self.forks]:
             if sock is not None and not sock.closed:
                 await sock.hang_up()

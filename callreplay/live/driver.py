@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp
 
 from ..feeds import Feed, expand_media, start_feed
+from ..pipeline.config import build_config
 from ..scenario.model import HttpStep, RealtimeStep, Scenario, WebhookStep, WsStep
 from ..trace import Trace
 from ..twilio import twiml
@@ -118,11 +119,10 @@ class LiveReplay:
     async def run(self) -> LiveResult:
         rec = self.recorder
         scenario = self.scenario
-        ttl = scenario.overrides.get("prompt_cache_ttl")
         rec.emit(None, "replay", "replay.start", scenario=scenario.name, profile="live", mode="live", clock="wall",
                  target=self.session.target_label, clock_start=scenario.clock_start.isoformat()
                  if scenario.clock_start else None, businesses=[b.id for b in scenario.businesses],
-                 prompt_cache_ttl_us=int(ttl) if isinstance(ttl, int) else 600_000_000)
+                 prompt_cache_ttl_us=build_config(scenario.overrides).prompt_cache_ttl_us)
         self.session.replay_started(self)
         try:
             for step in scenario.steps:
@@ -223,7 +223,7 @@ class LiveReplay:
         call = self.add_call(resource.sid, "outbound-api", resource.from_, resource.to)
         if resource.status_callback:
             call.status_callback = (resource.status_callback, resource.status_callback_method or "POST")
-            call.status_events = tuple(resource.status_callback_event or ("completed",))
+            call.status_events = tuple(resource.events or ("completed",))
         call.task = asyncio.ensure_future(self._dial(call, resource))
         self.tasks.append(call.task)
 
@@ -295,12 +295,7 @@ class LiveReplay:
         if message == "connected":
             return
         if message == "start":
-            params = step.custom_parameters if step.custom_parameters is not None else call.stream_parameters
-            now = self.recorder.now_us()
-            msg = stream.start_message(now, params, step.tracks, step.stream_sid)
-            await sock.send(msg)
-            self.recorder.emit(step.call, "twilio", "call.started", stream_sid=stream.stream_sid,
-                               custom_parameters=dict(params or {}))
+            await call.send_start(sock, step.custom_parameters, step.tracks, step.stream_sid)
         elif message == "media":
             if step.media.sources[0].kind == "recording":
                 self.recorder.emit(step.call, "replay", "live.step_unsupported", action="ws.media",

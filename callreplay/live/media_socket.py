@@ -166,6 +166,8 @@ class LiveMediaSocket:
     async def _finish(self, by: str, code: int | None) -> None:
         if self.closed:
             return
+        if self.stop_sent and by == "server":
+            by = "twilio"  # the server closing after Twilio's stop is the end Twilio started
         self.closed, self.closed_by, self.close_code = True, by, code
         for pending in self.pending_marks:
             if pending.handle:

@@ -118,8 +118,8 @@ class LiveSession:
                 from ..emulators.tls import RunCertificates
 
                 certs = RunCertificates(Path(tempfile.mkdtemp(prefix="callreplay-certs-")))
-            server_ssl = certs.server_ssl_context()
-            self.client_ssl = certs.client_ssl_context()
+            server_ssl = certs.server_context()
+            self.client_ssl = certs.client_context()
             self.ca_path = Path(certs.ca_pem_path)
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         self.realtime = RealtimeEmulator(script=self.options.realtime_script or RealtimeScript(),
@@ -267,8 +267,11 @@ class LiveSession:
 
 
 def _sid_in(line: str, replay: LiveReplay) -> str | None:
-    """A server log line belongs to the call whose CallSid it mentions (if one does)."""
-    return next((sid for sid in replay.calls if sid in line), None)
+    """A server log line belongs to the call whose CallSid it mentions, or to the replay's only call."""
+    found = next((sid for sid in replay.calls if sid in line), None)
+    if found is None and len(replay.calls) == 1:
+        return next(iter(replay.calls))
+    return found
 
 
 class _RestHooks:

@@ -339,5 +339,5 @@ async def close_quietly(websocket: WebSocket) -> None:
     if websocket.application_state == WebSocketState.CONNECTED and websocket.client_state == WebSocketState.CONNECTED:
         try:
             await websocket.close()
-        except (RuntimeError, OSError):
-            pass
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass  # Twilio closed it first (after its stop): nothing left to close

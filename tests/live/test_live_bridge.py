@@ -1,0 +1,62 @@
+"""Live mode end to end: the example bridge, started by ``callreplay exec``, over real loopback sockets.
+
+With no bug switch every live detector stays silent; each switch reintroduces one bug class and the
+detector made for it fires, with evidence from the wire (a live trace has no provenance).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import exec_bridge, findings
+
+pytestmark = pytest.mark.live
+
+
+def test_healthy_bridge_is_clean_and_the_trace_is_a_wall_clock_live_trace(tmp_path):
+    code, results, output = exec_bridge(tmp_path, "inbound-both-prompts.yaml", "inbound-empty-prompt.yaml",
+                                        "outbound-via-rest.yaml")
+    assert code == 0, output
+    assert {r["status"] for r in results.values()} == {"pass"}, output
+    assert all(not r["findings"] for r in results.values())
+    trace = (tmp_path / "reports" / "traces" / "bridge-inbound-both-prompts--live.jsonl").read_text().splitlines()
+    start = json.loads(trace[0])
+    assert start["kind"] == "replay.start" and start["data"]["mode"] == "live" and start["data"]["clock"] == "wall"
+    kinds = {json.loads(line)["kind"] for line in trace}
+    # Twilio's side, the realtime emulator and the captured server log all landed in the one trace
+    assert {"webhook.request", "ws.in", "ws.out", "realtime.session_update", "realtime.audio_in", "log"} <= kinds
+
+
+def test_cross_direction_fallback_is_caught_by_the_content_proof(tmp_path):
+    code, results, output = exec_bridge(tmp_path, "inbound-both-prompts.yaml", "inbound-empty-prompt.yaml",
+                                        bugs="cross-direction-fallback")
+    assert code == 1, output
+    assert not findings(results["bridge-inbound-both-prompts"], "direction-contamination")  # both prompts set
+    [finding] = findings(results["bridge-inbound-empty-prompt"], "direction-contamination")
+    assert finding["call"] == "CA7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b"
+    assert [e["label"] for e in finding["evidence"]] == ["content"]  # no provenance on the wire: content alone
+    assert "outbound_ai_prompt" in finding["evidence"][0]["text"]
+
+
+def test_rest_created_call_is_placed_and_an_unrouted_status_callback_is_found(tmp_path):
+    code, results, output = exec_bridge(tmp_path, "outbound-via-rest.yaml", bugs="unrouted-callback")
+    assert code == 1, output
+    result = results["bridge-outbound-via-rest"]
+    detail = json.loads((tmp_path / "reports" / "results" / "bridge-outbound-via-rest--live.json").read_text())
+    [call] = detail["calls"]
+    assert call["direction"] == "outbound"  # placed by the REST emulator, Url requested with outbound-api
+    assert "Noa Physio" in call["bindings"][0]["instructions"] and "remind them" in call["bindings"][0]["instructions"]
+    [finding] = findings(result, "twiml-url-unroutable")
+    assert finding["details"]["status"] == 404 and finding["details"]["purpose"] == "status-callback"
+
+
+def test_rejected_session_update_and_a_crashing_handler(tmp_path):
+    code, results, output = exec_bridge(tmp_path, "inbound-both-prompts.yaml", bugs="bad-temperature")
+    assert code == 1, output
+    [rejected] = findings(results["bridge-inbound-both-prompts"], "session-config-rejected")
+    assert "temperature" in rejected["message"]
+    code, results, output = exec_bridge(tmp_path, "inbound-both-prompts.yaml", bugs="handler-crash")
+    assert code == 1, output
+    crashes = findings(results["bridge-inbound-both-prompts"], "handler-crash")
+    assert crashes and crashes[0]["details"]["what"] == "server-log"
