@@ -106,10 +106,11 @@ class HandlerCrash(BaseDetector):
                                f"{e.data.get('message')} (Twilio error {e.data.get('code')})",
                                Evidence("stream", str(e.data.get("message")), (e.seq,)), what="stream",
                                code=e.data.get("code"))
-        for e in _tracebacks(view):
+        for e, last in _tracebacks(view):
+            exception = str(last.data.get("message", ""))[:300]
             yield self.finding(view, e.call, e.t_us, "the server logged a Python traceback"
-                               + (f" during call {e.call}" if e.call else "") + f": {e.data.get('message', '')[:160]}",
-                               Evidence("log", str(e.data.get("message"))[:300], (e.seq,)), what="server-log")
+                               + (f" during call {e.call}" if e.call else "") + f": {exception}",
+                               Evidence("log", exception, (e.seq, last.seq)), what="server-log", exception=exception)
         for e in view.events("ws.closed"):
             if e.data.get("by") == "server" and e.data.get("code") == 1011:
                 yield self.finding(view, e.call, e.t_us, f"call {e.call}: the server closed the media stream with "
@@ -121,15 +122,28 @@ CHAINED = ("During handling of the above exception", "The above exception was th
 
 
 def _tracebacks(view: TraceView) -> list:
-    """One event per traceback in the captured server log (a chained traceback counts once)."""
+    """(first line, exception line) of each traceback in the captured server log; a chain counts once."""
     logs = [e for e in view.events("log") if e.component == "server"]
     out = []
     for i, e in enumerate(logs):
         if "Traceback (most recent call last)" not in str(e.data.get("message", "")):
             continue
         before = [str(x.data.get("message", "")) for x in logs[max(0, i - 3):i]]
-        if not any(c in line for line in before for c in CHAINED):
-            out.append(e)
+        if any(c in line for line in before for c in CHAINED):
+            continue
+        last = e
+        for later in logs[i + 1:i + 400]:
+            text = str(later.data.get("message", ""))
+            if text.startswith((" ", "\t")) or not text.strip():
+                continue
+            if "Traceback (most recent call last)" in text or any(c in text for c in CHAINED):
+                continue
+            last = later
+            nxt = logs.index(later) + 1
+            if nxt >= len(logs) or not any(c in str(logs[nxt].data.get("message", "")) for c in CHAINED) and \
+                    str(logs[nxt].data.get("message", "")).strip():
+                break
+        out.append((e, last))
     return out
 
 

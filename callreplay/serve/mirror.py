@@ -49,7 +49,9 @@ class RealtimeMirror:
 
     async def _run(self) -> None:
         try:
-            async with connect(self.url, additional_headers={"Authorization": f"Bearer {self.api_key}"},
+            # the modelled system speaks the beta interface (flat session fields, spec §7.6)
+            headers = {"Authorization": f"Bearer {self.api_key}", "OpenAI-Beta": "realtime=v1"}
+            async with connect(self.url, additional_headers=headers,
                                open_timeout=CONNECT_TIMEOUT_S, close_timeout=2, max_size=2 ** 24) as ws:
                 drain = asyncio.ensure_future(_drain(ws))
                 try:

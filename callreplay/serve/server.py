@@ -11,6 +11,7 @@ import asyncio
 import json
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -40,7 +41,8 @@ def build_app(runtime: ServeRuntime) -> Starlette:
             route, tenant = resolve_route(path)
         except KeyError:
             return PlainTextResponse("Not Found", status_code=404)
-        form = {k: str(v) for k, v in (await request.form()).items()} if request.method == "POST" else {}
+        body = (await request.body()).decode("utf-8", "replace") if request.method == "POST" else ""
+        form = dict(parse_qsl(body, keep_blank_values=True))
         query = dict(request.query_params)
         if tenant is not None and route == "outbound_call":
             query.setdefault("business_id", tenant)
