@@ -184,22 +184,28 @@ class TwilioRestEmulator:
 
     # -- HTTP ------------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
-        form = await _read_form(request)
+        form: dict[str, list[str]] = {}
         parsed = _Request(request.method, request.path, {}, form)
-        status, body, code = 500, None, None
+        status, body, code, hook_error = 500, None, None, None
         try:
             self._authenticate(request)
+            form.update(await _read_form(request))
             handler = self._route(parsed)
             status, body = await handler(parsed)
         except RestError as error:
             status, code, body = error.status, error.code, error.body()
-        finally:
-            self._record("twilio.rest", {
-                "method": request.method, "path": request.path, "resource": parsed.resource, "sid": parsed.sid,
-                "params": {key: values[0] if len(values) == 1 else list(values)
-                           for key, values in form.items() if key not in CREDENTIAL_PARAMS},
-                "status": status, "error_code": code,
-            })
+        except web.HTTPException as error:  # e.g. a body over aiohttp's size limit
+            error_body = RestError(error.status, error.status, error.reason).body()
+            status, code, body = error.status, error.status, error_body
+        except Exception as error:  # noqa: BLE001 - a failing hook is the driver's bug; answer and record it
+            hook_error = f"{type(error).__name__}: {error}"
+            status, code, body = 500, 20500, RestError(500, 20500, "Internal Server Error").body()
+        self._record("twilio.rest", {
+            "method": request.method, "path": request.path, "resource": parsed.resource, "sid": parsed.sid,
+            "params": {key: values[0] if len(values) == 1 else list(values)
+                       for key, values in form.items() if key not in CREDENTIAL_PARAMS},
+            "status": status, "error_code": code, **({"hook_error": hook_error} if hook_error else {}),
+        })
         headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if status == 401 else None
         if body is None:
             return web.Response(status=status, headers=headers)

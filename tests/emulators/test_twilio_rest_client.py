@@ -131,6 +131,12 @@ def test_update_twiml_recordings_and_streams() -> None:
         stopped_stream = await asyncio.to_thread(client.calls(call.sid).streams("fork").update, status="stopped")
         assert stopped_stream.status == "stopped" and stopped_stream.sid == stream.sid
 
+        everywhere = await asyncio.to_thread(client.recordings.list)
+        assert [r.sid for r in everywhere] == [recording.sid]
+        rest.set_status(call.sid, "completed")
+        assert await asyncio.to_thread(client.calls(call.sid).delete) is True
+        assert call.sid not in rest.calls
+
     run_against(scenario, hooks)
     assert [event for event, _, _ in hooks.seen] == ["created", "updated", "recording", "recording", "stream", "stream"]
 

@@ -96,3 +96,28 @@ def test_repeated_keys_current_recording_and_delete_over_plain_http() -> None:
                                                     "recordings.create", "calls.delete"]
 
     asyncio.run(main())
+
+
+def test_a_failing_hook_is_a_500_with_twilio_body_and_recorded() -> None:
+    class Broken:
+        async def call_created(self, call: object) -> None:
+            raise RuntimeError("driver bug")
+
+    async def main() -> None:
+        records: list = []
+        rest = TwilioRestEmulator(ACCOUNT_SID, TEST_AUTH_TOKEN, hooks=Broken(),  # type: ignore[arg-type]
+                                  record=lambda kind, data: records.append(data))
+        await rest.start()
+        try:
+            response = await asyncio.to_thread(requests.post, rest.base_url + CALLS + ".json", auth=AUTH, timeout=5,
+                                               data={"To": "+14155550100", "From": "+14155550199", "Url": "https://a.test/x"})
+            assert (response.status_code, response.json()["code"]) == (500, 20500)
+            too_big = await asyncio.to_thread(requests.post, rest.base_url + CALLS + ".json", auth=AUTH, timeout=5,
+                                              data={"Twiml": "x" * (2 * 1024 * 1024)})
+            assert too_big.status_code == 413 and too_big.json()["status"] == 413
+        finally:
+            await rest.stop()
+        assert records[0]["hook_error"] == "RuntimeError: driver bug"
+        assert [r["status"] for r in records] == [500, 413]
+
+    asyncio.run(main())
