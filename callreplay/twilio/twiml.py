@@ -126,6 +126,7 @@ def parse_twiml(body: str | bytes, content_type: str | None, url: str) -> TwimlD
     verbs = _children(root, ROOT, ROOT, problems)
     for verb in verbs:
         _check_verb(verb, url, problems)
+    _check_stream_names(verbs, problems)
     return TwimlDocument(url, verbs, problems)
 
 
@@ -233,6 +234,22 @@ def _check_verb(verb: TwimlElement, document_url: str, problems: list[TwimlProbl
                 check_stream(child, verb.name, document_url, problems)
     if verb.name in ("Redirect", "Play") and not verb.text:
         problems.append(TwimlProblem(11100, "error", f"<{verb.name}> has no URL", verb.location))
+
+
+def _check_stream_names(verbs: tuple[TwimlElement, ...], problems: list[TwimlProblem]) -> None:
+    """A started stream's ``name`` must be unique per call; within one document we can tell."""
+    seen: set[str] = set()
+    for verb in verbs:
+        if verb.name not in ("Connect", "Start"):
+            continue
+        for stream in (child for child in verb.children if child.name == "Stream"):
+            name = stream.attrs.get("name")
+            if name is None:
+                continue
+            if name in seen:
+                problems.append(TwimlProblem(12200, "warning", f"a second stream named {name!r}: stream names must "
+                                             "be unique per call", f"{stream.location}@name"))
+            seen.add(name)
 
 
 def check_stream(stream: TwimlElement, verb: str, document_url: str, problems: list[TwimlProblem]) -> None:

@@ -17,124 +17,186 @@ from __future__ import annotations
 
 ROOT = "Response"
 
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 CHILDREN: dict[str, frozenset[str]] = {
-    'AiSession': frozenset([]),
-    'Application': frozenset(['ApplicationSid', 'Parameter']),
-    'ApplicationSid': frozenset([]),
-    'Autopilot': frozenset([]),
-    'Client': frozenset(['Identity', 'Parameter']),
-    'Conference': frozenset([]),
-    'Config': frozenset([]),
-    'Connect': frozenset(['AiSession', 'Autopilot', 'Conversation', 'ConversationRelay', 'ConversationRelaySession', 'Room', 'Stream', 'VirtualAgent']),
-    'Conversation': frozenset([]),
-    'ConversationRelay': frozenset(['Language', 'Parameter']),
-    'ConversationRelaySession': frozenset([]),
-    'Dial': frozenset(['Application', 'Client', 'Conference', 'Number', 'Queue', 'Sim', 'Sip', 'WhatsApp']),
-    'Echo': frozenset([]),
-    'Enqueue': frozenset(['Task']),
-    'Gather': frozenset(['Pause', 'Play', 'Say']),
-    'Hangup': frozenset(['Parameter']),
-    'Header': frozenset([]),
-    'Headers': frozenset(['Header']),
-    'Identity': frozenset([]),
-    'Language': frozenset([]),
-    'Leave': frozenset([]),
-    'Number': frozenset([]),
-    'Parameter': frozenset([]),
-    'Pause': frozenset([]),
-    'Pay': frozenset(['Parameter', 'Prompt']),
-    'Play': frozenset([]),
-    'Prompt': frozenset(['Pause', 'Play', 'Say']),
-    'Queue': frozenset([]),
-    'Record': frozenset([]),
-    'Recording': frozenset([]),
-    'Redirect': frozenset([]),
-    'Refer': frozenset(['Sip']),
-    'Reject': frozenset(['Parameter']),
-    'Response': frozenset(['Connect', 'Dial', 'Echo', 'Enqueue', 'Gather', 'Hangup', 'Leave', 'Pause', 'Pay', 'Play', 'Prompt', 'Queue', 'Record', 'Redirect', 'Refer', 'Reject', 'Say', 'Sms', 'Start', 'Stop']),
-    'Room': frozenset([]),
-    'Say': frozenset(['break', 'emphasis', 'lang', 'p', 'phoneme', 'prosody', 's', 'say-as', 'sub', 'w']),
-    'Sim': frozenset([]),
-    'Sip': frozenset(['Headers', 'Uri']),
-    'Siprec': frozenset(['Parameter']),
-    'Sms': frozenset([]),
-    'Start': frozenset(['Recording', 'Siprec', 'Stream', 'Transcription']),
-    'Stop': frozenset(['Siprec', 'Stream', 'Transcription']),
-    'Stream': frozenset(['Parameter']),
-    'Task': frozenset([]),
-    'Transcription': frozenset(['Config', 'Parameter']),
-    'Uri': frozenset([]),
-    'VirtualAgent': frozenset(['Config', 'Parameter']),
-    'WhatsApp': frozenset([]),
-    'break': frozenset([]),
-    'emphasis': frozenset(['break', 'emphasis', 'lang', 'phoneme', 'prosody', 'say-as', 'sub', 'w']),
-    'lang': frozenset(['break', 'emphasis', 'lang', 'p', 'phoneme', 'prosody', 's', 'say-as', 'sub', 'w']),
-    'p': frozenset(['break', 'emphasis', 'lang', 'phoneme', 'prosody', 's', 'say-as', 'sub', 'w']),
-    'phoneme': frozenset([]),
-    'prosody': frozenset(['break', 'emphasis', 'lang', 'p', 'phoneme', 'prosody', 's', 'say-as', 'sub', 'w']),
-    's': frozenset(['break', 'emphasis', 'lang', 'phoneme', 'prosody', 'say-as', 'sub', 'w']),
-    'say-as': frozenset([]),
-    'sub': frozenset([]),
-    'w': frozenset(['break', 'emphasis', 'phoneme', 'prosody', 'say-as', 'sub']),
+    "AiSession": frozenset(),
+    "Application": _names("ApplicationSid Parameter"),
+    "ApplicationSid": frozenset(),
+    "Autopilot": frozenset(),
+    "Client": _names("Identity Parameter"),
+    "Conference": frozenset(),
+    "Config": frozenset(),
+    "Connect": _names(
+        "AiSession Autopilot Conversation ConversationRelay ConversationRelaySession Room Stream VirtualAgent"
+    ),
+    "Conversation": frozenset(),
+    "ConversationRelay": _names("Language Parameter"),
+    "ConversationRelaySession": frozenset(),
+    "Dial": _names("Application Client Conference Number Queue Sim Sip WhatsApp"),
+    "Echo": frozenset(),
+    "Enqueue": _names("Task"),
+    "Gather": _names("Pause Play Say"),
+    "Hangup": _names("Parameter"),
+    "Header": frozenset(),
+    "Headers": _names("Header"),
+    "Identity": frozenset(),
+    "Language": frozenset(),
+    "Leave": frozenset(),
+    "Number": frozenset(),
+    "Parameter": frozenset(),
+    "Pause": frozenset(),
+    "Pay": _names("Parameter Prompt"),
+    "Play": frozenset(),
+    "Prompt": _names("Pause Play Say"),
+    "Queue": frozenset(),
+    "Record": frozenset(),
+    "Recording": frozenset(),
+    "Redirect": frozenset(),
+    "Refer": _names("Sip"),
+    "Reject": _names("Parameter"),
+    "Response": _names(
+        "Connect Dial Echo Enqueue Gather Hangup Leave Pause Pay Play Prompt Queue Record Redirect Refer Reject "
+        "Say Sms Start Stop"
+    ),
+    "Room": frozenset(),
+    "Say": _names("break emphasis lang p phoneme prosody s say-as sub w"),
+    "Sim": frozenset(),
+    "Sip": _names("Headers Uri"),
+    "Siprec": _names("Parameter"),
+    "Sms": frozenset(),
+    "Start": _names("Recording Siprec Stream Transcription"),
+    "Stop": _names("Siprec Stream Transcription"),
+    "Stream": _names("Parameter"),
+    "Task": frozenset(),
+    "Transcription": _names("Config Parameter"),
+    "Uri": frozenset(),
+    "VirtualAgent": _names("Config Parameter"),
+    "WhatsApp": frozenset(),
+    "break": frozenset(),
+    "emphasis": _names("break emphasis lang phoneme prosody say-as sub w"),
+    "lang": _names("break emphasis lang p phoneme prosody s say-as sub w"),
+    "p": _names("break emphasis lang phoneme prosody s say-as sub w"),
+    "phoneme": frozenset(),
+    "prosody": _names("break emphasis lang p phoneme prosody s say-as sub w"),
+    "s": _names("break emphasis lang phoneme prosody say-as sub w"),
+    "say-as": frozenset(),
+    "sub": frozenset(),
+    "w": _names("break emphasis phoneme prosody say-as sub"),
 }
 ATTRIBUTES: dict[str, frozenset[str]] = {
-    'AiSession': frozenset(['aiConnector', 'aiSessionConfiguration']),
-    'Application': frozenset(['copyParentTo', 'customerId', 'method', 'statusCallback', 'statusCallbackEvent', 'statusCallbackMethod', 'url']),
-    'ApplicationSid': frozenset([]),
-    'Autopilot': frozenset([]),
-    'Client': frozenset(['method', 'statusCallback', 'statusCallbackEvent', 'statusCallbackMethod', 'url']),
-    'Conference': frozenset(['beep', 'coach', 'endConferenceOnExit', 'eventCallbackUrl', 'jitterBufferSize', 'maxParticipants', 'muted', 'participantLabel', 'record', 'recordingConfigurationId', 'recordingStatusCallback', 'recordingStatusCallbackEvent', 'recordingStatusCallbackMethod', 'region', 'startConferenceOnEnter', 'statusCallback', 'statusCallbackEvent', 'statusCallbackMethod', 'trim', 'waitMethod', 'waitUrl']),
-    'Config': frozenset(['name', 'value']),
-    'Connect': frozenset(['action', 'method']),
-    'Conversation': frozenset(['inboundAutocreation', 'inboundTimeout', 'method', 'record', 'recordingStatusCallback', 'recordingStatusCallbackEvent', 'recordingStatusCallbackMethod', 'routingAssignmentTimeout', 'serviceInstanceSid', 'statusCallback', 'statusCallbackEvent', 'statusCallbackMethod', 'trim', 'url']),
-    'ConversationRelay': frozenset(['applicationReconnect', 'asrSmartFormat', 'backgroundNoiseReduction', 'customerName', 'debug', 'deepgramSmartFormat', 'dtmfDetection', 'eagerEotThreshold', 'echoPromptFiltering', 'elevenlabsLanguageTextNormalization', 'elevenlabsTextNormalization', 'events', 'hints', 'ignoreBackchannel', 'includeInPrompt', 'intelligenceService', 'interruptSensitivity', 'interruptible', 'language', 'partialPromptOnHangup', 'partialPrompts', 'preemptible', 'profanityFilter', 'reportInputDuringAgentSpeech', 'speechModel', 'speechTimeout', 'transcriptionLanguage', 'transcriptionProvider', 'ttsLanguage', 'ttsLanguageTextNormalization', 'ttsProvider', 'ttsTextNormalization', 'turnDetection', 'url', 'voice', 'welcomeGreeting', 'welcomeGreetingInterruptible']),
-    'ConversationRelaySession': frozenset(['connector', 'sessionConfiguration']),
-    'Dial': frozenset(['action', 'answerOnBridge', 'callerId', 'events', 'hangupOnStar', 'method', 'passports', 'record', 'recordingConfigurationId', 'recordingStatusCallback', 'recordingStatusCallbackEvent', 'recordingStatusCallbackMethod', 'recordingTrack', 'referMethod', 'referUrl', 'ringTone', 'sequential', 'timeLimit', 'timeout', 'trim']),
-    'Echo': frozenset([]),
-    'Enqueue': frozenset(['action', 'maxQueueSize', 'method', 'waitUrl', 'waitUrlMethod', 'workflowSid']),
-    'Gather': frozenset(['action', 'actionOnEmptyResult', 'bargeIn', 'debug', 'enhanced', 'finishOnKey', 'hints', 'input', 'language', 'maxSpeechTime', 'method', 'numDigits', 'partialResultCallback', 'partialResultCallbackMethod', 'profanityFilter', 'speechModel', 'speechTimeout', 'timeout']),
-    'Hangup': frozenset([]),
-    'Header': frozenset(['name', 'value']),
-    'Headers': frozenset([]),
-    'Identity': frozenset([]),
-    'Language': frozenset(['asrSmartFormat', 'code', 'hints', 'speechModel', 'transcriptionProvider', 'ttsLanguageTextNormalization', 'ttsProvider', 'ttsTextNormalization', 'voice']),
-    'Leave': frozenset([]),
-    'Number': frozenset(['amdStatusCallback', 'amdStatusCallbackMethod', 'byoc', 'machineDetection', 'machineDetectionSilenceTimeout', 'machineDetectionSpeechEndThreshold', 'machineDetectionSpeechThreshold', 'machineDetectionTimeout', 'method', 'sendDigits', 'statusCallback', 'statusCallbackEvent', 'statusCallbackMethod', 'url']),
-    'Parameter': frozenset(['name', 'value']),
-    'Pause': frozenset(['length']),
-    'Pay': frozenset(['action', 'bankAccountType', 'chargeAmount', 'currency', 'description', 'input', 'language', 'maxAttempts', 'minPostalCodeLength', 'paymentConnector', 'paymentMethod', 'postalCode', 'securityCode', 'statusCallback', 'statusCallbackMethod', 'timeout', 'tokenType', 'validCardTypes']),
-    'Play': frozenset(['digits', 'loop']),
-    'Prompt': frozenset(['attempt', 'cardType', 'errorType', 'for', 'requireMatchingInputs']),
-    'Queue': frozenset(['method', 'postWorkActivitySid', 'reservationSid', 'url']),
-    'Record': frozenset(['action', 'finishOnKey', 'maxLength', 'method', 'playBeep', 'recordingConfigurationId', 'recordingStatusCallback', 'recordingStatusCallbackEvent', 'recordingStatusCallbackMethod', 'timeout', 'transcribe', 'transcribeCallback', 'trim']),
-    'Recording': frozenset(['channels', 'recordingConfigurationId', 'recordingStatusCallback', 'recordingStatusCallbackEvent', 'recordingStatusCallbackMethod', 'track', 'trim']),
-    'Redirect': frozenset(['method']),
-    'Refer': frozenset(['action', 'method']),
-    'Reject': frozenset(['reason']),
-    'Room': frozenset(['participantIdentity']),
-    'Say': frozenset(['language', 'loop', 'voice']),
-    'Sim': frozenset([]),
-    'Sip': frozenset(['amdStatusCallback', 'amdStatusCallbackMethod', 'machineDetection', 'machineDetectionSilenceTimeout', 'machineDetectionSpeechEndThreshold', 'machineDetectionSpeechThreshold', 'machineDetectionTimeout', 'method', 'password', 'statusCallback', 'statusCallbackEvent', 'statusCallbackMethod', 'url', 'username']),
-    'Siprec': frozenset(['connectorName', 'name', 'statusCallback', 'statusCallbackMethod', 'track']),
-    'Sms': frozenset(['action', 'from', 'method', 'statusCallback', 'to']),
-    'Start': frozenset(['action', 'method']),
-    'Stop': frozenset([]),
-    'Stream': frozenset(['audioFormat', 'connectorName', 'name', 'sampleRate', 'statusCallback', 'statusCallbackMethod', 'track', 'url']),
-    'Task': frozenset(['priority', 'timeout']),
-    'Transcription': frozenset(['enableAutomaticPunctuation', 'hints', 'inboundTrackLabel', 'intelligenceService', 'languageCode', 'name', 'outboundTrackLabel', 'partialResults', 'profanityFilter', 'speechModel', 'statusCallbackMethod', 'statusCallbackUrl', 'track', 'transcriptionEngine']),
-    'Uri': frozenset(['password', 'priority', 'username', 'weight']),
-    'VirtualAgent': frozenset(['connectorName', 'language', 'sentimentAnalysis', 'statusCallback', 'statusCallbackMethod']),
-    'WhatsApp': frozenset(['method', 'statusCallback', 'statusCallbackEvent', 'statusCallbackMethod', 'url']),
-    'break': frozenset(['strength', 'time']),
-    'emphasis': frozenset(['level']),
-    'lang': frozenset(['xml:lang']),
-    'p': frozenset([]),
-    'phoneme': frozenset(['alphabet', 'ph']),
-    'prosody': frozenset(['pitch', 'rate', 'volume']),
-    's': frozenset([]),
-    'say-as': frozenset(['format', 'interpret-as']),
-    'sub': frozenset(['alias']),
-    'w': frozenset(['role']),
+    "AiSession": _names("aiConnector aiSessionConfiguration"),
+    "Application": _names(
+        "copyParentTo customerId method statusCallback statusCallbackEvent statusCallbackMethod url"
+    ),
+    "ApplicationSid": frozenset(),
+    "Autopilot": frozenset(),
+    "Client": _names("method statusCallback statusCallbackEvent statusCallbackMethod url"),
+    "Conference": _names(
+        "beep coach endConferenceOnExit eventCallbackUrl jitterBufferSize maxParticipants muted participantLabel "
+        "record recordingConfigurationId recordingStatusCallback recordingStatusCallbackEvent "
+        "recordingStatusCallbackMethod region startConferenceOnEnter statusCallback statusCallbackEvent "
+        "statusCallbackMethod trim waitMethod waitUrl"
+    ),
+    "Config": _names("name value"),
+    "Connect": _names("action method"),
+    "Conversation": _names(
+        "inboundAutocreation inboundTimeout method record recordingStatusCallback recordingStatusCallbackEvent "
+        "recordingStatusCallbackMethod routingAssignmentTimeout serviceInstanceSid statusCallback "
+        "statusCallbackEvent statusCallbackMethod trim url"
+    ),
+    "ConversationRelay": _names(
+        "applicationReconnect asrSmartFormat backgroundNoiseReduction customerName debug deepgramSmartFormat "
+        "dtmfDetection eagerEotThreshold echoPromptFiltering elevenlabsLanguageTextNormalization "
+        "elevenlabsTextNormalization events hints ignoreBackchannel includeInPrompt intelligenceService "
+        "interruptSensitivity interruptible language partialPromptOnHangup partialPrompts preemptible "
+        "profanityFilter reportInputDuringAgentSpeech speechModel speechTimeout transcriptionLanguage "
+        "transcriptionProvider ttsLanguage ttsLanguageTextNormalization ttsProvider ttsTextNormalization "
+        "turnDetection url voice welcomeGreeting welcomeGreetingInterruptible"
+    ),
+    "ConversationRelaySession": _names("connector sessionConfiguration"),
+    "Dial": _names(
+        "action answerOnBridge callerId events hangupOnStar method passports record recordingConfigurationId "
+        "recordingStatusCallback recordingStatusCallbackEvent recordingStatusCallbackMethod recordingTrack "
+        "referMethod referUrl ringTone sequential timeLimit timeout trim"
+    ),
+    "Echo": frozenset(),
+    "Enqueue": _names("action maxQueueSize method waitUrl waitUrlMethod workflowSid"),
+    "Gather": _names(
+        "action actionOnEmptyResult bargeIn debug enhanced finishOnKey hints input language maxSpeechTime method "
+        "numDigits partialResultCallback partialResultCallbackMethod profanityFilter speechModel speechTimeout "
+        "timeout"
+    ),
+    "Hangup": frozenset(),
+    "Header": _names("name value"),
+    "Headers": frozenset(),
+    "Identity": frozenset(),
+    "Language": _names(
+        "asrSmartFormat code hints speechModel transcriptionProvider ttsLanguageTextNormalization ttsProvider "
+        "ttsTextNormalization voice"
+    ),
+    "Leave": frozenset(),
+    "Number": _names(
+        "amdStatusCallback amdStatusCallbackMethod byoc machineDetection machineDetectionSilenceTimeout "
+        "machineDetectionSpeechEndThreshold machineDetectionSpeechThreshold machineDetectionTimeout method "
+        "sendDigits statusCallback statusCallbackEvent statusCallbackMethod url"
+    ),
+    "Parameter": _names("name value"),
+    "Pause": _names("length"),
+    "Pay": _names(
+        "action bankAccountType chargeAmount currency description input language maxAttempts minPostalCodeLength "
+        "paymentConnector paymentMethod postalCode securityCode statusCallback statusCallbackMethod timeout "
+        "tokenType validCardTypes"
+    ),
+    "Play": _names("digits loop"),
+    "Prompt": _names("attempt cardType errorType for requireMatchingInputs"),
+    "Queue": _names("method postWorkActivitySid reservationSid url"),
+    "Record": _names(
+        "action finishOnKey maxLength method playBeep recordingConfigurationId recordingStatusCallback "
+        "recordingStatusCallbackEvent recordingStatusCallbackMethod timeout transcribe transcribeCallback trim"
+    ),
+    "Recording": _names(
+        "channels recordingConfigurationId recordingStatusCallback recordingStatusCallbackEvent "
+        "recordingStatusCallbackMethod track trim"
+    ),
+    "Redirect": _names("method"),
+    "Refer": _names("action method"),
+    "Reject": _names("reason"),
+    "Room": _names("participantIdentity"),
+    "Say": _names("language loop voice"),
+    "Sim": frozenset(),
+    "Sip": _names(
+        "amdStatusCallback amdStatusCallbackMethod machineDetection machineDetectionSilenceTimeout "
+        "machineDetectionSpeechEndThreshold machineDetectionSpeechThreshold machineDetectionTimeout method "
+        "password statusCallback statusCallbackEvent statusCallbackMethod url username"
+    ),
+    "Siprec": _names("connectorName name statusCallback statusCallbackMethod track"),
+    "Sms": _names("action from method statusCallback to"),
+    "Start": _names("action method"),
+    "Stop": frozenset(),
+    "Stream": _names("audioFormat connectorName name sampleRate statusCallback statusCallbackMethod track url"),
+    "Task": _names("priority timeout"),
+    "Transcription": _names(
+        "enableAutomaticPunctuation hints inboundTrackLabel intelligenceService languageCode name "
+        "outboundTrackLabel partialResults profanityFilter speechModel statusCallbackMethod statusCallbackUrl "
+        "track transcriptionEngine"
+    ),
+    "Uri": _names("password priority username weight"),
+    "VirtualAgent": _names("connectorName language sentimentAnalysis statusCallback statusCallbackMethod"),
+    "WhatsApp": _names("method statusCallback statusCallbackEvent statusCallbackMethod url"),
+    "break": _names("strength time"),
+    "emphasis": _names("level"),
+    "lang": _names("xml:lang"),
+    "p": frozenset(),
+    "phoneme": _names("alphabet ph"),
+    "prosody": _names("pitch rate volume"),
+    "s": frozenset(),
+    "say-as": _names("format interpret-as"),
+    "sub": _names("alias"),
+    "w": _names("role"),
 }
 
 # Verbs are the children of <Response>; everything else is a noun or SSML nested inside one.

@@ -8,7 +8,7 @@ A scenario's own parameters win over the standard ones, so a recorded call repla
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from .ids import ACCOUNT_SID, API_VERSION
@@ -27,8 +27,8 @@ GEO_FIELDS = tuple(f"{party}{field}" for party in ("From", "To", "Caller", "Call
 def rfc2822(when: datetime) -> str:
     """``Mon, 16 Aug 2010 03:45:01 +0000``: the date format of Twilio's callbacks and REST JSON."""
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return format_datetime(when.astimezone(timezone.utc))
+        when = when.replace(tzinfo=UTC)
+    return format_datetime(when.astimezone(UTC))
 
 
 def voice_webhook_params(call_sid: str, from_: str, to: str, direction: str, call_status: str,

@@ -164,3 +164,9 @@ def test_resolve_stream_url() -> None:
     assert resolve_stream_url(URL, "/media") == "wss://app.test/media"
     assert resolve_stream_url("http://127.0.0.1:8000/v", "media") == "ws://127.0.0.1:8000/media"
     assert resolve_stream_url(URL, "wss://m.test/s#frag") == "wss://m.test/s"
+
+
+def test_stream_names_are_unique_per_call() -> None:
+    body = ('<Response><Start><Stream name="a" url="wss://m.test/1"/></Start><Start><Stream name="a" url="wss://m.test/2"/>'
+            '</Start><Stop><Stream name="a"/></Stop><Connect><Stream name="b" url="wss://m.test/3"/></Connect></Response>')
+    assert codes(body) == [(12200, "warning", "Response/Start[2]/Stream[1]@name")]

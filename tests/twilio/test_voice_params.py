@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -20,7 +20,7 @@ from callreplay.twilio.voice_params import (
 
 CALL = "CA" + "1" * 32
 STREAM = "MZ" + "2" * 32
-WHEN = datetime(2010, 8, 16, 3, 45, 1, tzinfo=timezone.utc)
+WHEN = datetime(2010, 8, 16, 3, 45, 1, tzinfo=UTC)
 
 
 def test_standard_webhook_parameters() -> None:
