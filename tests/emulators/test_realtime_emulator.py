@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import base64
 import json
 import math
@@ -557,3 +558,35 @@ def test_gemini_requires_setup_first_and_a_key():
             assert (ws.close_code, ws.close_reason) == (1007, "API key not valid. Please pass a valid API key.")
 
     run(no_key)
+
+
+def test_gemini_manual_activity_and_voice_activity_messages():
+    setup = json.loads(json.dumps(GEMINI_SETUP))
+    setup["setup"]["realtimeInputConfig"] = {"automaticActivityDetection": {"disabled": True}}
+
+    async def manual(emu, rec):
+        async with connect(emu.gemini_url + "?key=k") as ws:
+            await ws.send(json.dumps(setup))
+            await recv(ws)
+            await ws.send(json.dumps({"realtimeInput": {"activityStart": {}}}))
+            loud = wire_audio.synthesize(gemini_pcm(16_000), 400_000, 1500, 4)
+            await ws.send(json.dumps({"realtimeInput": {"audio": {"mimeType": "audio/pcm;rate=16000",
+                                                                  "data": b64(loud)}}}))
+            await ws.send(json.dumps({"realtimeInput": {"activityEnd": {}}}))
+            await until(ws, "turnComplete", key="serverContent")
+
+    rec = run(manual)
+    assert [r["audio_ms"] for r in rec.of("realtime.speech_started") + rec.of("realtime.speech_stopped")] == [0, 400]
+    assert rec.of("realtime.response_created")[0]["reason"] == "vad"
+
+    async def signalled(emu, rec):
+        voiced = wire_audio.synthesize(gemini_pcm(16_000), 300_000, 1500, 4) + b"\x00" * 32_000
+        async with connect(emu.gemini_url + "?key=k") as ws:
+            await ws.send(json.dumps(GEMINI_SETUP))
+            await recv(ws)
+            await ws.send(json.dumps({"realtimeInput": {"audio": {"mimeType": "audio/pcm;rate=16000",
+                                                                  "data": b64(voiced)}}}))
+            kinds = [e["voiceActivity"]["voiceActivityType"] for e in (await recv(ws), await recv(ws))]
+            assert kinds == ["ACTIVITY_START", "ACTIVITY_END"]
+
+    run(signalled, script=dataclasses.replace(FAST, gemini_voice_activity=True))

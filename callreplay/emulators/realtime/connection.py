@@ -70,9 +70,10 @@ class Connection:
         """The server event as recorded: subclasses replace audio fields with their summary."""
         return event
 
-    async def send(self, event: dict) -> None:
-        """Send one JSON frame and record it; a closed socket is not an error (the client left)."""
-        self.record("realtime.server_event", self.summarise_server(event))
+    async def send(self, event: dict, recorded: dict | None = None) -> None:
+        """Send one JSON frame and record it (``recorded``: the summary, when the caller has it already);
+        a closed socket is not an error (the client left)."""
+        self.record("realtime.server_event", recorded if recorded is not None else self.summarise_server(event))
         try:
             await self.ws.send(json.dumps(event, ensure_ascii=False))
         except ConnectionClosed:

@@ -319,8 +319,11 @@ class GeminiConnection(Connection):
 
         async def send_chunk(data: bytes, words: str) -> None:
             if data and fmt is not None:
-                part = {"inlineData": {"mimeType": GEMINI_OUTPUT_MIME, "data": base64.b64encode(data).decode()}}
-                await self.send({"serverContent": {"modelTurn": {"role": "model", "parts": [part]}}})
+                def turn(blob: object) -> dict:
+                    part = {"inlineData": {"mimeType": GEMINI_OUTPUT_MIME, "data": blob}}
+                    return {"serverContent": {"modelTurn": {"role": "model", "parts": [part]}}}
+
+                await self.send(turn(base64.b64encode(data).decode()), turn(wire_audio.summary(data, fmt)))
                 self.record("realtime.audio_out", {"response_id": resp.id, "bytes": len(data),
                                                    "duration_us": fmt.duration_us(len(data))})
             if words and fmt is None:

@@ -129,8 +129,9 @@ class ResponseRunner(Connection):
         async def send_chunk(data: bytes, words: str) -> None:
             if data and fmt is not None:
                 self.assistant_audio_sent = True
-                await self.send({"type": names["audio_delta"], "event_id": self.new_id("event"), **ids,
-                                 "delta": base64.b64encode(data).decode()})
+                event = {"type": names["audio_delta"], "event_id": self.new_id("event"), **ids,
+                         "delta": base64.b64encode(data).decode()}
+                await self.send(event, {**event, "delta": wire_audio.summary(data, fmt)})
                 self.record("realtime.audio_out", {"response_id": resp.id, "bytes": len(data),
                                                    "duration_us": fmt.duration_us(len(data))})
             if words:

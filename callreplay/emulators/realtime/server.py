@@ -86,7 +86,7 @@ class RealtimeEmulator:
         self._scheme = "wss" if ssl is not None else "ws"
         self._server = await serve(self._handle, host, port, ssl=ssl, process_request=self._check_request,
                                    select_subprotocol=self._select_subprotocol, max_size=16 * 2**20,
-                                   ping_interval=None)
+                                   ping_interval=None, compression=None)
         sockname = self._server.sockets[0].getsockname()
         self._host, self._port = sockname[0], int(sockname[1])
 

@@ -26,8 +26,8 @@ class ActiveResponse:
     duration_us: int
     transcript: str
     fmt: AudioFormat | None
-    cancel: asyncio.Event = field(default_factory=asyncio.Event)
     cancel_reason: str | None = None
+    _waiter: asyncio.Future | None = None
     sent_bytes: int = 0
     spoken: list[str] = field(default_factory=list)
     task: asyncio.Task | None = None
@@ -35,7 +35,12 @@ class ActiveResponse:
     def stop(self, reason: str) -> None:
         if self.cancel_reason is None:
             self.cancel_reason = reason
-        self.cancel.set()
+        if self._waiter is not None:
+            _release(self._waiter)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_reason is not None
 
     @property
     def audio_ms(self) -> float:
@@ -67,18 +72,28 @@ def words_due(words: list[str], n_chunks: int) -> list[list[str]]:
     return out
 
 
+def _release(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 async def _wait(resp: ActiveResponse, seconds: float) -> bool:
-    """Sleep ``seconds`` unless cancelled first; True when cancelled."""
-    if resp.cancel.is_set():
+    """Sleep ``seconds`` unless stopped first; True when stopped. A timer and a future, no task per
+    chunk: hundreds of paced replies share one loop."""
+    if resp.cancelled:
         return True
     if seconds <= 0:
         await asyncio.sleep(0)
-        return resp.cancel.is_set()
+        return resp.cancelled
+    loop = asyncio.get_running_loop()
+    waiter = resp._waiter = loop.create_future()
+    timer = loop.call_later(seconds, _release, waiter)
     try:
-        await asyncio.wait_for(resp.cancel.wait(), timeout=seconds)
-    except TimeoutError:
-        return False
-    return True
+        await waiter
+    finally:
+        timer.cancel()
+        resp._waiter = None
+    return resp.cancelled
 
 
 async def deliver(resp: ActiveResponse, audio: bytes, chunk_bytes: int, rate: float, latency_s: float,
