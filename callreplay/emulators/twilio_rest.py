@@ -109,6 +109,7 @@ class TwilioRestEmulator:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._seed = seed
         self._created = 0
+        self._reserved: list[str] = []
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
         prefix = rf"/{API_VERSION}/Accounts/(?P<account>[^/]+)"
@@ -160,6 +161,12 @@ class TwilioRestEmulator:
         return self._base_url
 
     # -- the driver's side -----------------------------------------------------------------------
+    def reserve_call_sid(self, sid: str) -> None:
+        """The next call created gets this SID (a scenario names the call its request will make the app create)."""
+        if not (sid.startswith("CA") and len(sid) == 34):
+            raise ValueError(f"{sid!r} is not a CallSid (CA + 32 hex)")
+        self._reserved.append(sid)
+
     def set_status(self, sid: str, status: str) -> CallResource:
         """Move a call on (queued -> initiated -> ringing -> in-progress -> completed...)."""
         if sid not in self.calls:
@@ -248,8 +255,9 @@ class TwilioRestEmulator:
         self._created += 1
         now = self._clock()
         url = first(form, "Url")
+        sid = self._reserved.pop(0) if self._reserved else sid_for("CA", f"{self._seed}:call:{self._created}")
         call = CallResource(
-            sid=sid_for("CA", f"{self._seed}:call:{self._created}"), account_sid=self.account_sid,
+            sid=sid, account_sid=self.account_sid,
             to=first(form, "To") or "", from_=first(form, "From") or "", url=url,
             method=(first(form, "Method") or "POST").upper(),
             twiml=None if url else first(form, "Twiml"),  # with both, Twilio ignores Twiml

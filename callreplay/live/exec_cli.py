@@ -24,6 +24,7 @@ from pathlib import Path
 import click
 
 from ..durations import parse_duration
+from .cli_options import live_options
 
 STOP_TIMEOUT_S = 5.0
 MAX_LOG_LINES = 200_000
@@ -96,8 +97,6 @@ def stop_process(process: subprocess.Popen) -> None:
 
 
 def _exec_options(command):
-    from ..cli import live_options
-
     for option in reversed([
         click.option("-s", "--scenarios", "scenario_paths", multiple=True, required=True,
                      type=click.Path(exists=True, path_type=Path), help="Scenario files or folders (repeatable)."),
@@ -134,8 +133,9 @@ def exec_command(scenario_paths, port, health, startup_timeout, redirect, report
     """Start CMD (your server) pointed at the emulators, replay the scenarios against it, then stop it.
 
     Example: callreplay exec -s scenarios/live -- python -m examples.bridge"""
-    from ..cli import EXIT_INPUT, _live_options, _run_command
+    from ..cli import EXIT_INPUT, _run_command
     from ..scenario.load import discover_scenarios, load_scenario
+    from .cli_options import _live_options
     from .fixtures import write_businesses
     from .session import emulator_environment
 

@@ -173,6 +173,12 @@ class LiveMediaSocket:
             if pending.handle:
                 pending.handle.cancel()
         self.pending_marks.clear()
+        if self.lateness_us:
+            ordered = sorted(self.lateness_us)
+            self.recorder.emit(self.call, "twilio", "ws.pacing", frames=len(ordered),
+                               p50_us=ordered[len(ordered) // 2], p99_us=ordered[min(len(ordered) - 1,
+                                                                                     int(len(ordered) * 0.99))],
+                               max_us=ordered[-1])
         self.recorder.emit(self.call, "twilio", "ws.closed", by=by, code=code,
                            reason={"twilio": "twilio_stop_event", "server": "server_closed",
                                    "network": "connection_closed"}[by])

@@ -1,0 +1,50 @@
+"""Options shared by every command that plays Twilio towards a server (``run --target``, ``exec``)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def live_options(command):
+    """The options every command that plays Twilio towards a server shares (run, exec)."""
+    for option in reversed([
+        click.option("--target", envvar="CALLREPLAY_TARGET", metavar="URL",
+                     help="Replay against this running server (http://HOST:PORT) instead of the in-process model; "
+                          "also CALLREPLAY_TARGET, or `target:` in a scenario."),
+        click.option("--twilio-auth-token", envvar="TWILIO_AUTH_TOKEN", metavar="TOKEN",
+                     help="Auth token the webhooks and the media socket are signed with (default: a test token; "
+                          "the target must accept it). Also TWILIO_AUTH_TOKEN."),
+        click.option("--max-wall", default="5m", show_default=True, metavar="DURATION",
+                     help="Live mode runs on wall time: longer scenarios are refused."),
+        click.option("--concurrency", type=click.IntRange(min=1, max=1000), default=1, show_default=True,
+                     help="Live mode: replay this many scenarios at once from one process."),
+        click.option("--tls", is_flag=True, help="Serve the emulators over wss:// and https:// with a certificate "
+                                                 "made for this run (exec points the target at its CA)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _live_options(values: dict):
+    """LiveOptions from the command line, or None for an in-process run; a target that is down is exit 2."""
+    target = values.get("target")
+    if not target:
+        return None
+    from ..durations import parse_duration
+    from ..twilio.ids import TEST_AUTH_TOKEN
+    from .preflight import check_target
+    from .session import LiveOptions
+
+    try:
+        max_wall_s = parse_duration(values.get("max_wall") or "5m") / 1e6
+    except ValueError:
+        raise click.BadParameter(f"{values.get('max_wall')!r} is not a duration", param_hint="--max-wall") from None
+    problem = check_target(target)
+    if problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)  # the CLI's input-error code
+    return LiveOptions(target=target.rstrip("/"), auth_token=values.get("twilio_auth_token") or TEST_AUTH_TOKEN,
+                       max_wall_s=max_wall_s, concurrency=values.get("concurrency") or 1,
+                       tls=bool(values.get("tls")))
