@@ -80,7 +80,7 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
 def _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html,
                  jobs, quiet, verbose, live) -> None:
     from .runner import RunOptions, aggregate_json, run_all
-    from .summary import failure_lines, outcome_line
+    from .summary import failure_lines, not_run_lines, outcome_line
 
     if any(":" in name for name in profiles):
         _importable_from_cwd()
@@ -106,6 +106,8 @@ def _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags,
         if verbose:
             for f in outcome.findings:
                 progress.echo(f"    {f.severity.value:7} {f.detector} {f.call or '-'}: {f.message}")
+            for line in not_run_lines(outcome):
+                progress.echo(line)
 
     command = "callreplay " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     outcomes = run_all(list(paths), options, on_outcome=show, on_plan=progress.plan, command=command,

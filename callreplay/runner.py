@@ -90,6 +90,8 @@ def profiles_for(scenario: Scenario, options: RunOptions) -> list[tuple[str, str
     out = []
     for name in scenario.profiles_to_run():
         skip = "a Python profile runs only when named with --pipeline" if ":" in name else None
+        if name == "live":
+            skip = "a live expectation: replay against a server with --target URL or callreplay exec"
         out.append((name, skip))
     return out
 

@@ -15,8 +15,18 @@ def outcome_line(o: Outcome) -> str:
     if o.status in ("error", "skipped"):
         return f"{MARK[o.status]:5} {o.scenario} [{o.profile}]: {o.error}"
     found = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no findings"
+    if o.result and o.result.get("mode") == "live":
+        not_run = len(o.result.get("detectors_not_run") or [])
+        return (f"{MARK[o.status]:5} {o.scenario} [{o.profile}] {found}; {o.calls} calls, "
+                f"{format_us(o.virtual_us)} of wall time; {not_run} detectors need model internals and did not run")
     return (f"{MARK[o.status]:5} {o.scenario} [{o.profile}] {found}; {o.calls} calls, "
             f"{format_us(o.virtual_us)} virtual in {o.wall_s:.2f}s")
+
+
+def not_run_lines(o: Outcome) -> list[str]:
+    """-v on a live replay: which detectors could not run, and why."""
+    rows = (o.result or {}).get("detectors_not_run") or []
+    return [f"    not run: {row['detector']}: {row['reason']}" for row in rows]
 
 
 def failure_lines(o: Outcome) -> list[str]:

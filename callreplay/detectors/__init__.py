@@ -15,6 +15,9 @@ __all__ = ["BaseDetector", "Detector", "DetectorLoadError", "Evidence", "Finding
            "all_detectors", "available_facets", "detectors_not_run", "run_detectors"]
 
 IN_PROCESS_FACETS = frozenset({Needs.WIRE, Needs.MODEL, Needs.LOGS})
+NEED_TEXT = {Needs.WIRE: "the wire (webhooks, streams, realtime events)",
+             Needs.MODEL: "the model's internals (prompt provenance, prompt cache, stream registry)",
+             Needs.LOGS: "the server's log (start the target with `callreplay exec` to capture it)"}
 
 
 def available_facets(view: TraceView) -> frozenset[Needs]:
@@ -37,8 +40,8 @@ def detectors_not_run(result: ReplayResult) -> list[dict[str, str]]:
     for detector_id, detector in all_detectors().items():
         missing = _needs(detector) - have
         if missing:
-            out.append({"detector": detector_id, "reason": "needs " + ", ".join(sorted(m.value for m in missing))
-                        + f", which a {view.mode} trace does not have"})
+            out.append({"detector": detector_id, "reason": "needs " + " and ".join(NEED_TEXT[m] for m in sorted(missing))
+                        + f", which this {view.mode} trace does not have"})
     return out
 
 

@@ -198,3 +198,55 @@ class SilentCall(BaseDetector):
             yield self.finding(view, call, e.t_us + SILENT_AFTER_US, message,
                                Evidence("start", "the stream started", (e.seq,)), first_audio_us=heard,
                                started_us=e.t_us, ended_us=end)
+
+
+class StreamMessageRejected(BaseDetector):
+    id = "stream-message-rejected"
+    needs = frozenset({Needs.WIRE})
+    summary = "the application sent Twilio a stream message it rejects (not JSON, unknown event, wrong streamSid...)"
+    why = ("Twilio drops what it cannot take (31950/31951) or fails the stream (31924): audio or marks that never "
+           "play, with nothing in the application's logs.")
+    severity = Severity.ERROR
+
+    def check(self, view: TraceView) -> Iterable[Finding]:
+        grouped: dict[tuple, list] = {}
+        for e in view.events("ws.app_problem"):
+            if e.data.get("problem") in AUDIO_PROBLEMS:
+                continue
+            grouped.setdefault((e.call, e.data.get("problem")), []).append(e)
+        for (call, problem), events in grouped.items():
+            first = events[0]
+            yield self.finding(view, call, first.t_us, f"call {call}: the application sent {len(events)} message(s) "
+                               f"Twilio rejects: {problem} (Twilio {first.data.get('code')})",
+                               Evidence(str(problem), ", ".join(f"{k}={v}" for k, v in first.data.items()
+                                                               if k not in ("problem", "code")) or str(problem),
+                                        tuple(e.seq for e in events[:20])),
+                               problem=problem, code=first.data.get("code"), count=len(events))
+
+
+AUDIO_PROBLEMS = ("message-after-stop", "bad-payload")
+
+
+class ModelAudioLost(BaseDetector):
+    id = "model-audio-lost"
+    needs = frozenset({Needs.WIRE})
+    summary = "model audio not delivered to Twilio intact: chunks that are not whole frames, audio after stop, bad payloads"
+    why = ("The caller hears clicks, cut words or nothing: Twilio plays what arrives in 20 ms frames and drops what "
+           "comes after the stream ended.")
+    severity = Severity.WARNING
+
+    def check(self, view: TraceView) -> Iterable[Finding]:
+        partial: dict[str | None, list] = {}
+        for e in view.events("ws.out"):
+            if e.data.get("event") == "media" and e.data.get("whole_frames") is False:
+                partial.setdefault(e.call, []).append(e)
+        for call, events in partial.items():
+            yield self.finding(view, call, events[0].t_us, f"call {call}: {len(events)} model audio chunk(s) were not "
+                               f"whole 160-byte frames (first: {events[0].data.get('bytes')} bytes)",
+                               Evidence("media", f"{len(events)} partial chunks", tuple(e.seq for e in events[:20])),
+                               problem="partial-frames", count=len(events))
+        for e in view.events("ws.app_problem"):
+            if e.data.get("problem") in AUDIO_PROBLEMS:
+                yield self.finding(view, e.call, e.t_us, f"call {e.call}: {e.data.get('problem')}: model audio Twilio "
+                                   "cannot play", Evidence(str(e.data.get("problem")), str(e.data), (e.seq,)),
+                                   severity=Severity.ERROR, problem=e.data.get("problem"))

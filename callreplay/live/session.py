@@ -123,7 +123,8 @@ class LiveSession:
             self.ca_path = Path(certs.ca_pem_path)
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         self.realtime = RealtimeEmulator(script=self.options.realtime_script or RealtimeScript(),
-                                         record=self._record_realtime, on_audio=self._on_audio)
+                                         record=self._record_realtime, on_audio=self._on_audio,
+                                         script_for=self._script_for)
         await self.realtime.start(host="127.0.0.1", port=self.options.realtime_port, ssl=server_ssl)
         self.rest = TwilioRestEmulator(ACCOUNT_SID, self.options.auth_token, record=self._record_rest,
                                        hooks=_RestHooks(self))
@@ -200,11 +201,21 @@ class LiveSession:
                     break
         return entry
 
+    def _script_for(self, conn: Any) -> RealtimeScript:
+        """The behaviour the scenario of the call this connection (provisionally) serves asks of the model."""
+        entry = self._entry(conn)
+        base = self.options.realtime_script or RealtimeScript()
+        return script_from(entry.replay.scenario.model, base) if entry.replay is not None else base
+
     def _on_audio(self, conn: Any, payload: bytes) -> None:
         entry = self._entry(conn)
         if entry.confirmed:
             return
-        owner = self._digests.get(_digest(payload))
+        owner = None
+        for start in range(0, len(payload) - len(payload) % 160, 160):  # one append may carry several frames
+            owner = self._digests.get(_digest(payload[start:start + 160]))
+            if owner is not None and owner[1]:
+                break
         if owner is None or not owner[1]:
             return
         replay, sid = owner
@@ -217,7 +228,7 @@ class LiveSession:
         entry.confirmed = True
 
     def _record_realtime(self, conn_id: str, kind: str, data: dict[str, Any]) -> None:
-        if self.realtime is not None:
+        if conn_id not in self._connections and self.realtime is not None:
             conn = next((c for c in self.realtime.connections if c.id == conn_id), None)
             if conn is not None:
                 self._entry(conn)
@@ -291,3 +302,23 @@ class _RestHooks:
 
     async def stream_changed(self, call: Any, stream: Any) -> None:
         return None
+
+
+def script_from(model: dict[str, Any], base: RealtimeScript | None = None) -> RealtimeScript:
+    """A scenario's ``model:`` section as the realtime emulator's script (durations already in µs)."""
+    from dataclasses import replace
+
+    from ..emulators.realtime import Rejection
+
+    script = base or RealtimeScript()
+    changes: dict[str, Any] = {}
+    for key in ("greeting_duration", "response_duration", "auto_response_duration", "response_latency"):
+        if key in model:
+            changes[f"{key}_s"] = model[key] / 1e6
+    for key in ("delivery_rate", "chunk_bytes", "never_confirm"):
+        if key in model:
+            changes[key] = model[key]
+    for key in ("reject_session_update", "fail_response_create"):
+        if key in model:
+            changes[key] = Rejection(**model[key])
+    return replace(script, **changes) if changes else script

@@ -19,9 +19,9 @@ from .model import (
     DEFAULT_TIMEZONE,
     BusinessSpec,
     CacheStep,
-    HttpStep,
     Expectation,
     ExpectedFinding,
+    HttpStep,
     MediaSpec,
     RealtimeStep,
     Scenario,
@@ -167,7 +167,17 @@ def parse_scenario(text: str, path: Path) -> Scenario:
         seed=data.get("seed", 0), clock_start=clock_start, timezone=timezone, profile=profile, overrides=pipeline,
         businesses=businesses, steps=tuple(steps), expect=expect,
         detector_settings={k: ("off" if v is False else v) for k, v in (data.get("detectors") or {}).items()},
-        evidence=dict(data.get("evidence") or {}), target=_target(data.get("target")))
+        evidence=dict(data.get("evidence") or {}), target=_target(data.get("target")),
+        model=_model(ctx, data.get("model") or {}))
+
+
+def _model(ctx: _Ctx, body: dict) -> dict[str, Any]:
+    """The emulated model's behaviour (live mode), durations parsed; the keys the schema allows."""
+    out = dict(body)
+    for key in ("greeting_duration", "response_duration", "auto_response_duration", "response_latency"):
+        if key in out:
+            out[key] = ctx.duration(out[key], ("model", key))
+    return out
 
 
 def _target(value: Any) -> str | None:

@@ -151,6 +151,7 @@ class Scenario:
     detector_settings: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
     target: str | None = None          # live mode: the server's base URL, if the scenario names one
+    model: dict[str, Any] = field(default_factory=dict)  # live mode: the emulated realtime model's behaviour
 
     @property
     def folder(self) -> Path:

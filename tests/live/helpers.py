@@ -14,8 +14,8 @@ EXEC_TIMEOUT_S = 120
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    full_env.pop("CALLREPLAY_TARGET", None)
+    full_env = {k: v for k, v in os.environ.items() if k != "CALLREPLAY_TARGET"}
+    full_env.update({"PYTHONPATH": str(ROOT), **(env or {})})
     return subprocess.run([sys.executable, "-m", "callreplay", *args], cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=EXEC_TIMEOUT_S)
 

@@ -51,11 +51,14 @@ def test_rest_created_call_is_placed_and_an_unrouted_status_callback_is_found(tm
     assert finding["details"]["status"] == 404 and finding["details"]["purpose"] == "status-callback"
 
 
-def test_rejected_session_update_and_a_crashing_handler(tmp_path):
-    code, results, output = exec_bridge(tmp_path, "inbound-both-prompts.yaml", bugs="bad-temperature")
+def test_rejected_session_update_unaligned_audio_and_a_crashing_handler(tmp_path):
+    code, results, output = exec_bridge(tmp_path, "inbound-both-prompts.yaml", bugs="bad-temperature,odd-chunks")
     assert code == 1, output
-    [rejected] = findings(results["bridge-inbound-both-prompts"], "session-config-rejected")
+    result = results["bridge-inbound-both-prompts"]
+    [rejected] = findings(result, "session-config-rejected")
     assert "temperature" in rejected["message"]
+    [lost] = findings(result, "model-audio-lost")  # the model's 400-byte deltas forwarded as they came
+    assert lost["details"]["problem"] == "partial-frames" and lost["severity"] == "warning"
     code, results, output = exec_bridge(tmp_path, "inbound-both-prompts.yaml", bugs="handler-crash")
     assert code == 1, output
     crashes = findings(results["bridge-inbound-both-prompts"], "handler-crash")

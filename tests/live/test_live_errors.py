@@ -1,0 +1,95 @@
+"""Live mode's guards: a target that is down, a scenario too long for the wall clock, hosts it may not reach."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from helpers import BRIDGE_SCENARIOS, ROOT, run_cli
+
+from callreplay.live.guard import HostGuard
+from callreplay.live.session import LiveOptions, LiveSession
+from callreplay.live.shim import install_environment
+
+pytestmark = pytest.mark.live
+
+
+def test_a_target_that_is_not_listening_is_a_clear_input_error(tmp_path):
+    done = run_cli("run", str(BRIDGE_SCENARIOS / "inbound-both-prompts.yaml"), "--target", "http://127.0.0.1:9",
+                   "--report-dir", str(tmp_path))
+    assert done.returncode == 2
+    assert "is not listening" in done.stderr and "Traceback" not in done.stderr + done.stdout
+
+
+def test_the_target_may_also_come_from_the_environment(tmp_path):
+    done = run_cli("run", str(BRIDGE_SCENARIOS / "inbound-both-prompts.yaml"), "--report-dir", str(tmp_path),
+                   env={"CALLREPLAY_TARGET": "http://127.0.0.1:9"})
+    assert done.returncode == 2 and "127.0.0.1:9 is not listening" in done.stderr
+
+
+def test_a_scenario_longer_than_max_wall_is_refused_before_it_runs(tmp_path):
+    code, results, output = _exec(tmp_path, "--max-wall", "2s")
+    assert code == 2, output
+    assert "longer than --max-wall 2 s" in results["bridge-inbound-both-prompts"]["error"]
+
+
+def _exec(tmp_path, *extra):
+    from helpers import exec_bridge
+
+    return exec_bridge(tmp_path, "inbound-both-prompts.yaml", extra=extra)
+
+
+def test_live_mode_connects_to_loopback_and_the_named_target_only():
+    guard = HostGuard("10.1.2.3")
+    assert guard.allowed("http://127.0.0.1:8000/x") and guard.allowed("ws://localhost:1/y")
+    assert guard.allowed("https://10.1.2.3/voice") and guard.allowed("ws://[::1]:5/z")
+    assert not guard.allowed("https://api.twilio.com/2010-04-01") and not guard.allowed("wss://example.com/media")
+    session = LiveSession(LiveOptions(target="http://127.0.0.1:8000"))
+    # the TLS tunnel in front of a plain-HTTP server: wss to the target's own host is played as ws
+    assert session.socket_url("wss://127.0.0.1:8000/media-stream") == "ws://127.0.0.1:8000/media-stream"
+    assert session.socket_url("wss://evil.example.com/media-stream") is None
+    assert session.socket_url("https://127.0.0.1:8000/media-stream") is None  # not a WebSocket URL
+
+
+def test_redirect_shim_sends_service_hosts_to_the_emulators_and_refuses_the_rest(tmp_path):
+    server = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import http.server, json, sys
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200); self.end_headers(); self.wfile.write(json.dumps(self.path).encode())
+            def log_message(self, *a): pass
+        s = http.server.HTTPServer(("127.0.0.1", 0), H)
+        print(s.server_address[1], flush=True)
+        s.handle_request()
+    """)], stdout=subprocess.PIPE, text=True)
+    port = int(server.stdout.readline())
+    env = {"TWILIO_API_BASE": f"http://127.0.0.1:{port}", "PATH": "/usr/bin:/bin"}
+    install_environment(env, tmp_path / "shim")
+    probe = textwrap.dedent("""
+        import json, requests
+        out = {"twilio": requests.get("https://api.twilio.com/2010-04-01/Accounts/AC1/Calls.json", timeout=5).json()}
+        try:
+            requests.get("http://example.com/", timeout=5)
+            out["other"] = "reached"
+        except requests.ConnectionError as exc:
+            out["other"] = "refused: " + str(exc)[:2000]
+        print(json.dumps(out))
+    """)
+    try:
+        done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60,
+                              cwd=ROOT)
+    finally:
+        server.wait(10)
+        server.stdout.close()
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["twilio"] == "/2010-04-01/Accounts/AC1/Calls.json"  # reached the stand-in, path kept
+    assert result["other"].startswith("refused") and "callreplay --redirect" in result["other"]
+
+
+def test_tls_emulators_and_the_bridge_trust_the_runs_certificate(tmp_path):
+    code, results, output = _exec(tmp_path, "--tls")
+    assert code == 0, output
+    assert "OPENAI_REALTIME_URL=wss://127.0.0.1:" in output and results["bridge-inbound-both-prompts"]["status"] == "pass"
