@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..twilio.ids import stream_sid_for
+from ..twilio.stream import TwilioStream
 from .cache import PromptCache
 from .context import PipelineContext
 from .media_handler import MediaStreamHandler
 from .registry import StreamRegistry
-from ..twilio.stream import TwilioStream, stream_sid_for
 from .webhooks import Webhooks
 
 COMPONENT = "app"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .ids import ACCOUNT_SID, stream_sid_for
+from .ids import ACCOUNT_SID
 
 FRAME_US = 20_000
 

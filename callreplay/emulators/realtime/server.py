@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
-from websockets.typing import Subprotocol
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from .connection import AudioHook, Connection, RecordFn
 from .gemini_session import GeminiConnection
