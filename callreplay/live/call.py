@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -22,7 +23,12 @@ from ..twilio import twiml_actions as flow
 from ..twilio.ids import ACCOUNT_SID, stream_sid_for
 from ..twilio.signature import webhook_signature, websocket_signature
 from ..twilio.stream import TwilioStream
-from ..twilio.voice_params import CALL_STATUSES, DIRECTIONS, voice_webhook_params
+from ..twilio.voice_params import (
+    CALL_STATUSES,
+    DIRECTIONS,
+    stream_status_callback_params,
+    voice_webhook_params,
+)
 from .media_socket import LiveMediaSocket
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -203,6 +209,9 @@ class LiveCall:
                 if sock is not None and await sock.open():
                     self.forks.append(sock)
                     await self.replay.stream_opened(self, sock)
+                    await sock.send(sock.stream.connected_message())
+                    await self.send_start(sock, dict(action.parameters), None, None)
+                    await self.stream_callback(action, doc.url, sock, "stream-started")
             elif isinstance(action, flow.StopStream):
                 for sock in self.forks:
                     await sock.hang_up()
@@ -274,10 +283,23 @@ class LiveCall:
             return None
         self.socket = sock
         if not await sock.open():
+            await self.stream_callback(action, doc_url, sock, "stream-error")
             return sock
         await sock.send(sock.stream.connected_message())
         await self.replay.stream_opened(self, sock)
+        await self.stream_callback(action, doc_url, sock, "stream-started")
+        sock.on_closed = lambda s, a=action, u=doc_url: self.replay.spawn(self.stream_callback(a, u, s, "stream-stopped"))
         return sock
+
+    async def stream_callback(self, action: Any, doc_url: str, sock: LiveMediaSocket, event: str) -> None:
+        """``<Stream statusCallback>``: stream-started, stream-stopped, stream-error (twilio-voice.md §3.2)."""
+        if not getattr(action, "status_callback", None):
+            return
+        url = twiml.resolve_url(doc_url, action.status_callback)
+        params = stream_status_callback_params(self.sid, sock.stream.stream_sid, action.name, event,
+                                               datetime.now(UTC), account_sid=ACCOUNT_SID)
+        await self.request(url, action.status_callback_method or "POST", params, purpose="stream-status-callback",
+                           route="stream_status")
 
     async def complete(self, status: str, *, reason: str) -> None:
         """The call is over: close what is open, send the status callbacks the app asked for."""

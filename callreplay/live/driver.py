@@ -112,6 +112,10 @@ class LiveReplay:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
 
+    def spawn(self, work: Any) -> None:
+        """Run ``work`` alongside the replay (cancelled with it if still pending at the end)."""
+        self.tasks.append(asyncio.ensure_future(work))
+
     async def stream_opened(self, call: LiveCall, sock: LiveMediaSocket) -> None:
         self.session.expect_realtime_connection(self, call.sid)
 
@@ -281,11 +285,14 @@ class LiveReplay:
 
     async def _ws(self, step: WsStep) -> None:
         call = self.calls.get(step.call)
-        if call is None or call.pending_stream is None:
+        if call is not None and call.pending_stream is None and call.forks:
+            sock: LiveMediaSocket | None = call.forks[0]  # a <Start><Stream> fork carries the caller's audio
+        elif call is None or call.pending_stream is None:
             self.recorder.emit(step.call, "twilio", "ws.ignored", event=step.message, step=step.path,
                                reason="no stream: the call's TwiML has not asked for one")
             return
-        sock = await call.open_stream()
+        else:
+            sock = await call.open_stream()
         if sock is None or sock.closed:
             self.recorder.emit(step.call, "twilio", "ws.ignored", event=step.message, step=step.path,
                                reason="the stream is closed" if sock else "the stream could not be opened")

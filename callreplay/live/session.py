@@ -150,8 +150,8 @@ class LiveSession:
         """Where to open a ``<Stream url>``: like the TLS tunnel in front of a server, ``wss://`` to the
         target's own host is played as ``ws://`` when the target itself speaks plain HTTP."""
         split = urlsplit(wss_url)
-        if split.scheme not in ("wss", "ws") or not self.guard.allowed(wss_url):
-            return None
+        if split.scheme != "wss" or not self.guard.allowed(wss_url):
+            return None  # Twilio opens wss:// only (31922); nothing beyond loopback and the target
         target = urlsplit(self.options.target)
         same_host = (split.hostname or "") == (target.hostname or "") or is_loopback(split.hostname or "")
         if split.scheme == "wss" and target.scheme == "http" and same_host:

@@ -52,6 +52,7 @@ def test_live_mode_connects_to_loopback_and_the_named_target_only():
     assert session.socket_url("wss://127.0.0.1:8000/media-stream") == "ws://127.0.0.1:8000/media-stream"
     assert session.socket_url("wss://evil.example.com/media-stream") is None
     assert session.socket_url("https://127.0.0.1:8000/media-stream") is None  # not a WebSocket URL
+    assert session.socket_url("ws://127.0.0.1:8000/media-stream") is None  # Twilio opens wss:// only (31922)
 
 
 def test_redirect_shim_sends_service_hosts_to_the_emulators_and_refuses_the_rest(tmp_path):

@@ -1,0 +1,99 @@
+"""Twilio's TwiML flow over real sockets, against a small scripted server: verbs, redirects, the Connect
+action when the server closes the stream, and TwiML that breaks Twilio's rules becoming a finding."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import pytest
+import yaml
+from aiohttp import WSMsgType, web
+from helpers import run_cli
+
+pytestmark = pytest.mark.live
+SID_GOOD, SID_BAD = "CA" + "1" * 32, "CA" + "2" * 32
+
+
+def twiml_app() -> web.Application:
+    async def voice(request: web.Request) -> web.Response:
+        return web.Response(text='<?xml version="1.0" encoding="UTF-8"?><Response><Say>Please hold on</Say>'
+                                 '<Pause length="1"/><Redirect>/second</Redirect></Response>', content_type="text/xml")
+
+    async def second(request: web.Request) -> web.Response:
+        host = request.host
+        return web.Response(text=f'<?xml version="1.0" encoding="UTF-8"?><Response><Connect action="/after">'
+                                 f'<Stream url="wss://{host}/media"><Parameter name="tenant" value="42"/></Stream>'
+                                 '</Connect></Response>', content_type="text/xml")
+
+    async def after(request: web.Request) -> web.Response:
+        return web.Response(text="<Response><Hangup/></Response>", content_type="text/xml")
+
+    async def bad(request: web.Request) -> web.Response:
+        host = request.host
+        return web.Response(text=f'<?xml version="1.0" encoding="UTF-8"?><Response><Connect>'
+                                 f'<Stream url="ws://{host}/media" track="both_tracks"/></Connect>'
+                                 '<Sayy>typo</Sayy></Response>', content_type="text/xml")
+
+    async def media(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for message in ws:  # the server ends the stream as soon as it has the start
+            if message.type == WSMsgType.TEXT and json.loads(message.data).get("event") == "start":
+                await ws.close()
+        return ws
+
+    app = web.Application()
+    app.router.add_post("/voice", voice)
+    app.router.add_post("/second", second)
+    app.router.add_post("/after", after)
+    app.router.add_post("/bad", bad)
+    app.router.add_get("/media", media)
+    return app
+
+
+@pytest.fixture
+def scripted_server():
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(twiml_app())
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = site._server.sockets[0].getsockname()[1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.run_until_complete(runner.cleanup())
+    loop.close()
+
+
+def scenario(path, name, sid, url_path):
+    body = {"name": name, "businesses": [{"id": 1, "name": "Flow Test", "phone": "+15550001111"}],
+            "steps": [{"at": 0, "webhook": url_path, "params": {"CallSid": sid, "From": "+15550002222",
+                                                               "To": "+15550001111"}},
+                      {"at": "2500ms", "http": {"method": "GET", "path": "/voice-not-a-route"}}],
+            "expect": {"live": "clean"}}
+    path.write_text(yaml.safe_dump(body))
+    return path
+
+
+def test_verbs_redirect_connect_action_and_invalid_twiml(tmp_path, scripted_server):
+    good = scenario(tmp_path / "good.yaml", "flow-good", SID_GOOD, "/voice")
+    bad = scenario(tmp_path / "bad.yaml", "flow-bad", SID_BAD, "/bad")
+    done = run_cli("run", str(good), str(bad), "--target", scripted_server, "--report-dir", str(tmp_path / "r"),
+                   "--json", str(tmp_path / "out.json"), "--no-html")
+    results = {r["scenario"]: r for r in json.loads((tmp_path / "out.json").read_text())["results"]}
+    assert results["flow-good"]["status"] == "pass", done.stdout + done.stderr
+    trace = [json.loads(line) for line in (tmp_path / "r" / "traces" / "flow-good--live.jsonl").read_text().splitlines()]
+    verbs = [e["data"]["verb"] for e in trace if e["kind"] == "twiml.verb"]
+    assert verbs == ["Say", "Pause", "Redirect", "ConnectStream", "Hangup"]
+    purposes = [e["data"]["purpose"] for e in trace if e["kind"] == "webhook.request"]
+    assert purposes == ["voice-url", "redirect", "connect-action"]  # the server closed the stream: action asked
+    [started] = [e for e in trace if e["kind"] == "call.started"]
+    assert started["data"]["custom_parameters"] == {"tenant": "42"}  # <Parameter>s become customParameters
+    [invalid] = [f for f in results["flow-bad"]["findings"] if f["detector"] == "twiml-invalid"]
+    assert set(invalid["details"]["codes"]) >= {"31941", "12200"}
+    assert not [f for f in results["flow-good"]["findings"] if f["detector"] == "twiml-invalid"]
