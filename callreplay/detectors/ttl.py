@@ -61,7 +61,9 @@ class PromptOutlivedTtl(BaseDetector):
                 late = [t for t in turns if t.t_us > expiry]
                 stale = stale_since(view, prompt.get("business_id"), built, nxt)
                 severity = Severity.WARNING
-                evidence = [Evidence("prompt", f"prompt #{binding.prompt_id} built at {format_us(built)} "
+                origin = (f"prompt #{binding.prompt_id} built at" if binding.prompt_id is not None
+                          else "instructions first sent at")
+                evidence = [Evidence("prompt", f"{origin} {format_us(built)} "
                                      f"({prompt['path']}, {prompt['source_field']}); the TTL would have retired it at "
                                      f"{format_us(expiry)}; still bound at {format_us(nxt)}",
                                      view.prompt_seq(binding.prompt_id) + (binding.seq,))]
@@ -78,9 +80,11 @@ class PromptOutlivedTtl(BaseDetector):
                 if late:
                     evidence.append(Evidence("turns", f"{len(late)} response turns after {format_us(expiry)} used it",
                                              tuple(t.seq for t in late[:20])))
+                what = (f"prompt #{binding.prompt_id} (built {format_us(built)})" if binding.prompt_id is not None
+                        else f"the instructions it was first sent at {format_us(built)}")
                 yield self.finding(
                     view, info.sid, expiry,
-                    f"call {info.sid} used prompt #{binding.prompt_id} (built {format_us(built)}) until "
+                    f"call {info.sid} used {what} until "
                     f"{format_us(nxt)}: {format_us(nxt - expiry)} past the {format_us(ttl)} TTL"
                     + (f", stale since {format_us(stale[0])}" if stale else "") + f"; {len(late)} of {len(turns)} "
                     "response turns came after the TTL", *evidence, severity=severity, **details)

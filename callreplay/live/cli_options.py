@@ -20,6 +20,10 @@ def live_options(command):
                      help="Live mode runs on wall time: longer scenarios are refused."),
         click.option("--concurrency", type=click.IntRange(min=1, max=1000), default=1, show_default=True,
                      help="Live mode: replay this many scenarios at once from one process."),
+        click.option("--realtime-port", type=click.IntRange(0, 65535), default=0,
+                     help="Port of the realtime emulator (0: a free one), so a running target can be pointed at it."),
+        click.option("--twilio-api-port", type=click.IntRange(0, 65535), default=0,
+                     help="Port of the Twilio REST emulator (0: a free one)."),
         click.option("--tls", is_flag=True, help="Serve the emulators over wss:// and https:// with a certificate "
                                                  "made for this run (exec points the target at its CA)."),
     ]):
@@ -47,4 +51,5 @@ def _live_options(values: dict):
         sys.exit(2)  # the CLI's input-error code
     return LiveOptions(target=target.rstrip("/"), auth_token=values.get("twilio_auth_token") or TEST_AUTH_TOKEN,
                        max_wall_s=max_wall_s, concurrency=values.get("concurrency") or 1,
-                       tls=bool(values.get("tls")))
+                       tls=bool(values.get("tls")), realtime_port=values.get("realtime_port") or 0,
+                       rest_port=values.get("twilio_api_port") or 0)

@@ -140,7 +140,8 @@ def exec_command(scenario_paths, port, health, startup_timeout, redirect, report
     from .session import emulator_environment
 
     port = port or free_port()
-    realtime_port, rest_port = free_port(), free_port()
+    realtime_port = live.get("realtime_port") or free_port()
+    rest_port = live.get("twilio_api_port") or free_port()
     work = Path(tempfile.mkdtemp(prefix="callreplay-exec-"))
     certs = None
     scheme_ws, scheme_http = "ws", "http"

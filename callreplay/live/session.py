@@ -253,13 +253,22 @@ class LiveSession:
         mine = {cid: e.call for cid, e in self._connections.items() if e.replay is replay and e.call}
         t0_us = replay.recorder.t0_ns // 1000
         keep = []
+        configured: set[str] = set()
+        early: dict[str, list[int]] = {}
         for t_ns, conn_id, kind, data in self._rows:
             if conn_id in mine:
-                replay.recorder.emit_at(t_ns // 1000 - t0_us, "conn:" + conn_id, "realtime", kind,
-                                        **dict(data, conn=conn_id))
+                t_us = t_ns // 1000 - t0_us
+                replay.recorder.emit_at(t_us, "conn:" + conn_id, "realtime", kind, **dict(data, conn=conn_id))
+                if kind == "realtime.session_updated":
+                    configured.add(conn_id)
+                elif kind == "realtime.audio_in" and conn_id not in configured:
+                    early.setdefault(conn_id, []).append(t_us)
             else:
                 keep.append((t_ns, conn_id, kind, data))
         self._rows = keep
+        for conn_id, times in early.items():  # what audio-before-prompt reads, as the in-process session says it
+            replay.recorder.emit_at(times[-1], "conn:" + conn_id, "realtime", "realtime.audio_before_instructions",
+                                    frames=len(times), first_us=times[0], instructions_set=False, conn=conn_id)
         if self.options.server_log is not None:
             for t_ns, stream, line in self.options.server_log.lines_between(replay.recorder.t0_ns, time.monotonic_ns()):
                 replay.recorder.emit_at(t_ns // 1000 - t0_us, _sid_in(line, replay), "server", "log",

@@ -25,7 +25,7 @@ def exec_bridge(tmp: Path, *scenarios: str, bugs: str = "", extra: tuple[str, ..
     out = tmp / f"run-{bugs or 'healthy'}.json"
     args = ["exec", "--report-dir", str(tmp / "reports"), "--no-html", "--json", str(out), *extra]
     for name in scenarios:
-        args += ["-s", str(BRIDGE_SCENARIOS / name)]
+        args += ["-s", str(BRIDGE_SCENARIOS / name) if name else str(BRIDGE_SCENARIOS)]
     args += ["--", sys.executable, "-m", "examples.bridge"]
     done = run_cli(*args, env={"BRIDGE_BUGS": bugs})
     results = {r["scenario"]: r for r in json.loads(out.read_text())["results"]} if out.exists() else {}
