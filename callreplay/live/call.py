@@ -348,7 +348,7 @@ def _seconds(action: Any) -> float:
 
 def _public_fields(action: Any) -> dict[str, Any]:
     fields = getattr(action, "__dataclass_fields__", {})
-    out = {}
+    out: dict[str, Any] = {}
     for name in fields:
         value = getattr(action, name)
         if isinstance(value, (str, int, float, bool)) or value is None:

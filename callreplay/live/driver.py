@@ -303,7 +303,7 @@ class LiveReplay:
             return
         if message == "start":
             await call.send_start(sock, step.custom_parameters, step.tracks, step.stream_sid)
-        elif message == "media":
+        elif message == "media" and step.media is not None:
             if step.media.sources[0].kind == "recording":
                 self.recorder.emit(step.call, "replay", "live.step_unsupported", action="ws.media",
                                    path=step.path, reason="recordings are replayed in-process only for now")

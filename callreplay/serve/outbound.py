@@ -48,7 +48,8 @@ class LiveOutboundHttp:
             self._client.api.base_url = self.api_base
 
     def allowed(self, url: str) -> bool:
-        return bool(self.api_base) and url.startswith(self.api_base + "/") and HostGuard("").allowed(url)
+        base = self.api_base
+        return base is not None and url.startswith(base + "/") and HostGuard("").allowed(url)
 
     def twilio(self, actor: str | None) -> Client:
         self.actor = actor

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -81,19 +82,19 @@ def build_app(runtime: ServeRuntime) -> Starlette:
                     call = str((msg.get("start") or {}).get("callSid") or "")
                     if not call:
                         continue
-                    runtime.handle(call, lambda c=call: runtime.open_call(c, outlet))
+                    runtime.handle(call, partial(runtime.open_call, call, outlet))
                 if call is None:
                     continue
                 if event == "media":
-                    runtime.handle(call, lambda c=call, m=msg: runtime.frame(c, m))
+                    runtime.handle(call, partial(runtime.frame, call, msg))
                 else:
-                    runtime.handle(call, lambda c=call, m=msg: runtime.app.deliver_from_twilio(c, m))
+                    runtime.handle(call, partial(runtime.app.deliver_from_twilio, call, msg))
                     if event == "stop":
                         stopped = True
                         sock = runtime.app.sockets.get(call)
                         if sock is not None:
-                            runtime.handle(call, lambda s=sock: runtime.app.shutdown_socket(s.handler,
-                                                                                            "twilio_stop_event"))
+                            runtime.handle(call, partial(runtime.app.shutdown_socket, sock.handler,
+                                                         "twilio_stop_event"))
                         break
         finally:
             if call is not None and not stopped:

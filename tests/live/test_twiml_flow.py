@@ -13,7 +13,7 @@ from aiohttp import WSMsgType, web
 from helpers import run_cli
 
 pytestmark = pytest.mark.live
-SID_GOOD, SID_BAD = "CA" + "1" * 32, "CA" + "2" * 32
+SID_GOOD, SID_BAD, SID_RUDE = "CA" + "1" * 32, "CA" + "2" * 32, "CA" + "3" * 32
 
 
 def twiml_app() -> web.Application:
@@ -36,6 +36,22 @@ def twiml_app() -> web.Application:
                                  f'<Stream url="ws://{host}/media" track="both_tracks"/></Connect>'
                                  '<Sayy>typo</Sayy></Response>', content_type="text/xml")
 
+    async def rude(request: web.Request) -> web.Response:
+        return web.Response(text=f'<Response><Connect><Stream url="wss://{request.host}/media-rude"/></Connect>'
+                                 '</Response>', content_type="text/xml")
+
+    async def media_rude(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for message in ws:  # answers the start with messages Twilio rejects, then ends the stream
+            if message.type == WSMsgType.TEXT and json.loads(message.data).get("event") == "start":
+                await ws.send_str(json.dumps({"event": "media", "streamSid": "MZ" + "0" * 32,
+                                              "media": {"payload": "//8="}}))
+                await ws.send_bytes(b"\x00\x01")
+                await ws.send_str("not json")
+                await ws.close()
+        return ws
+
     async def media(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -50,6 +66,8 @@ def twiml_app() -> web.Application:
     app.router.add_post("/after", after)
     app.router.add_post("/bad", bad)
     app.router.add_get("/media", media)
+    app.router.add_post("/rude", rude)
+    app.router.add_get("/media-rude", media_rude)
     return app
 
 
@@ -83,7 +101,8 @@ def scenario(path, name, sid, url_path):
 def test_verbs_redirect_connect_action_and_invalid_twiml(tmp_path, scripted_server):
     good = scenario(tmp_path / "good.yaml", "flow-good", SID_GOOD, "/voice")
     bad = scenario(tmp_path / "bad.yaml", "flow-bad", SID_BAD, "/bad")
-    done = run_cli("run", str(good), str(bad), "--target", scripted_server, "--report-dir", str(tmp_path / "r"),
+    rude = scenario(tmp_path / "rude.yaml", "flow-rude", SID_RUDE, "/rude")
+    done = run_cli("run", str(good), str(bad), str(rude), "--target", scripted_server, "--report-dir", str(tmp_path / "r"),
                    "--json", str(tmp_path / "out.json"), "--no-html")
     results = {r["scenario"]: r for r in json.loads((tmp_path / "out.json").read_text())["results"]}
     assert results["flow-good"]["status"] == "pass", done.stdout + done.stderr
@@ -97,3 +116,7 @@ def test_verbs_redirect_connect_action_and_invalid_twiml(tmp_path, scripted_serv
     [invalid] = [f for f in results["flow-bad"]["findings"] if f["detector"] == "twiml-invalid"]
     assert set(invalid["details"]["codes"]) >= {"31941", "12200"}
     assert not [f for f in results["flow-good"]["findings"] if f["detector"] == "twiml-invalid"]
+    rejected = {f["details"]["problem"] for f in results["flow-rude"]["findings"]
+                if f["detector"] == "stream-message-rejected"}
+    assert rejected == {"wrong-stream-sid", "binary-frame", "not-json"}
+    assert not [f for f in results["flow-good"]["findings"] if f["detector"] == "stream-message-rejected"]
