@@ -9,6 +9,7 @@ moved) by the caller audio it receives, which callreplay itself sent on exactly 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ssl
 import time
@@ -131,13 +132,17 @@ class LiveSession:
         await self.rest.start(host="127.0.0.1", port=self.options.rest_port, ssl=server_ssl)
 
     async def close(self) -> None:
-        await self.pacer.stop()
-        if self.realtime is not None:
-            await self.realtime.stop()
-        if self.rest is not None:
-            await self.rest.stop()
-        if self.http is not None:
-            await self.http.close()
+        """Stop everything the run started, each step on its own (one failing never leaves the rest open)."""
+        steps = [self.http.close() if self.http is not None else None, self.pacer.stop(),
+                 self.realtime.stop() if self.realtime is not None else None,
+                 self.rest.stop() if self.rest is not None else None]
+        for step in steps:
+            if step is None:
+                continue
+            try:
+                await asyncio.shield(step)
+            except (Exception, asyncio.CancelledError):  # noqa: BLE001 - closing must finish whatever happens
+                continue
 
     def environment(self) -> dict[str, str]:
         """The variables that point a target at the emulators (``callreplay exec`` sets them)."""
