@@ -167,6 +167,20 @@ class TwilioRestEmulator:
             raise ValueError(f"{sid!r} is not a CallSid (CA + 32 hex)")
         self._reserved.append(sid)
 
+    def add_call(self, sid: str, to: str, from_: str, direction: str = "inbound",
+                 status: str = "ringing") -> CallResource:
+        """A call Twilio itself received (inbound): the app may fetch, update or record it like its own."""
+        if sid in self.calls:
+            return self.calls[sid]
+        now = self._clock()
+        call = CallResource(sid=sid, account_sid=self.account_sid, to=to, from_=from_, url=None, method="POST",
+                            twiml=None, application_sid=None, status_callback=None, status_callback_method="POST",
+                            events=(), status=status, direction=direction, date_created=now, date_updated=now,
+                            params={})
+        call.history.append((status, now))
+        self.calls[sid] = call
+        return call
+
     def set_status(self, sid: str, status: str) -> CallResource:
         """Move a call on (queued -> initiated -> ringing -> in-progress -> completed...)."""
         if sid not in self.calls:

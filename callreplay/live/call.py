@@ -174,6 +174,7 @@ class LiveCall:
         if self.answered_at_us is None:
             self.answered_at_us = self.rec.now_us()
             self.status = "in-progress"
+            self.replay.rest_status(self.sid, "in-progress")
             self.rec.emit(self.sid, "twilio", "call.answered")
 
     async def execute(self, doc: twiml.TwimlDocument) -> tuple[str, str, dict[str, str], str] | None:
@@ -310,6 +311,7 @@ class LiveCall:
             if sock is not None and not sock.closed:
                 await sock.hang_up()
         self.status = status
+        self.replay.rest_status(self.sid, status)
         self.rec.emit(self.sid, "twilio", "call.ended", reason=reason, status=status)
         self.ended.set()
         await self.status_callback_event("completed")

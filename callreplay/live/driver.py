@@ -24,6 +24,7 @@ from ..pipeline.config import build_config
 from ..scenario.model import HttpStep, RealtimeStep, Scenario, WebhookStep, WsStep
 from ..trace import Trace
 from ..twilio import twiml
+from ..twilio.voice_params import DIRECTIONS
 from .call import LiveCall
 from .media_socket import LiveMediaSocket
 from .recorder import LiveRecorder
@@ -111,6 +112,12 @@ class LiveReplay:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
+
+    def rest_status(self, sid: str, status: str) -> None:
+        """Keep the REST emulator's record of the call where Twilio's is (fetch shows it, updates check it)."""
+        rest = self.session.rest
+        if rest is not None and sid in rest.calls and rest.calls[sid].status != status:
+            rest.set_status(sid, status)
 
     def spawn(self, work: Any) -> None:
         """Run ``work`` alongside the replay (cancelled with it if still pending at the end)."""
@@ -264,6 +271,8 @@ class LiveReplay:
         call = LiveCall(sid, direction, from_, to, self, extra_params=dict(extra or {}))
         self.calls[sid] = call
         self.session.register_call(self, sid)
+        if self.session.rest is not None and sid not in self.session.rest.calls:
+            self.session.rest.add_call(sid, to, from_, direction=direction if direction in DIRECTIONS else "inbound")
         business = self._business_for(plain_direction(direction), from_, to, business_hint)
         self.recorder.emit(sid, "replay", "call.business_expected", business_id=business,
                            direction=plain_direction(direction), twilio_direction=direction,

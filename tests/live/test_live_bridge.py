@@ -15,10 +15,11 @@ pytestmark = pytest.mark.live
 
 
 def test_healthy_bridge_is_clean_and_the_trace_is_a_wall_clock_live_trace(tmp_path):
-    code, results, output = exec_bridge(tmp_path, "")  # the whole folder
+    code, results, output = exec_bridge(tmp_path, "", extra=("--concurrency", "8"))  # the whole folder at once
     assert code == 0, output
     assert {r["status"] for r in results.values()} == {"pass"}, output
-    healthy = ("bridge-inbound-both-prompts", "bridge-inbound-empty-prompt", "bridge-outbound-via-rest")
+    healthy = ("bridge-inbound-both-prompts", "bridge-inbound-empty-prompt", "bridge-outbound-via-rest",
+               "bridge-inbound-long-prompt")
     assert all(not results[name]["findings"] for name in healthy)
     # the model's own faults are caught on a healthy bridge too: dead air, and a prompt held past a short TTL
     never = sorted(f["detector"] for f in results["bridge-session-never-confirmed"]["findings"])
@@ -67,3 +68,21 @@ def test_rejected_session_update_unaligned_audio_and_a_crashing_handler(tmp_path
     assert code == 1, output
     crashes = findings(results["bridge-inbound-both-prompts"], "handler-crash")
     assert crashes and crashes[0]["details"]["what"] == "server-log"
+
+
+def test_session_content_and_lifecycle_bugs(tmp_path):
+    code, results, output = exec_bridge(tmp_path, "inbound-long-prompt.yaml",
+                                        bugs="wrong-voice,truncate-instructions,no-session-close")
+    assert code == 1, output
+    result = results["bridge-inbound-long-prompt"]
+    [voice] = findings(result, "voice-mismatch")
+    assert voice["details"] == {"voice": "alloy", "configured": "coral"}
+    [cut] = findings(result, "instructions-integrity")
+    assert cut["details"]["problem"] == "truncated" and cut["details"]["sent_chars"] == 1000
+    assert findings(result, "session-not-closed")
+    code, results, output = exec_bridge(tmp_path, "inbound-long-prompt.yaml", bugs="premature-hangup,greeting-only")
+    assert code == 1, output
+    result = results["bridge-inbound-long-prompt"]
+    assert [f["details"]["problem"] for f in findings(result, "instructions-integrity")] == ["greeting-only"]
+    [cut_off] = findings(result, "premature-close")
+    assert "REST API" in cut_off["message"]
