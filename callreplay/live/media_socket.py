@@ -31,6 +31,7 @@ FRAME_US = 20_000
 US_PER_BYTE = 125  # mu-law 8 kHz: one byte is 125 µs of audio
 CONNECT_TIMEOUT_S = 5.0  # Twilio's stream connect timeout (error 31901)
 CLOSE_TIMEOUT_S = 2.0
+SEND_TIMEOUT_S = 5.0     # a server that stops reading the stream for this long has hung
 KNOWN_APP_EVENTS = ("media", "mark", "clear")
 
 
@@ -104,9 +105,15 @@ class LiveMediaSocket:
     async def _send_text(self, text: str) -> None:
         assert self.ws is not None
         try:
-            await self.ws.send(text)
+            await asyncio.wait_for(self.ws.send(text), SEND_TIMEOUT_S)
         except ConnectionClosed:
             self._lost()
+        except TimeoutError:
+            # the server stopped reading: Twilio gives up on the stream (31903, broken pipe)
+            self.recorder.emit(self.call, "twilio", "ws.refused", code=31903,
+                               message=f"the server read nothing for {SEND_TIMEOUT_S:.0f} s; the stream was dropped")
+            self.ws.transport.abort()
+            await self._finish("network", None)
 
     def _counting_message(self) -> None:
         """A non-media message takes a number from the one counter: audio still to come moves up by one."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..runner import Outcome, RunOptions
 
 LIVE_PROFILE = "live"
+REPLAY_GRACE_S = 60.0
 
 
 class LiveRefused(CallReplayError):
@@ -79,7 +80,13 @@ async def _replay_one(plan: LivePlan, session: LiveSession, options: RunOptions)
                    f"--max-wall {session.options.max_wall_s:.0f} s: live mode runs in real time (replay it "
                    "in-process, or raise --max-wall)")
         return Outcome(str(scenario.file), scenario.name, LIVE_PROFILE, "error", error=message)
-    result: LiveResult = await LiveReplay(scenario, session).run()
+    try:
+        result: LiveResult = await asyncio.wait_for(LiveReplay(scenario, session).run(),
+                                                    session.options.max_wall_s + REPLAY_GRACE_S)
+    except TimeoutError:
+        return Outcome(str(scenario.file), scenario.name, LIVE_PROFILE, "error",
+                       error=f"{scenario.file}: the live replay did not finish within --max-wall + "
+                             f"{REPLAY_GRACE_S:.0f} s (the target stopped answering)")
     findings = run_detectors(result, options.detector_settings)  # type: ignore[arg-type]
     verdict = evaluate(scenario.expect.get(LIVE_PROFILE), LIVE_PROFILE, findings, options.fail_on)
     return live_outcome(result, findings, verdict, plan.slug, options, time.perf_counter() - started,
