@@ -13,7 +13,7 @@ from aiohttp import WSMsgType, web
 from helpers import run_cli
 
 pytestmark = pytest.mark.live
-SID_GOOD, SID_BAD, SID_RUDE = "CA" + "1" * 32, "CA" + "2" * 32, "CA" + "3" * 32
+SID_GOOD, SID_BAD, SID_RUDE, SID_BOOM = ("CA" + "1" * 32, "CA" + "2" * 32, "CA" + "3" * 32, "CA" + "4" * 32)
 
 
 def twiml_app() -> web.Application:
@@ -35,6 +35,9 @@ def twiml_app() -> web.Application:
         return web.Response(text=f'<?xml version="1.0" encoding="UTF-8"?><Response><Connect>'
                                  f'<Stream url="ws://{host}/media" track="both_tracks"/></Connect>'
                                  '<Sayy>typo</Sayy></Response>', content_type="text/xml")
+
+    async def boom(request: web.Request) -> web.Response:
+        return web.Response(status=500, text="Internal Server Error")
 
     async def rude(request: web.Request) -> web.Response:
         return web.Response(text=f'<Response><Connect><Stream url="wss://{request.host}/media-rude"/></Connect>'
@@ -67,6 +70,7 @@ def twiml_app() -> web.Application:
     app.router.add_post("/bad", bad)
     app.router.add_get("/media", media)
     app.router.add_post("/rude", rude)
+    app.router.add_post("/boom", boom)
     app.router.add_get("/media-rude", media_rude)
     return app
 
@@ -102,7 +106,8 @@ def test_verbs_redirect_connect_action_and_invalid_twiml(tmp_path, scripted_serv
     good = scenario(tmp_path / "good.yaml", "flow-good", SID_GOOD, "/voice")
     bad = scenario(tmp_path / "bad.yaml", "flow-bad", SID_BAD, "/bad")
     rude = scenario(tmp_path / "rude.yaml", "flow-rude", SID_RUDE, "/rude")
-    done = run_cli("run", str(good), str(bad), str(rude), "--target", scripted_server, "--report-dir", str(tmp_path / "r"),
+    boom = scenario(tmp_path / "boom.yaml", "flow-boom", SID_BOOM, "/boom")
+    done = run_cli("run", str(good), str(bad), str(rude), str(boom), "--concurrency", "4", "--target", scripted_server, "--report-dir", str(tmp_path / "r"),
                    "--json", str(tmp_path / "out.json"), "--no-html")
     results = {r["scenario"]: r for r in json.loads((tmp_path / "out.json").read_text())["results"]}
     assert results["flow-good"]["status"] == "pass", done.stdout + done.stderr
@@ -120,3 +125,6 @@ def test_verbs_redirect_connect_action_and_invalid_twiml(tmp_path, scripted_serv
                 if f["detector"] == "stream-message-rejected"}
     assert rejected == {"wrong-stream-sid", "binary-frame", "not-json"}
     assert not [f for f in results["flow-good"]["findings"] if f["detector"] == "stream-message-rejected"]
+    [crash] = [f for f in results["flow-boom"]["findings"] if f["detector"] == "handler-crash"]
+    assert crash["details"] == {"status": 500, "what": "webhook"}
+    assert not [f for f in results["flow-good"]["findings"] if f["detector"] == "handler-crash"]
