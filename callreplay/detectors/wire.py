@@ -250,3 +250,53 @@ class ModelAudioLost(BaseDetector):
                 yield self.finding(view, e.call, e.t_us, f"call {e.call}: {e.data.get('problem')}: model audio Twilio "
                                    "cannot play", Evidence(str(e.data.get("problem")), str(e.data), (e.seq,)),
                                    severity=Severity.ERROR, problem=e.data.get("problem"))
+
+
+DELIVERY_SLACK_US = 500_000   # an append may trail the frame that carried it by this much
+DROPPED_SHARE = 0.5
+
+
+class CallerAudioDropped(BaseDetector):
+    id = "caller-audio-dropped"
+    needs = frozenset({Needs.WIRE})
+    summary = "caller speech Twilio delivered that never reached the realtime model"
+    why = ("The model answers what it heard: speech dropped by a gate (a rate limiter, a music filter, a "
+           "half-duplex mute) while the model was silent is a caller talking to nobody.")
+    severity = Severity.ERROR
+
+    def check(self, view: TraceView) -> Iterable[Finding]:
+        """A span of caller speech while no model audio was playing must reach the model (at least half its frames,
+        counted from the realtime session's appends in the span); speech while the model plays may be gated (an
+        echo gate), so it is not judged here."""
+        playing: dict[str, list[tuple[int, int]]] = {}
+        for e in view.events("ws.out"):
+            if e.data.get("event") == "media" and e.call and e.data.get("plays_until_us") is not None:
+                playing.setdefault(e.call, []).append((int(e.data.get("plays_from_us") or e.t_us),
+                                                       int(e.data["plays_until_us"])))
+        appended: dict[str, list[tuple[int, int]]] = {}
+        for e in view.events("realtime.audio_in"):
+            if e.call:
+                appended.setdefault(e.call, []).append((e.t_us, int(e.data.get("frames") or 0)))
+        for e in view.events("ws.media"):
+            call = e.call
+            if call is None or not e.data.get("speech_spans"):
+                continue
+            dropped = []
+            total = 0
+            for first, last, frames in e.data["speech_spans"]:
+                if any(a < last and first < b for a, b in playing.get(call, [])):
+                    continue  # the model was speaking: gating here may be intended (echo)
+                total += frames
+                got = sum(n for t, n in appended.get(call, []) if first <= t <= last + DELIVERY_SLACK_US)
+                if got < frames * DROPPED_SHARE:
+                    dropped.append((first, last, frames, got))
+            if not dropped:
+                continue
+            lost = sum(f - min(g, f) for _, _, f, g in dropped)
+            yield self.finding(
+                view, call, dropped[0][0],
+                f"call {call}: {len(dropped)} span(s) of caller speech while the model was silent barely reached it: "
+                f"{lost} of {total} speech frames ({lost / max(total, 1):.0%}) never arrived",
+                *(Evidence("span", f"{format_us(a)}-{format_us(b)}: {f} frames sent, {g} reached the model", (e.seq,))
+                  for a, b, f, g in dropped[:5]),
+                spans=[[a, b, f, g] for a, b, f, g in dropped], dropped_frames=lost, speech_frames=total)

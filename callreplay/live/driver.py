@@ -322,7 +322,7 @@ class LiveReplay:
             self.recorder.emit(step.call, "twilio", "ws.media", step=step.path, frames=len(batch),
                                first_us=int(batch.arrival_us[0]) if len(batch) else None,
                                last_us=int(batch.arrival_us[-1]) if len(batch) else None,
-                               stream_sid=stream.stream_sid)
+                               stream_sid=stream.stream_sid, speech_spans=speech_spans(batch))
             if len(batch):
                 sock.feeds.append(feed)
                 self.session.remember_audio(self, step.call, batch)
@@ -348,6 +348,25 @@ class LiveReplay:
                                reason="no realtime session is known for this call")
             return
         await conn.start_response(duration_s=step.respond_duration_us / 1e6, reason="scripted")
+
+SPEECH_RMS = 500          # a frame this loud is caller speech (synthetic speech is 1,000-2,000; silence ~0)
+MIN_SPEECH_FRAMES = 10    # 200 ms: shorter blips are not a turn anyone expects the model to hear
+
+
+def speech_spans(batch: Any) -> list[list[int]]:
+    """[first_us, last_us, frames] of each run of speech frames in a media step (what the caller said, when)."""
+    import numpy as np
+
+    if not len(batch):
+        return []
+    loud = batch.rms() >= SPEECH_RMS
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], loud.astype(np.int8), [0]))))
+    spans = []
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        if stop - start >= MIN_SPEECH_FRAMES:
+            spans.append([int(batch.arrival_us[start]), int(batch.arrival_us[stop - 1]), int(stop - start)])
+    return spans
+
 
 def split_host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()

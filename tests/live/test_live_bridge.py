@@ -19,7 +19,7 @@ def test_healthy_bridge_is_clean_and_the_trace_is_a_wall_clock_live_trace(tmp_pa
     assert code == 0, output
     assert {r["status"] for r in results.values()} == {"pass"}, output
     healthy = ("bridge-inbound-both-prompts", "bridge-inbound-empty-prompt", "bridge-outbound-via-rest",
-               "bridge-inbound-long-prompt")
+               "bridge-inbound-long-prompt", "bridge-caller-speaks-after-greeting")
     assert all(not results[name]["findings"] for name in healthy)
     # the model's own faults are caught on a healthy bridge too: dead air, and a prompt held past a short TTL
     never = sorted(f["detector"] for f in results["bridge-session-never-confirmed"]["findings"])
@@ -86,3 +86,10 @@ def test_session_content_and_lifecycle_bugs(tmp_path):
     assert [f["details"]["problem"] for f in findings(result, "instructions-integrity")] == ["greeting-only"]
     [cut_off] = findings(result, "premature-close")
     assert "REST API" in cut_off["message"]
+
+
+def test_a_gate_that_drops_caller_speech_while_the_model_is_silent(tmp_path):
+    code, results, output = exec_bridge(tmp_path, "caller-speaks-after-greeting.yaml", bugs="drop-caller-audio")
+    assert code == 1, output
+    [dropped] = findings(results["bridge-caller-speaks-after-greeting"], "caller-audio-dropped")
+    assert dropped["details"]["speech_frames"] == 100 and dropped["details"]["dropped_frames"] >= 50

@@ -40,7 +40,7 @@ PAIRS = {
 # no session value out of range): their fire/silent pairs run in live mode against the example bridge
 # (tests/live/test_live_bridge.py), and in-process they are proven silent by the precision test.
 LIVE_ONLY = {"twiml-invalid", "handler-crash", "session-config-rejected", "stream-message-rejected",
-             "model-audio-lost", "voice-mismatch", "session-not-closed", "premature-close"}
+             "model-audio-lost", "voice-mismatch", "session-not-closed", "premature-close", "caller-audio-dropped"}
 
 
 def test_every_registered_detector_has_a_pair():
