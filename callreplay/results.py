@@ -13,7 +13,6 @@ from . import __version__
 from .detectors.base import Finding
 from .detectors.view import TraceView
 from .expectations import Verdict
-from .pipeline.profiles import load_profile
 from .replay import ReplayResult
 
 RESULT_FORMAT = 1
@@ -55,10 +54,7 @@ def build_result(result: ReplayResult, findings: list[Finding], verdict: Verdict
                  trace_file: str) -> dict[str, Any]:
     scenario = result.scenario
     view = TraceView(result.trace, scenario)
-    try:
-        profile_info = load_profile(result.profile).describe()
-    except Exception:  # a user's Python profile: describe by name only
-        profile_info = {"name": result.profile, "summary": "user profile", "class": result.profile}
+    profile_info = result.profile.describe()
     return {
         "format": RESULT_FORMAT,
         "callreplay_version": __version__,

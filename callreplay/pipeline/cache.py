@@ -32,10 +32,10 @@ class PromptCache:
         self._entries: dict[str, CachedPrompt] = {}
 
     def key(self, business_id, direction: str) -> str:
-        return self.ctx.profile.cache_key(business_id, direction)
+        return self.ctx.profile.cache.key(business_id, direction)
 
     def is_expired(self, age_us: int) -> bool:
-        return self.ctx.profile.cache_entry_expired(age_us, self.ttl_us)
+        return self.ctx.profile.cache.expired(age_us, self.ttl_us)
 
     def get(self, business_id, direction: str, *, call: str | None) -> CachedPrompt | None:
         ctx = self.ctx

@@ -19,12 +19,11 @@ from ..audio.server_vad import ServerVad
 from ..durations import US_PER_S
 from .context import MissingPromptError
 from .media_audio import AudioFlow
-from .prompt_load import load_prompt
+from .prompt_load import CallFacts, load_prompt
 from .prompts import build_full_business_prompt
 from .realtime import RealtimeSession
 from .rms_profile import RmsBins
 from .session_config import md5_8, resolve_voice, session_update_payload
-from .webhooks import normalize_call_direction
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import PipelineApp
@@ -93,10 +92,7 @@ class MediaStreamHandler(AudioFlow):
         ctx, profile = self.ctx, self.ctx.profile
         start = msg.get("start") or {}
         params = start.get("customParameters") or {}
-        incoming = params.get("direction", profile.default_direction)
-        if profile.normalize_direction:
-            normal = normalize_call_direction(incoming)
-            incoming = normal if normal != "unknown" else profile.default_direction
+        incoming = profile.direction.incoming(params)
         if self.started:
             self._lock_direction(incoming)
             return
@@ -115,10 +111,10 @@ class MediaStreamHandler(AudioFlow):
         outbound_business_id = params.get("business_id") or None
         ctx.always(sid, COMPONENT, f"[OUTBOUND_PARAMS] lead_id_raw={params.get('lead_id')} phone={phone} call_sid={sid}")
         self.app.register_handler(sid, self)
-        ctx.services["registry"].mark_start(sid, actor=sid)
+        ctx.registry.mark_start(sid, actor=sid)
         ctx.log(sid, COMPONENT, "WARNING", f"[CALL_START] call_sid={sid} biz={outbound_business_id or 'N/A'} "
                 f"direction={self.call_direction}")
-        ctx.services["registry"].set_metric(sid, "ws_connect_ts", ctx.clock.epoch(), actor=sid)
+        ctx.registry.set_metric(sid, "ws_connect_ts", ctx.clock.epoch(), actor=sid)
         self.audio.set_last_keepalive_us(ctx.now)
         ctx.emit(sid, COMPONENT, "call.started", stream_sid=self.stream_sid, direction=self.call_direction,
                  custom_parameters=params, to=to, from_=phone)
@@ -133,13 +129,14 @@ class MediaStreamHandler(AudioFlow):
                    "(AFTER business validation!)")
         self.audio.set_realtime_alive(True)
         ctx.scheduler.call_later(ctx.config.openai_connect_latency_us, f"Realtime-{sid[:8]}", self._realtime_connected)
-        if not profile.sender_waits_for_session:
+        if profile.sender.starts_at() == "realtime-start":
             # a sender that does not wait for session.updated (8.3 step 1 skipped) forwards from the start
             self._apply(self.audio.on_sender_started(ctx.now))
 
     def _lock_direction(self, incoming: str) -> None:
         ctx, sid = self.ctx, self.call_sid or self.socket_call
-        if self.call_direction and self.call_direction != incoming and ctx.profile.direction_lock:
+        if self.call_direction and self.call_direction != incoming and \
+                not ctx.profile.direction.may_change(self.call_direction, incoming):
             ctx.always(sid, COMPONENT, f"[ERROR] CALL_DIRECTION_CHANGE_BLOCKED call_sid={sid} "
                        f"current={self.call_direction} attempted={incoming}")
             ctx.emit(sid, COMPONENT, "call.direction_change_blocked", current=self.call_direction, attempted=incoming)
@@ -187,13 +184,14 @@ class MediaStreamHandler(AudioFlow):
             return
         if not waited:
             ctx.always(sid, COMPONENT, f"✅ [REALTIME] OpenAI connected in {ctx.config.openai_connect_latency_us // 1000}ms")
-        wait = ctx.profile.wait_for_prebuild_us
-        if wait and not waited and self.app.prebuild_pending(sid) and \
-                not ctx.services["registry"].peek(sid, "_prebuilt_full_prompt"):
+        wait = 0 if waited else ctx.profile.prebuild_wait.wait_us(
+            pending=self.app.prebuild_pending(sid), parked=bool(ctx.registry.peek(sid, "_prebuilt_full_prompt")))
+        if wait:
             ctx.emit(sid, COMPONENT, "prompt.wait_for_prebuild", timeout_us=wait)
             self.app.on_prebuild(sid, lambda: self._realtime_connected(waited=True), timeout_us=wait)
             return
-        prompt = load_prompt(self)
+        prompt = load_prompt(ctx, CallFacts(sid, self.call_direction, self.business_id, self.business_name,
+                                            self.greeting_text, self.app.prebuild_pending(sid)))
         if prompt is None:
             self._immediate_hangup("missing_prompt")
             return
@@ -250,12 +248,12 @@ class MediaStreamHandler(AudioFlow):
         ctx.always(sid, COMPONENT, "🎯 [RESPONSE_CREATE] reason=GREETING, prev_active=None, is_ai_speaking=False, "
                    "tx_q=0, out_q=0")
         self.session.create_response("GREETING", ctx.config.greeting_duration_us)
-        if ctx.profile.sender_waits_for_session:
+        if ctx.profile.sender.starts_at() == "session-updated":
             self._apply(self.audio.on_sender_started(ctx.now))
 
     # -- hardened: keep the bound prompt honest ----------------------------------------------------
     def _schedule_refresh(self, prompt) -> None:
-        if not self.ctx.profile.refresh_prompt_in_live_calls:
+        if not self.ctx.profile.settings_change.refreshes_live_calls:
             return
         if self._refresh_handle is not None:
             self._refresh_handle.cancel()
@@ -287,7 +285,7 @@ class MediaStreamHandler(AudioFlow):
                  sender_start_us=self.audio.counters.get("sender_start_us"))
         self.app.shutdown_socket(self, "hard_limit")
         try:
-            ctx.services["http"].twilio(sid).calls(sid).update(status="completed")
+            ctx.http.twilio(sid).calls(sid).update(status="completed")
         except Exception as exc:
             ctx.log(sid, COMPONENT, "ERROR", f"[BUILD 331] REST hangup failed: {exc}")
         self.close_session("limit_exceeded")
@@ -329,8 +327,8 @@ class MediaStreamHandler(AudioFlow):
             row.status = "ended"
             if row.call_status not in ("completed", "busy", "no-answer", "failed", "canceled"):
                 row.call_status = "ended"
-        if ctx.profile.clear_registry_on_close and self.call_sid:
-            ctx.services["registry"].clear(self.call_sid, actor=sid, reason="close_session")
+        if ctx.profile.lifecycle.clears_at("close_session") and self.call_sid:
+            ctx.registry.clear(self.call_sid, actor=sid, reason="close_session")
         self.app.unregister_handler(sid, self)
         ctx.always(sid, COMPONENT, "✅ [SESSION_CLOSE] Complete")
         ctx.emit(sid, COMPONENT, "call.session_closed", reason=reason)
@@ -348,8 +346,8 @@ class MediaStreamHandler(AudioFlow):
         c = self.audio.counters
         ctx.print(sid, COMPONENT, f"🛡️ OPENAI_USAGE_GUARD: frames_sent={c['total_frames_sent']} "
                   f"limit_exceeded={bool(c.get('limit_exceeded'))}")
-        if ctx.profile.clear_registry_in_finally and self.call_sid:
-            ctx.services["registry"].clear(self.call_sid, actor=sid, reason="run-finally")
+        if ctx.profile.lifecycle.clears_at("run-finally") and self.call_sid:
+            ctx.registry.clear(self.call_sid, actor=sid, reason="run-finally")
         ctx.print(sid, COMPONENT, f"WS_DONE sid={sid} rx={c['rx']} tx={self.tx_frames}")
         ctx.emit(sid, COMPONENT, "call.ended", reason=reason, duration_us=duration, direction=self.call_direction,
                  business_id=self.business_id, counters=_jsonable(c), audio_sha256=self.session.audio_digest(),
