@@ -10,29 +10,33 @@ place the stream registry entry is cleared at BUGGY).
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..audio import FastAudioPath, ReferenceAudioPath
-from ..audio.server_vad import ServerVad
+from ..audio.frames import FrameBatch
 from ..durations import US_PER_S
-from .context import MissingPromptError
-from .media_audio import AudioFlow
+from .context import BuiltPrompt, MissingPromptError
+from .media_audio import CallerAudio
 from .prompt_load import CallFacts, load_prompt
 from .prompts import build_full_business_prompt
-from .realtime import RealtimeSession
-from .rms_profile import RmsBins
+from .realtime import RealtimeSession, Turn
 from .session_config import md5_8, resolve_voice, session_update_payload
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import PipelineApp
 
 COMPONENT = "media_ws"
-FRAME_US = 20_000
 
 
-class MediaStreamHandler(AudioFlow):
+class MediaStreamHandler:
+    """One Media Stream: Twilio's messages, the direction lock, the prompt load and binding, the endings.
+
+    The caller audio is a composed :class:`~.media_audio.CallerAudio`; the handler is its
+    :class:`~.media_audio.AudioCall` and the realtime session's listener.
+    """
+
     def __init__(self, app: PipelineApp, socket_call: str, *, keep_audio: bool = False) -> None:
         self.app = app
         self.ctx = app.ctx
@@ -51,18 +55,33 @@ class MediaStreamHandler(AudioFlow):
         self.start_us: int | None = None
         impl = FastAudioPath if app.audio_impl == "fast" else ReferenceAudioPath
         self.audio = impl(self.ctx.config.audio)
-        cfg = self.ctx.config
-        self.vad = ServerVad(cfg.server_vad_rms, cfg.server_vad_start_frames, cfg.server_vad_silence_us // 1000)
         self.session = RealtimeSession(self.ctx, self, keep_audio=keep_audio)
-        self.keepalive_n = 0
-        self.tx_frames = 0
-        self._bins = RmsBins()
-        self._refresh_handle = None
+        self.media = CallerAudio(self.ctx, self, self.audio, self.session)
+        self.voice_id: str | None = None
+        self._refresh_handle: Any = None
         self.ctx.always(socket_call, COMPONENT, f"🎯 [T0] WS_START call_sid=pending ws_open_ts={self.ctx.clock.epoch():.3f}")
 
     @property
     def actor(self) -> str:
         return self.call_sid or self.socket_call
+
+    # -- the composed caller audio and what it reports back ------------------------------------------
+    def send_to_twilio(self, msg: dict[str, Any], *, at_us: int | None = None) -> None:
+        self.app.send_to_twilio(self, msg, at_us=at_us)
+
+    def process_frames(self, batch: FrameBatch, start: int, stop: int) -> int:
+        """Run frames ``[start, stop)`` through the caller audio; return how far it got."""
+        return self.media.process_frames(batch, start, stop)
+
+    def respond(self, duration_us: int) -> None:
+        """A ``realtime`` step: the model side produces a response turn now."""
+        self.media.respond(duration_us)
+
+    def on_response_audio(self, turn: Turn) -> None:
+        self.media.on_response_audio(turn)
+
+    def on_response_done(self, turn: Turn, cancelled: bool) -> None:
+        self.media.on_response_done(turn, cancelled)
 
     # -- Twilio messages ---------------------------------------------------------------------------
     def on_message(self, msg: dict) -> None:
@@ -131,7 +150,7 @@ class MediaStreamHandler(AudioFlow):
         ctx.scheduler.call_later(ctx.config.openai_connect_latency_us, f"Realtime-{sid[:8]}", self._realtime_connected)
         if profile.sender.starts_at() == "realtime-start":
             # a sender that does not wait for session.updated (8.3 step 1 skipped) forwards from the start
-            self._apply(self.audio.on_sender_started(ctx.now))
+            self.media.apply(self.audio.on_sender_started(ctx.now))
 
     def _lock_direction(self, incoming: str) -> None:
         ctx, sid = self.ctx, self.call_sid or self.socket_call
@@ -205,9 +224,9 @@ class MediaStreamHandler(AudioFlow):
     def bind(self, prompt, *, reason: str) -> None:
         """Send ``session.update`` with this prompt's sanitised text."""
         ctx, sid = self.ctx, self.call_sid
-        voice, fell_back = resolve_voice(getattr(self, "voice_id", None))
+        voice, fell_back = resolve_voice(self.voice_id)
         if fell_back:
-            ctx.always(sid, COMPONENT, f"[AI][VOICE_FALLBACK] voice={getattr(self, 'voice_id', None)} -> cedar")
+            ctx.always(sid, COMPONENT, f"[AI][VOICE_FALLBACK] voice={self.voice_id} -> cedar")
         payload, lines = session_update_payload(prompt, voice, ctx.config)
         for line in lines:
             ctx.always(sid, COMPONENT, line if reason == "initial" else line.replace("send_reason=initial",
@@ -249,7 +268,7 @@ class MediaStreamHandler(AudioFlow):
                    "tx_q=0, out_q=0")
         self.session.create_response("GREETING", ctx.config.greeting_duration_us)
         if ctx.profile.sender.starts_at() == "session-updated":
-            self._apply(self.audio.on_sender_started(ctx.now))
+            self.media.apply(self.audio.on_sender_started(ctx.now))
 
     # -- hardened: keep the bound prompt honest ----------------------------------------------------
     def _schedule_refresh(self, prompt) -> None:
@@ -278,7 +297,8 @@ class MediaStreamHandler(AudioFlow):
             self.bind(prompt, reason=f"refresh-{reason}")
 
     # -- endings -----------------------------------------------------------------------------------
-    def _hard_limit(self, t_us: int, reason: str | None) -> None:
+    def hard_limit(self, t_us: int, reason: str | None) -> None:
+        """The usage guard tripped (§8.3): hang up through Twilio's REST API and end the call."""
         ctx, sid = self.ctx, self.call_sid
         ctx.clock.advance_to(max(ctx.clock.now_us, t_us))
         ctx.emit(sid, COMPONENT, "call.hard_limit", reason=reason, at_us=t_us,
@@ -298,7 +318,7 @@ class MediaStreamHandler(AudioFlow):
 
     def _on_stop(self) -> None:
         c = self.audio.counters
-        self.ctx.print(self.actor, COMPONENT, f"WS_STOP sid={self.actor} rx={c['rx']} tx={self.tx_frames}")
+        self.ctx.print(self.actor, COMPONENT, f"WS_STOP sid={self.actor} rx={c['rx']} tx={self.media.tx_frames}")
         self.close_session("twilio_stop_event")
         self.run_finally("twilio_stop_event")
 
@@ -348,16 +368,16 @@ class MediaStreamHandler(AudioFlow):
                   f"limit_exceeded={bool(c.get('limit_exceeded'))}")
         if ctx.profile.lifecycle.clears_at("run-finally") and self.call_sid:
             ctx.registry.clear(self.call_sid, actor=sid, reason="run-finally")
-        ctx.print(sid, COMPONENT, f"WS_DONE sid={sid} rx={c['rx']} tx={self.tx_frames}")
+        ctx.print(sid, COMPONENT, f"WS_DONE sid={sid} rx={c['rx']} tx={self.media.tx_frames}")
         ctx.emit(sid, COMPONENT, "call.ended", reason=reason, duration_us=duration, direction=self.call_direction,
                  business_id=self.business_id, counters=_jsonable(c), audio_sha256=self.session.audio_digest(),
-                 appended_frames=self.session.appended_frames, tx_frames=self.tx_frames,
+                 appended_frames=self.session.appended_frames, tx_frames=self.media.tx_frames,
                  turns=len(self.session.turns))
         ctx.emit(sid, "audio", "audio.profile", **self.rms_profile())
 
     def rms_profile(self, max_points: int = 600) -> dict:
         """RMS over time, downsampled into at most ``max_points`` bins (for the report's plot)."""
-        return self._bins.profile(max_points)
+        return self.media.bins.profile(max_points)
 
 
 def _jsonable(counters: dict) -> dict:

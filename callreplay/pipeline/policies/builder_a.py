@@ -37,7 +37,8 @@ SourceVerdict = Borrow | Refuse
 class PromptSource(Protocol):
     """Where builder A takes its text and what it does when that text is empty."""
 
-    appointment_live: bool
+    @property
+    def appointment_live(self) -> bool: ...
 
     def primary_field(self, direction: str) -> str: ...
 

@@ -20,7 +20,8 @@ BlankBody = Literal["template", "raise"]
 class SystemBuilders(Protocol):
     """The router's choices where BUGGY, FIX and hardened differ."""
 
-    strip_inbound: bool
+    @property
+    def strip_inbound(self) -> bool: ...
 
     def on_blank(self, direction: str) -> BlankBody: ...
 

@@ -44,8 +44,11 @@ class SpecLifecycle:
 class SettingsChange(Protocol):
     """What the application does when a business's settings change."""
 
-    invalidates_cache: bool
-    refreshes_live_calls: bool
+    @property
+    def invalidates_cache(self) -> bool: ...
+
+    @property
+    def refreshes_live_calls(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

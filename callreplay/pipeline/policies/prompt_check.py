@@ -76,7 +76,8 @@ PromptVerdict = Checked | Missing
 class PromptCheck(Protocol):
     """The realtime thread's decision on the parked prompt."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def decide(self, facts: ParkedPrompt) -> PromptVerdict: ...
 

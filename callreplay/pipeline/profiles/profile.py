@@ -105,7 +105,8 @@ def _seam_problems(profile: Profile) -> list[tuple[str, str]]:
 
 def _members(interface: type) -> list[str]:
     names = set(getattr(interface, "__annotations__", {}))
-    names |= {n for n, v in vars(interface).items() if callable(v) and not n.startswith("_")}
+    names |= {n for n, v in vars(interface).items()
+              if (callable(v) or isinstance(v, property)) and not n.startswith("_")}
     return sorted(names)
 
 

@@ -30,7 +30,8 @@ from ..policies._choice import check_choice, check_type
 if TYPE_CHECKING:  # pragma: no cover
     from .profile import Profile
 
-CHECKS = {"substring": SubstringCheck, "metadata": MetadataCheck, "full": FullCheck}
+CHECKS: dict[str, type[SubstringCheck] | type[MetadataCheck]] = {"substring": SubstringCheck, "metadata": MetadataCheck,
+                                                             "full": FullCheck}
 MISSING_ALIASES = {"greeting": "ws-greeting-fallback"}
 
 
