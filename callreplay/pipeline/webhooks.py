@@ -7,11 +7,12 @@ which is what makes the pre-build/WebSocket race reproducible to the microsecond
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
-from ..scenario.model import WebhookStep
 from .context import MissingPromptError, PipelineContext
 from .directions import normalize_call_direction
 from .policies import DontStore, PrebuildFacts
@@ -41,11 +42,26 @@ def _twiml_stream(ctx: PipelineContext, parameters: list[tuple[str, str]]) -> st
     return str(response)
 
 
+class WebhookRequest(Protocol):
+    """One HTTP request to a voice webhook, as the engine hands it to the model (a scenario's step fits)."""
+
+    @property
+    def route(self) -> str: ...
+    @property
+    def request_path(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def params(self) -> Mapping[str, str]: ...
+    @property
+    def query(self) -> Mapping[str, str]: ...
+
+
 class Webhooks:
     def __init__(self, ctx: PipelineContext) -> None:
         self.ctx = ctx
 
-    def handle(self, step: WebhookStep) -> WebhookResponse:
+    def handle(self, step: WebhookRequest) -> WebhookResponse:
         ctx = self.ctx
         args = dict(step.query)
         form = dict(step.params) if step.method == "POST" else {}
