@@ -7,6 +7,7 @@ components reach each other through the context's typed fields, so none of them 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -60,7 +61,7 @@ class PipelineApp:
             handler = MediaStreamHandler(self, call, keep_audio=self.keep_audio)
             stream = TwilioStream(call, stream_sid_for(call), dict(self.twiml_parameters.get(call, {})),
                                   schedule=self.ctx.scheduler.call_at,
-                                  deliver=lambda msg, c=call: self.deliver_from_twilio(c, msg))
+                                  deliver=functools.partial(self.deliver_from_twilio, call))
             sock = self.sockets[call] = Socket(call, stream, handler)
             self.ctx.emit(call, "twilio", "ws.open", stream_sid=stream.stream_sid)
         return sock

@@ -122,5 +122,5 @@ def build_config(overrides: dict[str, object], base: PipelineConfig | None = Non
         else:
             raise KeyError(name)
     if audio:
-        top["audio"] = dataclasses.replace(base.audio, **audio)
-    return dataclasses.replace(base, **top)
+        top["audio"] = dataclasses.replace(base.audio, **audio)  # type: ignore[arg-type]  # values checked above
+    return dataclasses.replace(base, **top)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ socket back to Twilio) and the realtime session.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..audio import AudioPathBase
@@ -22,7 +23,7 @@ from .rms_profile import RmsBins
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..audio.frames import FrameBatch
-    from ..audio.path import SliceResult
+    from ..audio.path import LogLine, SliceResult
 
 COMPONENT = "media_ws"
 # Frames are processed speculatively up to the next known event; a server-VAD event found inside a
@@ -117,7 +118,7 @@ class CallerAudio:
                         return self.process_frames(batch, start, cut)
         self.apply(result, batch, start, stop)
         for t_us, kind in events:
-            self.ctx.scheduler.call_at(t_us + latency, f"Vad-{kind}", lambda k=kind: self._on_vad(k))
+            self.ctx.scheduler.call_at(t_us + latency, f"Vad-{kind}", self._vad_task(kind))
         return stop
 
     def _predicted_stop(self, batch: FrameBatch, start: int, stop: int, latency: int, exact: bool,
@@ -159,15 +160,17 @@ class CallerAudio:
         """
         ctx, sid = self.ctx, self.call.actor
         keepalives = result.keepalives.tolist() if len(result.keepalives) else []
-        items = [(line.t_us, 0, line) for line in result.logs] + [(t, 2, None) for t in keepalives]
+        items: list[tuple[int, int, LogLine | None]] = [(line.t_us, 0, line) for line in result.logs]
+        items += [(t, 2, None) for t in keepalives]
         if len(result.forwarded):
             items.append((int(result.forwarded_at_us[-1]), 1, None))
         items.sort(key=lambda item: (item[0], item[1]))
         for t_us, kind, line in items:
-            if kind == 0:
+            if line is not None:
                 ctx.trace.emit(line.t_us, sid, "audio", "log", level=line.level, message=line.message)
             elif kind == 1:
-                self.session.append_audio(result.forwarded_batch or (batch,), result.forwarded,
+                batches = result.forwarded_batch or ((batch,) if batch is not None else ())
+                self.session.append_audio(batches, result.forwarded,
                                           result.forwarded_at_us)
             else:
                 self.keepalive_n += 1
@@ -185,6 +188,9 @@ class CallerAudio:
             self.bins.add_forwarded(result.forwarded_at_us)
         if result.limit_exceeded_at_us is not None:
             self.call.hard_limit(result.limit_exceeded_at_us, result.limit_reason)
+
+    def _vad_task(self, kind: str) -> Callable[[], None]:
+        return lambda: self._on_vad(kind)
 
     def _on_vad(self, kind: str) -> None:
         ctx, sid = self.ctx, self.call.call_sid

@@ -139,6 +139,7 @@ class MediaStreamHandler:
                  custom_parameters=params, to=to, from_=phone)
         if not self._identify_business(to, outbound_business_id):
             return
+        assert self.call_direction is not None  # locked above
         try:
             built = build_full_business_prompt(ctx, self.business_id, self.call_direction, call=sid, path="part-d")
             ctx.print(sid, COMPONENT, f"✅ [PART D] Pre-built FULL BUSINESS prompt: {len(built.text)} chars")
@@ -201,6 +202,7 @@ class MediaStreamHandler:
         ctx, sid = self.ctx, self.call_sid
         if self.closed:
             return
+        assert sid is not None  # the realtime thread starts after the start event
         if not waited:
             ctx.always(sid, COMPONENT, f"✅ [REALTIME] OpenAI connected in {ctx.config.openai_connect_latency_us // 1000}ms")
         wait = 0 if waited else ctx.profile.prebuild_wait.wait_us(
@@ -277,7 +279,7 @@ class MediaStreamHandler:
         if self._refresh_handle is not None:
             self._refresh_handle.cancel()
         due = prompt.provenance.built_at_us + self.ctx.config.prompt_cache_ttl_us
-        self._refresh_handle = self.ctx.scheduler.call_at(due, f"PromptRefresh-{self.call_sid[:8]}",
+        self._refresh_handle = self.ctx.scheduler.call_at(due, f"PromptRefresh-{self.actor[:8]}",
                                                           lambda: self.refresh_prompt("ttl"))
 
     def refresh_prompt(self, reason: str) -> None:
@@ -285,6 +287,7 @@ class MediaStreamHandler:
         if self.closed or self.session.bound is None:
             return
         ctx = self.ctx
+        assert self.call_direction is not None  # a bound session means the call started
         try:
             prompt = build_full_business_prompt(ctx, self.business_id, self.call_direction, call=self.call_sid,
                                                 path="refresh")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import prompt_text as pt
@@ -20,8 +21,8 @@ FIELD_DIRECTION = {"ai_prompt": "inbound", "outbound_ai_prompt": "outbound"}
 COMPONENT = "prompt_builder"
 
 
-def _setting(settings, name: str):
-    return getattr(settings, name, None) if settings is not None else None
+def _setting(settings: Any, name: str | None) -> Any:
+    return getattr(settings, name, None) if settings is not None and name is not None else None
 
 
 def build_full_business_prompt(ctx: PipelineContext, business_id: int | None, call_direction: str, *,
@@ -72,6 +73,7 @@ def build_full_business_prompt(ctx: PipelineContext, business_id: int | None, ca
             _setting(settings, "call_goal") == "appointment" and _setting(settings, "enable_calendar_scheduling"):
         appointment = pt.appointment_block(_now_local(ctx, settings), _setting(settings, "slot_size_min") or 60,
                                            with_tools=False)
+    assert business_id is not None  # a business was found for it
     full = pt.builder_a_layout(pt.universal_rules(call_direction), appointment, business_id, name, label, text,
                                call_direction)
     ctx.log(call, COMPONENT, "INFO",
@@ -191,7 +193,8 @@ def get_fallback_prompt(ctx: PipelineContext, business_id: int | None, call_dire
     def made(text: str, field: str | None, fallback: str) -> BuiltPrompt:
         return ctx.record_prompt(call, BuiltPrompt(text, ctx.new_provenance(
             business_id=business_id, builder="fallback", requested_direction=call_direction, source_field=field,
-            source_direction=FIELD_DIRECTION.get(field), settings_version=version, path=path, fallback=fallback)))
+            source_direction=FIELD_DIRECTION.get(field or ""), settings_version=version, path=path,
+            fallback=fallback)))
 
     try:
         if not ctx.config.ws_rebuild_app_context and path in ("rebuild", "refresh"):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from ..scheduler import TaskHandle
 from .context import BuiltPrompt, PipelineContext
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,7 +34,7 @@ class Turn:
     duration_us: int
     prompt_id: int | None
     audio_start_us: int | None = None
-    done_handle: object = None
+    done_handle: TaskHandle | None = None
     done: bool = False
 
 

@@ -151,7 +151,10 @@ class BusinessStore:
         for key, value in changes.items():
             if key in SETTINGS_DEFAULTS:
                 row.values[key] = value
-            elif key == "name":
+                continue
+            if business is None:  # the loader checks step business ids; this is a programming error
+                raise KeyError(f"no business {business_id} for the change of {key!r}")
+            if key == "name":
                 business.name = value
             elif key == "phone":
                 business.phone_e164 = value

@@ -183,7 +183,7 @@ def _check_timezone(ctx: _Ctx, name: str) -> None:
 def _check_detector_ids(ctx: _Ctx, vocabulary: Vocabulary, data: dict) -> None:
     """Detector ids in ``detectors:`` and ``expect`` must be registered (built-in or plugin)."""
     known = vocabulary.detectors
-    places = [(("detectors", name), name) for name in (data.get("detectors") or {})]
+    places: list[tuple[tuple[Any, ...], Any]] = [(("detectors", name), name) for name in (data.get("detectors") or {})]
     for profile_name, body in (data.get("expect") or {}).items():
         if isinstance(body, list):
             places += [(("expect", profile_name, j, "finding"), e["finding"]) for j, e in enumerate(body)]
@@ -232,7 +232,7 @@ def _step(ctx: _Ctx, s: dict, parts: tuple, index: int, business_ids: set[int]) 
         if modifier in s and action != allowed:
             raise ctx.fail(parts + (modifier,), f"{modifier!r} does not belong to a {action} step",
                            f"{modifier!r} only on {allowed} steps")
-    base = dict(index=index, at_us=ctx.duration(s["at"], parts + ("at",)), line=ctx.lines.line_for(parts),
+    base: dict[str, Any] = dict(index=index, at_us=ctx.duration(s["at"], parts + ("at",)), line=ctx.lines.line_for(parts),
                 path=path_str(parts))
     if action == "webhook":
         try:
@@ -376,7 +376,7 @@ def _check_calls(ctx: _Ctx, steps: list[Step]) -> None:
     for step in steps:
         if isinstance(step, WebhookStep) and step.params.get("CallSid"):
             known.add(step.params["CallSid"])
-        if isinstance(step, WsStep) and step.message == "raw" and step.raw.get("event") == "start":
+        if isinstance(step, WsStep) and step.message == "raw" and step.raw and step.raw.get("event") == "start":
             sid = (step.raw.get("start") or {}).get("callSid")
             if sid:
                 known.add(sid)
@@ -391,7 +391,7 @@ def _check_calls(ctx: _Ctx, steps: list[Step]) -> None:
                            "a CallSid introduced by a webhook step's params.CallSid" +
                            (" (known: " + ", ".join(sorted(known)) + ")" if known else ""))
         if isinstance(step, WsStep):
-            event = step.raw.get("event") if step.message == "raw" else step.message
+            event = (step.raw or {}).get("event") if step.message == "raw" else step.message
             if event == "start":
                 started.add(call)
             elif event == "media" and call not in started:
