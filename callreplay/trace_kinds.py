@@ -40,7 +40,7 @@ declare('audio.profile', ('audio',),
         ('bin_us', 'forwarded', 'frames', 'max', 'mean', 't0_us'),
         "the call's RMS over time, downsampled for the report's plot")
 declare('cache.clear', ('prompt_cache',),
-        (),
+        ('entries',),
         'the prompt cache was emptied')
 declare('cache.get', ('prompt_cache',),
         ('age_us', 'business_id', 'direction', 'entry_business_id', 'entry_direction', 'key', 'prompt_id',

@@ -61,7 +61,8 @@ class SystemPromptThenRefuse:
         if present.get("system_prompt"):
             return Borrow("system_prompt", "system-prompt",
                           f"[PROMPT FALLBACK] Using system_prompt as fallback for business_id={business_id}")
-        return Refuse()
+        return Refuse(f"Missing {direction.upper()} prompt for business_id={business_id}. "
+                      f"Please configure '{self.primary_field(direction)}' or 'system_prompt'.")
 
 
 SYSTEM_PROMPT_FIRST = FIXED.with_(

@@ -71,13 +71,16 @@ class PromptCache:
         for d in directions:
             key = self.key(business_id, d)
             existed = self._entries.pop(key, None) is not None
-            self.ctx.log(call, COMPONENT, "INFO", f"🗑️ [PROMPT_CACHE] Invalidated cache for {key}")
+            if existed:  # §13.1 item 4: only keys that held an entry are logged
+                self.ctx.log(call, COMPONENT, "INFO", f"🗑️ [PROMPT_CACHE] Invalidated cache for {key}")
             self.ctx.emit(call, COMPONENT, "cache.invalidate", key=key, business_id=business_id, direction=d,
                           existed=existed)
 
     def clear(self) -> None:
+        count = len(self._entries)
         self._entries.clear()
-        self.ctx.emit(None, COMPONENT, "cache.clear")
+        self.ctx.log(None, COMPONENT, "INFO", f"🗑️ [PROMPT_CACHE] Cleared {count} entries")  # §13.1 item 4
+        self.ctx.emit(None, COMPONENT, "cache.clear", entries=count)
 
     def stats(self) -> dict:
         return {"entries": len(self._entries), "keys": sorted(self._entries)}

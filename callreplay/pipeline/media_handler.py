@@ -17,7 +17,7 @@ import numpy as np
 from ..audio import FastAudioPath, ReferenceAudioPath
 from ..audio.frames import FrameBatch
 from ..durations import US_PER_S
-from .context import BuiltPrompt, MissingPromptError
+from .context import BuiltPrompt
 from .media_audio import CallerAudio
 from .prompt_load import CallFacts, load_prompt
 from .prompts import build_full_business_prompt
@@ -143,7 +143,7 @@ class MediaStreamHandler:
         try:
             built = build_full_business_prompt(ctx, self.business_id, self.call_direction, call=sid, path="part-d")
             ctx.print(sid, COMPONENT, f"✅ [PART D] Pre-built FULL BUSINESS prompt: {len(built.text)} chars")
-        except MissingPromptError as exc:
+        except Exception as exc:  # the real start handler catches whatever the dead PART D build raises
             ctx.print(sid, COMPONENT, f"⚠️ [PART D] Failed to pre-build prompt: {exc}")
         ctx.always(sid, COMPONENT, f"🚀 [REALTIME] Starting OpenAI at T0+{(ctx.now - self.open_us) // 1000}ms "
                    "(AFTER business validation!)")
@@ -291,7 +291,7 @@ class MediaStreamHandler:
         try:
             prompt = build_full_business_prompt(ctx, self.business_id, self.call_direction, call=self.call_sid,
                                                 path="refresh")
-        except MissingPromptError:
+        except Exception:  # MissingPromptError, or a malformed JSON prompt (§13.1 item 3): keep what is bound
             return
         if prompt.text == self.session.bound.text:
             self.session.rebind(prompt, reason=reason)

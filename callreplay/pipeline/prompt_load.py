@@ -34,7 +34,8 @@ class CallFacts:
 def load_prompt(ctx: PipelineContext, call: CallFacts) -> BuiltPrompt | None:
     """Return the prompt the session is bound to, or None when the call was failed instead."""
     sid = call.call_sid
-    direction = call.call_direction or "inbound"
+    # §13.1 item 7: getattr's default applies only when the attribute is missing; "" stays ""
+    direction = call.call_direction if call.call_direction is not None else "inbound"
     prompt = ctx.registry.get_metadata(sid, "_prebuilt_full_prompt", actor=sid)
     ctx.emit(sid, COMPONENT, "prompt.registry_read", found=bool(prompt and prompt.text),
              prompt_id=prompt.provenance.prompt_id if prompt else None, prebuild_pending=call.prebuild_pending)
@@ -65,8 +66,8 @@ def _on_checked(ctx: PipelineContext, call: CallFacts, prompt: BuiltPrompt, v: C
     if hard_lock:
         ctx.print(sid, COMPONENT, f"⚠️ [PROMPT_MISMATCH] WARNING: pre-built prompt looks {v.detected} but call is "
                   f"{v.expected}")
-    else:
-        ctx.always(sid, COMPONENT, "❌ [PROMPT_MISMATCH] Direction mismatch detected!")
+    else:  # §13.1 item 6: a DEBUG-gated print at 872f4546
+        ctx.print(sid, COMPONENT, "❌ [PROMPT_MISMATCH] Direction mismatch detected!")
     if v.action == "rebuild":
         ctx.always(sid, COMPONENT, f"[PROMPT_MISMATCH] call_sid={sid[:8]}... expected={v.expected} "
                    f"prebuilt={v.detected} action=REBUILD")

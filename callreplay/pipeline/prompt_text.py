@@ -47,12 +47,15 @@ def replace_placeholders(text: str, business_name: str) -> str:
 
 
 def _from_json(candidate: str, raw_for_default: str) -> str:
-    """``obj.get("calls") or obj.get("whatsapp") or raw``; a non-dict JSON value raises like the real code."""
+    """``obj.get("calls") or obj.get("whatsapp") or raw``; a non-dict JSON value, or a non-string
+    ``calls``/``whatsapp``, raises like the real code (§13.1 item 3: the ``.replace`` that follows fails)."""
     obj = json.loads(candidate)
     if not isinstance(obj, dict):
         raise AttributeError(f"'{type(obj).__name__}' object has no attribute 'get'")
     value = obj.get("calls") or obj.get("whatsapp") or raw_for_default
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, str):
+        raise AttributeError(f"'{type(value).__name__}' object has no attribute 'replace'")
+    return value
 
 
 def extract_business_prompt_text_legacy(business_name: str, raw: str | None) -> str:

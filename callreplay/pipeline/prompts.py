@@ -49,11 +49,9 @@ def build_full_business_prompt(ctx: PipelineContext, business_id: int | None, ca
                    "outbound_ai_prompt": bool(_setting(settings, "outbound_ai_prompt")),
                    "system_prompt": bool(business.system_prompt)}
         verdict = source.on_empty(call_direction, business_id, present)
-        if isinstance(verdict, Refuse):
-            message = (f"[PROMPT ERROR] Missing {label} prompt for business_id={business_id}. "
-                       f"Please configure '{field}' in BusinessSettings.")
-            ctx.log(call, COMPONENT, "ERROR", message)
-            raise MissingPromptError(message)
+        if isinstance(verdict, Refuse):  # §13.1 item 1: the prefix is the log line's, not the exception's
+            ctx.log(call, COMPONENT, "ERROR", f"[PROMPT ERROR] {verdict.message}")
+            raise MissingPromptError(verdict.message)
         ctx.log(call, COMPONENT, "ERROR",
                 f"[PROMPT ERROR] Missing business prompt for business_id={business_id} direction={call_direction}")
         if verdict.warning:

@@ -68,9 +68,8 @@ class StreamRegistry:
         entry["last_media_at"] = self.ctx.clock.epoch()
 
     def touch_media(self, sid: str, t_us: int) -> None:
-        entry = self._entries.get(sid)
-        if entry is not None:
-            entry["last_media_at"] = self.ctx.clock.epoch(t_us)
+        """§13.1 item 5: on a call with no entry this creates one (``{'last_media_at': ...}``)."""
+        self._entry(sid, sid)["last_media_at"] = self.ctx.clock.epoch(t_us)
 
     def set_metric(self, sid: str, name: str, value: float, *, actor: str | None) -> None:
         metrics = self._entry(sid, actor).setdefault("metrics", {})

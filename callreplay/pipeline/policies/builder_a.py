@@ -27,7 +27,9 @@ class Borrow:
 
 @dataclass(frozen=True, slots=True)
 class Refuse:
-    """Raise ``MissingPromptError`` (the fix, option 1)."""
+    """Raise ``MissingPromptError`` with ``message`` (the fix, option 1); the log line adds ``[PROMPT ERROR] ``."""
+
+    message: str
 
 
 SourceVerdict = Borrow | Refuse
@@ -89,7 +91,16 @@ class CrossDirectionFallback(_FieldSource):
 
 @dataclass(frozen=True, slots=True)
 class NoFallback(_FieldSource):
-    """The fix (872f4546, option 1): an empty field raises instead of borrowing."""
+    """The fix (872f4546, option 1): an empty field raises instead of borrowing.
+
+    The fix tests ``direction == "inbound"`` (spec §13.1 item 2): any other value (``unknown``,
+    ``Outbound``, ...) reads ``outbound_ai_prompt`` and is named OUTBOUND in the error.
+    """
+
+    def primary_field(self, direction: str) -> str:
+        return "ai_prompt" if direction == "inbound" else "outbound_ai_prompt"
 
     def on_empty(self, direction: str, business_id: int | None, present: Mapping[str, bool]) -> SourceVerdict:
-        return Refuse()
+        label = "INBOUND" if direction == "inbound" else "OUTBOUND"
+        return Refuse(f"Missing {label} prompt for business_id={business_id}. "
+                      f"Please configure '{self.primary_field(direction)}' in BusinessSettings.")
