@@ -17,6 +17,7 @@ import numpy as np
 from ..audio import FastAudioPath, ReferenceAudioPath
 from ..audio.frames import FrameBatch
 from ..durations import US_PER_S
+from .constants import replace_placeholders
 from .context import BuiltPrompt
 from .media_audio import CallerAudio
 from .prompt_load import CallFacts, load_prompt
@@ -190,8 +191,7 @@ class MediaStreamHandler:
         self.business_id = business.id
         self.business_name = business.name or "העסק שלנו"
         greeting = business.greeting_message or ""
-        self.greeting_text = greeting.replace("{{business_name}}", self.business_name).replace(
-            "{{BUSINESS_NAME}}", self.business_name) or None
+        self.greeting_text = replace_placeholders(greeting, self.business_name) or None
         self.voice_id = business.voice_id
         ctx.always(sid, COMPONENT, f"✅ [BUSINESS_ISOLATION] Business validated: {business.id}")
         ctx.emit(sid, COMPONENT, "call.business_identified", business_id=business.id)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+from . import constants
+
 UNIVERSAL_SYSTEM_RULES = (
     "You are a real-time voice assistant for ProSaaS business calls.\n"
     "\n"
@@ -42,8 +44,7 @@ def default_hebrew_prompt(name: str = DEFAULT_HEBREW_NAME) -> str:
     return f"You are a voice assistant for {name}.\nDefault language: Hebrew.\nRespond naturally and briefly."
 
 
-def replace_placeholders(text: str, business_name: str) -> str:
-    return text.replace("{{business_name}}", business_name).replace("{{BUSINESS_NAME}}", business_name)
+replace_placeholders = constants.replace_placeholders
 
 
 def _from_json(candidate: str, raw_for_default: str) -> str:

@@ -14,10 +14,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import prompt_text as pt
+from .constants import DIRECTION_OF_FIELD
 from .context import BuiltPrompt, MissingPromptError, PipelineContext
 from .policies import Refuse
 
-FIELD_DIRECTION = {"ai_prompt": "inbound", "outbound_ai_prompt": "outbound"}
+FIELD_DIRECTION = DIRECTION_OF_FIELD
 COMPONENT = "prompt_builder"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..pipeline.constants import FRAME_US
 from .status import fmt_us
 
 PLOT_W, PLOT_H, PAD_L, PAD_B = 1000, 160, 52, 20
@@ -48,7 +49,7 @@ def rms_plot(call: dict[str, Any]) -> RmsPlot | None:
     frames, fwd = list(prof.get("frames") or []), list(prof.get("forwarded") or [])
     if not mean:
         return None
-    bin_us, t0 = int(prof.get("bin_us") or 20_000), int(prof.get("t0_us") or 0)
+    bin_us, t0 = int(prof.get("bin_us") or FRAME_US), int(prof.get("t0_us") or 0)
     factor = -(-len(mean) // MAX_POINTS)
     if factor > 1:
         mean = _merge(mean, factor, lambda v: sum(v) / len(v))
