@@ -60,7 +60,7 @@ def build_result(result: ReplayResult, findings: list[Finding], verdict: Verdict
         "callreplay_version": __version__,
         "slug": slug,
         "scenario": {"name": scenario.name, "file": str(scenario.file), "description": scenario.description,
-                     "tags": list(scenario.tags), "clock_start": scenario.clock_start.isoformat(),
+                     "tags": list(scenario.tags), "clock_start": scenario.clock_start.isoformat() if scenario.clock_start else None,
                      "timezone": scenario.timezone, "evidence": scenario.evidence,
                      "businesses": [{"id": b.id, "name": b.name, "phone": b.phone, "system_prompt": b.system_prompt,
                                      "settings": {k: (b.settings or {}).get(k)

@@ -21,7 +21,7 @@ def outcome_line(o: Outcome) -> str:
 
 def failure_lines(o: Outcome) -> list[str]:
     """Missing and unexpected findings, each with its evidence and the nearest misses."""
-    lines = []
+    lines: list[str] = []
     if o.verdict is None:
         return lines
     for entry in o.verdict.entries:

@@ -172,5 +172,5 @@ class TraceView:
             for field_name in ("ai_prompt", "outbound_ai_prompt", "system_prompt"):
                 label = field_name if own else f"business:{bid}:{field_name}"
                 sources[label] = values.get(field_name)
-        name = names.get(business_id, "Business")
+        name = names.get(business_id, "Business") if business_id is not None else "Business"
         return attribute(instructions, sources, name)

@@ -31,7 +31,7 @@ class RmsPlot:
     height: int
     mean_points: str = ""
     max_points: str = ""
-    dropped: list[dict[str, float]] = field(default_factory=list)
+    dropped: list[dict[str, float | str]] = field(default_factory=list)
     turns: list[dict[str, Any]] = field(default_factory=list)
     y_ticks: list[dict[str, Any]] = field(default_factory=list)
     x_ticks: list[dict[str, Any]] = field(default_factory=list)
