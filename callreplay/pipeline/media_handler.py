@@ -10,7 +10,8 @@ place the stream registry entry is cleared at BUGGY).
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -18,17 +19,33 @@ from ..audio import FastAudioPath, ReferenceAudioPath
 from ..audio.frames import FrameBatch
 from ..durations import US_PER_S
 from .constants import replace_placeholders
-from .context import BuiltPrompt
+from .context import BuiltPrompt, PipelineContext
 from .media_audio import CallerAudio
 from .prompt_load import CallFacts, load_prompt
 from .prompts import build_full_business_prompt
 from .realtime import RealtimeSession, Turn
 from .session_config import md5_8, resolve_voice, session_update_payload
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .app import PipelineApp
-
 COMPONENT = "media_ws"
+
+
+class HandlerHost(Protocol):
+    """What the handler needs of the application: its context, the handler registry, the socket, pre-builds."""
+
+    ctx: PipelineContext
+    audio_impl: str
+
+    def register_handler(self, sid: str, handler: MediaStreamHandler) -> None: ...
+
+    def unregister_handler(self, sid: str, handler: MediaStreamHandler) -> None: ...
+
+    def send_to_twilio(self, handler: MediaStreamHandler, msg: dict[str, Any], *, at_us: int | None = None) -> None: ...
+
+    def shutdown_socket(self, handler: MediaStreamHandler, reason: str) -> None: ...
+
+    def prebuild_pending(self, sid: str | None) -> bool: ...
+
+    def on_prebuild(self, sid: str, callback: Callable[[], None], *, timeout_us: int) -> None: ...
 
 
 class MediaStreamHandler:
@@ -38,7 +55,7 @@ class MediaStreamHandler:
     :class:`~.media_audio.AudioCall` and the realtime session's listener.
     """
 
-    def __init__(self, app: PipelineApp, socket_call: str, *, keep_audio: bool = False) -> None:
+    def __init__(self, app: HandlerHost, socket_call: str, *, keep_audio: bool = False) -> None:
         self.app = app
         self.ctx = app.ctx
         self.socket_call = socket_call
