@@ -200,7 +200,7 @@ class FastAudioPath(ReferenceAudioPath):
         if c.simple_mode or barge or speech:
             send = np.ones(len(routed), dtype=bool)
         else:
-            send = (counts >= c.min_consecutive_voice_frames) & ~is_noise[routed]
+            send = (counts >= c.required_voice_frames) & ~is_noise[routed]
         gated, sent = routed[~send], routed[send]
         queued = full = closing = forwarded = empty
         trip = None

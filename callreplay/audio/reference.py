@@ -139,7 +139,7 @@ class ReferenceAudioPath(AudioPath):
             return True
         if s.barge_in_active or s.realtime_speech_active:
             return True
-        return (s.consecutive_voice_frames >= c.min_consecutive_voice_frames or bypass) and not is_noise
+        return (s.consecutive_voice_frames >= c.required_voice_frames or bypass) and not is_noise
 
     def _enqueue(self, batch: FrameBatch, i: int, t: int, rms: int, out: Collector) -> None:
         """Step 10, ``put_nowait``; a running sender takes the frame at once (spec 8.3)."""

@@ -129,8 +129,18 @@ def test_gate_blocks_quiet_frames_outside_simple_mode_and_logs_every_100(cls):
 
 
 @IMPLEMENTATIONS
-def test_voice_needs_12_consecutive_frames_outside_simple_mode(cls):
-    path = cls(AudioConfig(simple_mode=False, echo_gate_min_rms=1e9))
+def test_13_2_3_outside_simple_mode_the_required_streak_is_0(cls):
+    config = AudioConfig(simple_mode=False, echo_gate_min_rms=1e9)
+    assert config.required_voice_frames == 0 and AudioConfig().required_voice_frames == 12
+    path = cls(config)
+    path.on_sender_started(0)
+    result = path.process(FrameBatch.paced(_frames((tone(300, 100, 20_000)[0], 20))))
+    assert result.forwarded.tolist() == list(range(20))
+
+
+@IMPLEMENTATIONS
+def test_an_explicit_streak_still_needs_that_many_consecutive_frames(cls):
+    path = cls(AudioConfig(simple_mode=False, echo_gate_min_rms=1e9, min_consecutive_voice_frames=12))
     path.on_sender_started(0)
     result = path.process(FrameBatch.paced(_frames((tone(300, 100, 20_000)[0], 20))))
     assert result.forwarded.tolist() == list(range(11, 20))
