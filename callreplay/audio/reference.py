@@ -149,6 +149,7 @@ class ReferenceAudioPath(AudioPath):
             return
         if len(s.queue) >= c.queue_maxsize:
             s.frames_dropped_by_queue_full += 1
+            s.stats_audio_blocked += 1  # §13.2 item 4: queue-full drops count as blocked too
             out.dropped["QUEUE_FULL"] += 1
             if (s.frames_dropped_by_queue_full - 1) % 50 == 0:
                 out.log(t, "WARNING", f"⚠️ [QUEUE_FULL] Dropped {s.frames_dropped_by_queue_full} frames")

@@ -120,6 +120,18 @@ def test_closing_drops_dequeued_frames(cls):
 
 
 @IMPLEMENTATIONS
+def test_13_2_4_queue_full_and_closing_drops_count_as_blocked(cls):
+    full = cls()
+    full.process(FrameBatch.paced(_frames((LOUD, 1_051))))
+    assert full.counters["stats_audio_blocked"] == 51
+    closing = cls()
+    closing.on_sender_started(0)
+    closing.set_closing(True)
+    closing.process(FrameBatch.paced(_frames((LOUD, 5))))
+    assert closing.counters["stats_audio_blocked"] == 5
+
+
+@IMPLEMENTATIONS
 def test_gate_blocks_quiet_frames_outside_simple_mode_and_logs_every_100(cls):
     path = cls(AudioConfig(simple_mode=False))
     path.on_sender_started(0)
