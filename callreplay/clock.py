@@ -8,6 +8,8 @@ appointment block's weekday) sees the virtual time too.
 
 from __future__ import annotations
 
+from typing import Any
+
 from datetime import datetime, timedelta
 
 from .durations import US_PER_S
@@ -21,7 +23,7 @@ class VirtualClock:
             raise ValueError("the clock start must carry a UTC offset")
         self.start = start
         self._now_us = 0
-        self._freezer = None
+        self._freezer: Any = None  # freezegun's factory while the clock is entered
 
     @property
     def now_us(self) -> int:

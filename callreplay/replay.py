@@ -38,7 +38,7 @@ DRAIN_AFTER_LAST_STEP_US = 120_000_000
 @dataclass
 class ReplayResult:
     scenario: Scenario
-    profile: str
+    profile: Profile
     trace: Trace
     config: PipelineConfig
     app: PipelineApp = field(repr=False)
@@ -48,8 +48,7 @@ class ReplayResult:
 def replay(scenario: Scenario, profile: Profile | str, *, audio_impl: str = "fast", keep_audio: bool = False,
            allow_code: bool = False) -> ReplayResult:
     """Replay ``scenario`` under ``profile`` and return its trace (deterministic for the same inputs)."""
-    if isinstance(profile, str):
-        profile = load_profile(profile, allow_code=allow_code)
+    profile = load_profile(profile, allow_code=allow_code)
     config = build_config(scenario.overrides)
     clock = VirtualClock(scenario.clock_start)
     scheduler = Scheduler(clock)
@@ -57,11 +56,11 @@ def replay(scenario: Scenario, profile: Profile | str, *, audio_impl: str = "fas
     ctx = PipelineContext(clock, scheduler, trace, BusinessStore.from_specs(scenario.businesses), config, profile,
                           timezone=scenario.timezone)
     with clock, OutboundHttp(ctx) as http:
-        ctx.services["http"] = http
+        ctx.http = http
         app = PipelineApp(ctx, audio_impl=audio_impl, keep_audio=keep_audio)
         engine = _Engine(scenario, ctx, app)
         ctx.emit(None, "replay", "replay.start", scenario=scenario.name, profile=profile.name,
-                 clock_start=scenario.clock_start.isoformat(), profile_class=type(profile).__qualname__,
+                 clock_start=scenario.clock_start.isoformat(), profile_class=profile.class_name,
                  businesses=[b.id for b in scenario.businesses], prompt_cache_ttl_us=config.prompt_cache_ttl_us)
         for step in scenario.steps:
             engine.advance(step.at_us, include_tasks_at_limit=True)
@@ -71,7 +70,7 @@ def replay(scenario: Scenario, profile: Profile | str, *, audio_impl: str = "fas
         ctx.emit(None, "stream_registry", "registry.final", entries=app.registry.final_state())
         open_calls = sorted(sid for sid, h in app.handlers.items() if not h.closed)
         ctx.emit(None, "replay", "replay.end", open_calls=open_calls)
-    return ReplayResult(scenario, profile.name, trace, config, app, clock.now_us)
+    return ReplayResult(scenario, profile, trace, config, app, clock.now_us)
 
 
 class _Engine:

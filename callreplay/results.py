@@ -13,7 +13,6 @@ from . import __version__
 from .detectors.base import Finding
 from .detectors.view import TraceView
 from .expectations import Verdict
-from .pipeline.profiles import load_profile
 from .replay import ReplayResult
 
 RESULT_FORMAT = 1
@@ -60,10 +59,7 @@ def build_result(result: ReplayResult, findings: list[Finding], verdict: Verdict
         profile_info = {"name": result.profile, "summary": f"the live server at {getattr(result, 'target', '?')}",
                         "class": "live"}
     else:
-        try:
-            profile_info = load_profile(result.profile).describe()
-        except Exception:  # a user's Python profile: describe by name only
-            profile_info = {"name": result.profile, "summary": "user profile", "class": result.profile}
+        profile_info = result.profile.describe()
     extra: dict[str, Any] = {}
     if mode == "live":
         extra = {"mode": "live", "clock": "wall", "target": getattr(result, "target", None),
@@ -73,7 +69,7 @@ def build_result(result: ReplayResult, findings: list[Finding], verdict: Verdict
         "callreplay_version": __version__,
         "slug": slug,
         "scenario": {"name": scenario.name, "file": str(scenario.file), "description": scenario.description,
-                     "tags": list(scenario.tags), "clock_start": scenario.clock_start.isoformat(),
+                     "tags": list(scenario.tags), "clock_start": scenario.clock_start.isoformat() if scenario.clock_start else None,
                      "timezone": scenario.timezone, "evidence": scenario.evidence,
                      "businesses": [{"id": b.id, "name": b.name, "phone": b.phone, "system_prompt": b.system_prompt,
                                      "settings": {k: (b.settings or {}).get(k)

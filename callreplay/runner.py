@@ -209,6 +209,7 @@ def _init_worker(work: list, options: RunOptions) -> None:
 
 
 def _run_in_worker(index: int) -> Outcome:
+    assert _worker_state is not None, "the pool initialiser sets the work"
     work, options = _worker_state
     return _run_item(work[index], options)
 

@@ -31,7 +31,7 @@ def not_run_lines(o: Outcome) -> list[str]:
 
 def failure_lines(o: Outcome) -> list[str]:
     """Missing and unexpected findings, each with its evidence and the nearest misses."""
-    lines = []
+    lines: list[str] = []
     if o.verdict is None:
         return lines
     for entry in o.verdict.entries:

@@ -1,7 +1,7 @@
 """Mutation check: every deliberately broken profile is caught by some detector on some shipped scenario.
 
 A mutant is *caught* when, on a shipped scenario, it yields a finding (detector, call) that its base
-profile -- the built-in class it subclasses -- does not. To stay fast, each mutant tries first the
+profile -- the built-in it was derived from (``based_on``) -- does not. To stay fast, each mutant tries first the
 scenarios that name it in ``expect``, then the others from the shortest (virtual time) up, and stops
 at the first scenario that catches it; base replays are cached. The table mutant -> scenario ->
 detector is printed (``pytest -s`` not needed) and is the README's list.
@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 
 from callreplay.detectors import run_detectors
-from callreplay.pipeline.mutants import MUTANTS
-from callreplay.pipeline.profiles import BUILTIN_PROFILES
+from callreplay.pipeline.profiles import BUILTINS, MUTANTS
 from callreplay.replay import replay
 from callreplay.scenario.load import discover_scenarios, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FILES = discover_scenarios([SCENARIOS])
-BUILTIN_BY_CLASS = {cls: name for name, cls in BUILTIN_PROFILES.items()}
+BUILTIN_NAMES = {p.name for p in BUILTINS}
+MUTANT_BY_NAME = {m.name: m for m in MUTANTS}
 
 
 @cache
@@ -35,9 +35,10 @@ def _signature(path: Path, profile: str) -> frozenset[tuple[str, str | None]]:
     return frozenset((f.detector, f.call) for f in run_detectors(replay(_scenario(path), profile)))
 
 
-def base_profile(mutant_cls) -> str:
-    """The built-in profile the mutant subclasses."""
-    return next(BUILTIN_BY_CLASS[c] for c in mutant_cls.__mro__[1:] if c in BUILTIN_BY_CLASS)
+def base_profile(mutant) -> str:
+    """The built-in profile the mutant was derived from."""
+    assert mutant.based_on in BUILTIN_NAMES, mutant
+    return mutant.based_on
 
 
 def candidates(mutant: str) -> list[Path]:
@@ -49,7 +50,7 @@ def candidates(mutant: str) -> list[Path]:
 
 
 def catch(mutant: str) -> tuple[str, str, list[tuple[str, str | None]]] | None:
-    base = base_profile(MUTANTS[mutant])
+    base = base_profile(MUTANT_BY_NAME[mutant])
     for path in candidates(mutant):
         new = sorted(_signature(path, mutant) - _signature(path, base), key=lambda x: (x[0], x[1] or ""))
         if new:
@@ -58,7 +59,7 @@ def catch(mutant: str) -> tuple[str, str, list[tuple[str, str | None]]] | None:
 
 
 def test_mutant_list_covers_the_issue():
-    assert set(MUTANTS) >= {
+    assert set(MUTANT_BY_NAME) >= {
         "mutant-cache-key-no-direction", "mutant-cache-expiry-off-by-one", "mutant-cache-expiry-disabled",
         "mutant-registry-never-cleared", "mutant-direction-lock-removed", "mutant-default-direction-flipped",
         "mutant-fallback-order-reversed", "mutant-prebuild-wrong-call", "mutant-sender-ignores-session"}
@@ -66,14 +67,14 @@ def test_mutant_list_covers_the_issue():
 
 def test_every_mutant_is_caught(capsys):
     rows, missed = [], []
-    for mutant, cls in MUTANTS.items():
+    for mutant, profile in MUTANT_BY_NAME.items():
         caught = catch(mutant)
         if caught is None:
             missed.append(mutant)
             continue
         scenario, base, new = caught
         detectors = ", ".join(sorted({d for d, _ in new}))
-        rows.append((mutant, base, scenario, detectors, cls.summary))
+        rows.append((mutant, base, scenario, detectors, profile.summary))
     widths = [max(len(r[i]) for r in rows + [("mutant", "base", "scenario", "caught by", "")]) for i in range(4)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(("mutant", "base", "scenario", "caught by"), widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) for r in rows]
@@ -82,7 +83,7 @@ def test_every_mutant_is_caught(capsys):
     assert not missed, f"mutants no detector caught: {missed}"
 
 
-@pytest.mark.parametrize("mutant", sorted(MUTANTS))
+@pytest.mark.parametrize("mutant", sorted(MUTANT_BY_NAME))
 def test_scenarios_naming_a_mutant_expect_what_catches_it(mutant):
     """The scenario that names a mutant in ``expect`` is where the check finds it first."""
     named = [f for f in FILES if mutant in _scenario(f).expect]

@@ -12,7 +12,7 @@ class AudioConfig:
     simple_mode: bool = True
     rms_silence_threshold: int = 25
     min_speech_rms: int = 35
-    min_consecutive_voice_frames: int = 12
+    min_consecutive_voice_frames: int | None = None  # None: the spec's expression (required_voice_frames)
     vad_baseline_timeout: float = 80.0
     vad_adaptive_cap: float = 120.0
     vad_adaptive_offset: float = 55.0
@@ -30,6 +30,13 @@ class AudioConfig:
     calibration_min_noise_frames: int = 10
     noise_floor_init: float = 50.0
     echo_gate_noise_multiplier: float = 3.0
+
+    @property
+    def required_voice_frames(self) -> int:
+        """``max(0, NOISE_GATE_MIN_FRAMES) if not SIMPLE_MODE else 12`` (spec §8.1): 0 outside simple mode (§13.2.3)."""
+        if self.min_consecutive_voice_frames is not None:
+            return self.min_consecutive_voice_frames
+        return 12 if self.simple_mode else 0
 
     # Times in the model are integer microseconds; these convert the spec's units once.
     @property

@@ -200,7 +200,7 @@ class FastAudioPath(ReferenceAudioPath):
         if c.simple_mode or barge or speech:
             send = np.ones(len(routed), dtype=bool)
         else:
-            send = (counts >= c.min_consecutive_voice_frames) & ~is_noise[routed]
+            send = (counts >= c.required_voice_frames) & ~is_noise[routed]
         gated, sent = routed[~send], routed[send]
         queued = full = closing = forwarded = empty
         trip = None
@@ -279,10 +279,12 @@ class FastAudioPath(ReferenceAudioPath):
             for j in np.flatnonzero((numbers - 1) % 50 == 0):
                 logs.append((int(p.full[j]), 0, "WARNING", f"⚠️ [QUEUE_FULL] Dropped {int(numbers[j])} frames"))
             s.frames_dropped_by_queue_full += len(p.full)
+            s.stats_audio_blocked += len(p.full)  # §13.2 item 4
             out.dropped["QUEUE_FULL"] += len(p.full)
         if len(p.closing):
             s.frames_in += len(p.closing)
             s.frames_dropped_closing += len(p.closing)
+            s.stats_audio_blocked += len(p.closing)  # §13.2 item 4
             out.dropped["CLOSING"] += len(p.closing)
         if len(p.forwarded):
             n = len(p.forwarded)

@@ -229,6 +229,7 @@ class AudioPath:
         s.frames_in += 1
         if s.closing:  # step 3
             s.frames_dropped_closing += 1
+            s.stats_audio_blocked += 1  # §13.2 item 4
             out.dropped["CLOSING"] += 1
             return
         s.total_frames_sent += 1  # step 4: counted before the check

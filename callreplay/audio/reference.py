@@ -139,7 +139,7 @@ class ReferenceAudioPath(AudioPath):
             return True
         if s.barge_in_active or s.realtime_speech_active:
             return True
-        return (s.consecutive_voice_frames >= c.min_consecutive_voice_frames or bypass) and not is_noise
+        return (s.consecutive_voice_frames >= c.required_voice_frames or bypass) and not is_noise
 
     def _enqueue(self, batch: FrameBatch, i: int, t: int, rms: int, out: Collector) -> None:
         """Step 10, ``put_nowait``; a running sender takes the frame at once (spec 8.3)."""
@@ -149,6 +149,7 @@ class ReferenceAudioPath(AudioPath):
             return
         if len(s.queue) >= c.queue_maxsize:
             s.frames_dropped_by_queue_full += 1
+            s.stats_audio_blocked += 1  # §13.2 item 4: queue-full drops count as blocked too
             out.dropped["QUEUE_FULL"] += 1
             if (s.frames_dropped_by_queue_full - 1) % 50 == 0:
                 out.log(t, "WARNING", f"⚠️ [QUEUE_FULL] Dropped {s.frames_dropped_by_queue_full} frames")

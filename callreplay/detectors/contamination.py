@@ -173,15 +173,15 @@ class ContaminationPersisted(BaseDetector):
             if len(calls) < 2:
                 continue
             start, end = min(s.start_us for s in spans), max(s.end_us for s in spans)
-            span = end - start
-            if span <= view.ttl_us:
+            length = end - start
+            if length <= view.ttl_us:
                 continue
             yield self.finding(
                 view, calls[0], start,
-                f"business {business} {direction} calls received contaminated instructions for {format_us(span)} "
-                f"across {len(calls)} calls ({calls[0]} .. {calls[-1]}), {format_us(span - view.ttl_us)} past the "
+                f"business {business} {direction} calls received contaminated instructions for {format_us(length)} "
+                f"across {len(calls)} calls ({calls[0]} .. {calls[-1]}), {format_us(length - view.ttl_us)} past the "
                 f"{format_us(view.ttl_us)} TTL: every new call rebuilt the same wrong prompt",
                 Evidence("calls", ", ".join(f"{s.call} {format_us(s.start_us)}-{format_us(s.end_us)}" for s in spans),
                          tuple(s.binding.seq for s in spans)),
-                business_id=business, first_call=calls[0], last_call=calls[-1], span_us=span,
-                past_ttl_us=span - view.ttl_us, calls=calls)
+                business_id=business, first_call=calls[0], last_call=calls[-1], span_us=length,
+                past_ttl_us=length - view.ttl_us, calls=calls)

@@ -37,10 +37,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from callreplay.pipeline import prompt_text as pt
-from callreplay.pipeline.sanitize import (
-    FULL_PROMPT_MAX_CHARS,
-    sanitize_realtime_instructions,
-)
+from callreplay.pipeline.constants import FULL_PROMPT_MAX_CHARS, replace_placeholders
+from callreplay.pipeline.sanitize import sanitize_realtime_instructions
 
 __all__ = [
     "DEFAULT_N",
@@ -164,9 +162,7 @@ def containment(fp_source: Fingerprint, fp_target: Fingerprint) -> float:
     return len(fp_source.shingles & fp_target.shingles) / len(fp_source.shingles)
 
 
-def _substitute(text: str, business_name: str) -> str:
-    """Builder placeholder substitution: only the two business-name spellings (spec §4.1)."""
-    return text.replace("{{business_name}}", business_name).replace("{{BUSINESS_NAME}}", business_name)
+_substitute = replace_placeholders  # builder placeholder substitution (spec §4.1)
 
 
 def _candidates(raw_setting: str | None, business_name: str) -> list[tuple[str, str]]:

@@ -50,7 +50,7 @@ class AudioBeforePrompt(BaseDetector):
     def check(self, view: TraceView) -> Iterable[Finding]:
         seen: set[str] = set()
         for e in view.events("realtime.audio_before_instructions"):
-            if e.call in seen:
+            if e.call is None or e.call in seen:
                 continue
             seen.add(e.call)
             yield self.finding(view, e.call, e.data["first_us"], f"call {e.call}: {e.data['frames']} caller frames "

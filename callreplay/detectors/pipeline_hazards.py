@@ -93,11 +93,11 @@ class MissingPrompt(BaseDetector):
             how = []  # why what was served is not a prompt built for this call: a fallback, the cache, or both
             if prompt and prompt.get("fallback") in FALLBACK_KINDS:
                 how.append(prompt["fallback"])
-            if prompt and bound.data.get("path") == "cache":
+            if prompt and bound is not None and bound.data.get("path") == "cache":
                 hit = next(c for c in reversed(view.events("cache.get")) if c.call == e.call
                            and c.data["result"] == "hit" and c.t_us <= bound.t_us)
                 how.append(f"cached {format_us(hit.data['age_us'])} old")
-            if how:
+            if how and prompt:
                 served = f"{prompt['builder']} {prompt['source_field']} ({', '.join(how)})"
             severity = Severity.WARNING if served else Severity.INFO
             outcome = f"served {served} instead of failing" if served else (

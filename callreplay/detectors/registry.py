@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib.metadata import entry_points
+from typing import Any
 
 from ..errors import CallReplayError
 from .base import Detector, Severity
@@ -20,7 +21,7 @@ class DetectorLoadError(CallReplayError):
     """Raised when an entry point of the ``callreplay.detectors`` group is not a usable detector."""
 
 
-def _check(name: str, obj: object) -> Detector:
+def _check(name: str, obj: Any) -> Detector:
     if isinstance(obj, type):
         obj = obj()
     missing = [attr for attr in ("id", "summary", "severity") if not getattr(obj, attr, None)]

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..pipeline.constants import FIELD_OF_DIRECTION
 from ..scenario.model import Scenario
 from ..trace import Trace, TraceEvent
 from .fingerprint import attribute
 
-PROMPT_FIELDS = {"inbound": "ai_prompt", "outbound": "outbound_ai_prompt"}
+PROMPT_FIELDS = FIELD_OF_DIRECTION
 ROUTE_DIRECTION = {"incoming_call": "inbound", "outbound_call": "outbound"}
 
 
@@ -176,5 +177,5 @@ class TraceView:
             for field_name in ("ai_prompt", "outbound_ai_prompt", "system_prompt"):
                 label = field_name if own else f"business:{bid}:{field_name}"
                 sources[label] = values.get(field_name)
-        name = names.get(business_id, "Business")
+        name = names.get(business_id, "Business") if business_id is not None else "Business"
         return attribute(instructions, sources, name)

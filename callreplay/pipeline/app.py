@@ -2,11 +2,12 @@
 
 It owns what the real process shares between calls (prompt cache, stream registry, handler
 registry, outbound HTTP) and what a replay needs to drive it (one Twilio socket per call). The
-components reach each other through ``ctx.services`` so none of them is a module-level global.
+components reach each other through the context's typed fields, so none of them is a module-level global.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -46,7 +47,7 @@ class PipelineApp:
         self.keep_audio = keep_audio
         self.cache = PromptCache(ctx)
         self.registry = StreamRegistry(ctx)
-        ctx.services.update(app=self, cache=self.cache, registry=self.registry)
+        ctx.cache, ctx.registry, ctx.calls = self.cache, self.registry, self
         self.webhooks = Webhooks(ctx)
         self.handlers: dict[str, MediaStreamHandler] = {}
         self.sockets: dict[str, Socket] = {}
@@ -61,7 +62,7 @@ class PipelineApp:
             handler = MediaStreamHandler(self, call, keep_audio=self.keep_audio)
             stream = TwilioStream(call, stream_sid_for(call), dict(self.twiml_parameters.get(call, {})),
                                   schedule=self.ctx.scheduler.call_at,
-                                  deliver=lambda msg, c=call: self.deliver_from_twilio(c, msg))
+                                  deliver=functools.partial(self.deliver_from_twilio, call))
             sock = self.sockets[call] = Socket(call, stream, handler)
             self.ctx.emit(call, "twilio", "ws.open", stream_sid=stream.stream_sid)
         return sock
@@ -160,10 +161,10 @@ class PipelineApp:
 
     # -- settings changes ---------------------------------------------------------------------------
     def settings_changed(self, business_id: int, *, invalidate_cache: bool) -> None:
-        profile = self.ctx.profile
-        if invalidate_cache or profile.invalidate_cache_on_settings_change:
+        policy = self.ctx.profile.settings_change
+        if invalidate_cache or policy.invalidates_cache:
             self.cache.invalidate(business_id)
-        if profile.refresh_prompt_in_live_calls:
+        if policy.refreshes_live_calls:
             for handler in list(self.handlers.values()):
                 if handler.business_id == business_id and not handler.closed:
                     handler.refresh_prompt("settings-changed")

@@ -32,10 +32,10 @@ class PromptCache:
         self._entries: dict[str, CachedPrompt] = {}
 
     def key(self, business_id, direction: str) -> str:
-        return self.ctx.profile.cache_key(business_id, direction)
+        return self.ctx.profile.cache.key(business_id, direction)
 
     def is_expired(self, age_us: int) -> bool:
-        return self.ctx.profile.cache_entry_expired(age_us, self.ttl_us)
+        return self.ctx.profile.cache.expired(age_us, self.ttl_us)
 
     def get(self, business_id, direction: str, *, call: str | None) -> CachedPrompt | None:
         ctx = self.ctx
@@ -71,13 +71,16 @@ class PromptCache:
         for d in directions:
             key = self.key(business_id, d)
             existed = self._entries.pop(key, None) is not None
-            self.ctx.log(call, COMPONENT, "INFO", f"🗑️ [PROMPT_CACHE] Invalidated cache for {key}")
+            if existed:  # §13.1 item 4: only keys that held an entry are logged
+                self.ctx.log(call, COMPONENT, "INFO", f"🗑️ [PROMPT_CACHE] Invalidated cache for {key}")
             self.ctx.emit(call, COMPONENT, "cache.invalidate", key=key, business_id=business_id, direction=d,
                           existed=existed)
 
     def clear(self) -> None:
+        count = len(self._entries)
         self._entries.clear()
-        self.ctx.emit(None, COMPONENT, "cache.clear")
+        self.ctx.log(None, COMPONENT, "INFO", f"🗑️ [PROMPT_CACHE] Cleared {count} entries")  # §13.1 item 4
+        self.ctx.emit(None, COMPONENT, "cache.clear", entries=count)
 
     def stats(self) -> dict:
         return {"entries": len(self._entries), "keys": sorted(self._entries)}

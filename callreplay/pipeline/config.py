@@ -28,7 +28,6 @@ class PipelineConfig:
     greeting_duration_us: int = 3 * US_PER_S
     auto_response_duration_us: int = 2 * US_PER_S
     realtime_event_latency_us: int = 60_000
-    rebuild_latency_us: int = 30_000
     # the realtime side's server VAD (turn_detection server_vad, §7.6), modelled on frame RMS
     server_vad_rms: int = 200
     server_vad_start_frames: int = 3
@@ -56,7 +55,6 @@ _PIPELINE_OVERRIDES = {
     "greeting_duration": ("greeting_duration_us", "duration"),
     "auto_response_duration": ("auto_response_duration_us", "duration"),
     "realtime_event_latency": ("realtime_event_latency_us", "duration"),
-    "rebuild_latency": ("rebuild_latency_us", "duration"),
     "server_vad_rms": ("server_vad_rms", "int"),
     "server_vad_start_frames": ("server_vad_start_frames", "int"),
     "server_vad_silence": ("server_vad_silence_us", "duration"),
@@ -124,5 +122,5 @@ def build_config(overrides: dict[str, object], base: PipelineConfig | None = Non
         else:
             raise KeyError(name)
     if audio:
-        top["audio"] = dataclasses.replace(base.audio, **audio)
-    return dataclasses.replace(base, **top)
+        top["audio"] = dataclasses.replace(base.audio, **audio)  # type: ignore[arg-type]  # values checked above
+    return dataclasses.replace(base, **top)  # type: ignore[arg-type]

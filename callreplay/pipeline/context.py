@@ -8,7 +8,7 @@ reproduces as per-replay objects).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..clock import VirtualClock
 from ..scheduler import Scheduler
@@ -17,7 +17,10 @@ from .config import PipelineConfig
 from .store import BusinessStore
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .cache import PromptCache
+    from .outbound_http import OutboundHttp
     from .profiles import Profile
+    from .registry import StreamRegistry
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +52,24 @@ class MissingPromptError(Exception):
     """The FIX's builder A (and the hardened builders C/D) refuse to invent a prompt."""
 
 
+class CallControl(Protocol):
+    """What the webhooks and the stream registry need of the application's handler registry."""
+
+    def live_calls(self, business_id: int) -> int: ...
+
+    def close_handler_from_webhook(self, sid: str, reason: str) -> None: ...
+
+    def prebuild_started(self, sid: str) -> None: ...
+
+    def prebuild_finished(self, sid: str) -> None: ...
+
+    def reap_registry(self, sid: str) -> None: ...
+
+
 @dataclass
 class PipelineContext:
+    """The replay's shared services; ``cache``, ``registry``, ``calls`` and ``http`` are set once at start-up."""
+
     clock: VirtualClock
     scheduler: Scheduler
     trace: Trace
@@ -59,7 +78,10 @@ class PipelineContext:
     profile: Profile
     timezone: str = "Asia/Jerusalem"
     _next_prompt_id: int = 0
-    services: dict[str, Any] = field(default_factory=dict)
+    cache: PromptCache = field(init=False)
+    registry: StreamRegistry = field(init=False)
+    calls: CallControl = field(init=False)
+    http: OutboundHttp = field(init=False)
 
     @property
     def now(self) -> int:

@@ -1,23 +1,31 @@
-"""The caller-audio half of the media-stream handler: frame slices, the session's VAD, response turns.
+"""The caller-audio half of a media stream: frame slices, the session's VAD, response turns.
 
 Frames reach the gates of :mod:`callreplay.audio` a slice at a time. The session's server VAD reacts to
 what it receives and its events (barge-in, speech bypass) change the gates for later frames, so a slice
-ends at the first such event; response turns switch "AI speaking" on and off. Mixed into
-:class:`~callreplay.pipeline.media_handler.MediaStreamHandler`, which owns the state used here.
+ends at the first such event; response turns switch "AI speaking" on and off. :class:`CallerAudio`
+owns that state; the media-stream handler composes one and gives it two narrow ports: an
+:class:`AudioCall` (the call's ids, whether it is closed, how to end it on the hard limit, and the
+socket back to Twilio) and the realtime session.
 """
 
 from __future__ import annotations
 
 import bisect
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .realtime import Turn
+from ..audio import AudioPathBase
+from ..audio.server_vad import ServerVad
+from .constants import FRAME_US
+from .context import PipelineContext
+from .realtime import RealtimeSession, Turn
+from .rms_profile import RmsBins
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..audio.frames import FrameBatch
+    from ..audio.path import LogLine, SliceResult
 
 COMPONENT = "media_ws"
-FRAME_US = 20_000
 # Frames are processed speculatively up to the next known event; a server-VAD event found inside a
 # slice rolls it back to that point. Bounding a slice bounds the work a rollback can waste.
 MAX_SLICE_FRAMES = 1500
@@ -25,10 +33,43 @@ MAX_SLICE_FRAMES = 1500
 MIN_GUESSED_SLICE_FRAMES = 50
 
 
-class AudioFlow:
+class AudioCall(Protocol):
+    """What the caller audio needs of its call."""
+
+    @property
+    def actor(self) -> str: ...
+
+    @property
+    def call_sid(self) -> str | None: ...
+
+    @property
+    def stream_sid(self) -> str | None: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    def send_to_twilio(self, msg: dict[str, Any], *, at_us: int | None = None) -> None: ...
+
+    def hard_limit(self, t_us: int, reason: str | None) -> None: ...
+
+
+class CallerAudio:
+    """The audio path, the session's VAD, RMS bins and keepalive counter of one call."""
+
     # Predict the session's VAD events when every frame is forwarded as it arrives (a shortcut that
     # must not change the trace; tests/engine/test_vad_prediction.py replays with it off to prove it).
     predict_vad = True
+
+    def __init__(self, ctx: PipelineContext, call: AudioCall, path: AudioPathBase, session: RealtimeSession) -> None:
+        self.ctx = ctx
+        self.call = call
+        self.audio = path
+        self.session = session
+        cfg = ctx.config
+        self.vad = ServerVad(cfg.server_vad_rms, cfg.server_vad_start_frames, cfg.server_vad_silence_us // 1000)
+        self.keepalive_n = 0
+        self.tx_frames = 0
+        self.bins = RmsBins()
 
     def process_frames(self, batch: FrameBatch, start: int, stop: int) -> int:
         """Run frames ``[start, stop)`` through the gates; return how far it got (a VAD event may cut it).
@@ -75,13 +116,13 @@ class AudioFlow:
                         audio.rollback(audio_token)
                         vad.rollback(vad_token)
                         return self.process_frames(batch, start, cut)
-        self._apply(result, batch, start, stop)
+        self.apply(result, batch, start, stop)
         for t_us, kind in events:
-            self.ctx.scheduler.call_at(t_us + latency, f"Vad-{kind}", lambda k=kind: self._on_vad(k))
+            self.ctx.scheduler.call_at(t_us + latency, f"Vad-{kind}", self._vad_task(kind))
         return stop
 
     def _predicted_stop(self, batch: FrameBatch, start: int, stop: int, latency: int, exact: bool,
-                        token) -> tuple[int, list[tuple[int, str]]]:
+                        token: Any) -> tuple[int, list[tuple[int, str]]]:
         """Where the slice should end if every frame reached the session as it arrived: at the hard
         limit's frame, the next keepalive's frame, or just before the first server-VAD event takes effect.
 
@@ -111,50 +152,55 @@ class AudioFlow:
             events = vad.feed(arrival[start:cut], rms[start:cut])
         return cut, events
 
-    def _apply(self, result, batch=None, start=0, stop=0) -> None:
+    def apply(self, result: SliceResult, batch: FrameBatch | None = None, start: int = 0, stop: int = 0) -> None:
         """Turn a SliceResult into trace events, session appends, keepalive marks and a hard limit.
 
         A slice's log lines and keepalive marks are emitted merged in time order, then the session
         append (stamped at its last frame), so each call's events stay in time order.
         """
-        ctx, sid = self.ctx, self.actor
+        ctx, sid = self.ctx, self.call.actor
         keepalives = result.keepalives.tolist() if len(result.keepalives) else []
-        items = [(line.t_us, 0, line) for line in result.logs] + [(t, 2, None) for t in keepalives]
+        items: list[tuple[int, int, LogLine | None]] = [(line.t_us, 0, line) for line in result.logs]
+        items += [(t, 2, None) for t in keepalives]
         if len(result.forwarded):
             items.append((int(result.forwarded_at_us[-1]), 1, None))
         items.sort(key=lambda item: (item[0], item[1]))
         for t_us, kind, line in items:
-            if kind == 0:
+            if line is not None:
                 ctx.trace.emit(line.t_us, sid, "audio", "log", level=line.level, message=line.message)
             elif kind == 1:
-                self.session.append_audio(result.forwarded_batch or (batch,), result.forwarded,
+                batches = result.forwarded_batch or ((batch,) if batch is not None else ())
+                self.session.append_audio(batches, result.forwarded,
                                           result.forwarded_at_us)
             else:
                 self.keepalive_n += 1
                 name = f"heartbeat_{self.keepalive_n}"
-                self.app.send_to_twilio(self, {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}},
-                                        at_us=int(t_us))
+                self.call.send_to_twilio({"event": "mark", "streamSid": self.call.stream_sid,
+                                          "mark": {"name": name}}, at_us=int(t_us))
         if batch is not None and stop > start:
             arrival = batch.arrival_us[start:stop]
             every = len(result.forwarded) == stop - start and result.forwarded_batch is None
-            self._bins.add(arrival, result.rms, all_forwarded=every)
+            self.bins.add(arrival, result.rms, all_forwarded=every)
             if len(result.forwarded) and not every:
-                self._bins.add_forwarded(result.forwarded_at_us)
-            self.app.registry.touch_media(sid, int(arrival[-1]))
+                self.bins.add_forwarded(result.forwarded_at_us)
+            ctx.registry.touch_media(sid, int(arrival[-1]))
         elif len(result.forwarded):
-            self._bins.add_forwarded(result.forwarded_at_us)
+            self.bins.add_forwarded(result.forwarded_at_us)
         if result.limit_exceeded_at_us is not None:
-            self._hard_limit(result.limit_exceeded_at_us, result.limit_reason)
+            self.call.hard_limit(result.limit_exceeded_at_us, result.limit_reason)
+
+    def _vad_task(self, kind: str) -> Callable[[], None]:
+        return lambda: self._on_vad(kind)
 
     def _on_vad(self, kind: str) -> None:
-        ctx, sid = self.ctx, self.call_sid
-        if self.closed:
+        ctx, sid = self.ctx, self.call.call_sid
+        if self.call.closed:
             return
         if kind == "speech_started":
             ctx.always(sid, COMPONENT, "🎤 [SPEECH_STARTED] server VAD")
             speaking = self.session.active is not None
             ctx.always(sid, COMPONENT, f"🎙️ [BARGE-IN] speech_started ai_speaking={speaking} - clearing audio")
-            self.app.send_to_twilio(self, {"event": "clear", "streamSid": self.stream_sid})
+            self.call.send_to_twilio({"event": "clear", "streamSid": self.call.stream_sid})
             self.session.cancel_active("barge-in")
             self.audio.on_speech_started(ctx.now)
             ctx.emit(sid, COMPONENT, "realtime.speech_started")
@@ -169,8 +215,8 @@ class AudioFlow:
         self.audio.set_barge_in_active(False)
         self.audio.on_ai_speaking(self.ctx.now, True)
         self.tx_frames += frames
-        self.app.send_to_twilio(self, {"event": "media", "streamSid": self.stream_sid, "frames": frames,
-                                       "turn": turn.turn_id})
+        self.call.send_to_twilio({"event": "media", "streamSid": self.call.stream_sid, "frames": frames,
+                                  "turn": turn.turn_id})
 
     def on_response_done(self, turn: Turn, cancelled: bool) -> None:
         self.audio.on_ai_speaking(self.ctx.now, False)
@@ -179,8 +225,8 @@ class AudioFlow:
 
     def respond(self, duration_us: int) -> None:
         """A ``realtime`` step: the model side produces a response turn now."""
-        if self.session.bound is None or self.closed:
-            self.ctx.emit(self.actor, COMPONENT, "realtime.respond_ignored", reason="no session" if not self.closed
-                          else "closed")
+        if self.session.bound is None or self.call.closed:
+            self.ctx.emit(self.call.actor, COMPONENT, "realtime.respond_ignored",
+                          reason="no session" if not self.call.closed else "closed")
             return
         self.session.create_response("scripted", duration_us)

@@ -10,31 +10,52 @@ place the stream registry entry is cleared at BUGGY).
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..audio import FastAudioPath, ReferenceAudioPath
-from ..audio.server_vad import ServerVad
+from ..audio.frames import FrameBatch
 from ..durations import US_PER_S
-from .context import MissingPromptError
-from .media_audio import AudioFlow
-from .prompt_load import load_prompt
+from .constants import replace_placeholders
+from .context import BuiltPrompt, PipelineContext
+from .media_audio import CallerAudio
+from .prompt_load import CallFacts, load_prompt
 from .prompts import build_full_business_prompt
-from .realtime import RealtimeSession
-from .rms_profile import RmsBins
+from .realtime import RealtimeSession, Turn
 from .session_config import md5_8, resolve_voice, session_update_payload
-from .webhooks import normalize_call_direction
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .app import PipelineApp
 
 COMPONENT = "media_ws"
-FRAME_US = 20_000
 
 
-class MediaStreamHandler(AudioFlow):
-    def __init__(self, app: PipelineApp, socket_call: str, *, keep_audio: bool = False) -> None:
+class HandlerHost(Protocol):
+    """What the handler needs of the application: its context, the handler registry, the socket, pre-builds."""
+
+    ctx: PipelineContext
+    audio_impl: str
+
+    def register_handler(self, sid: str, handler: MediaStreamHandler) -> None: ...
+
+    def unregister_handler(self, sid: str, handler: MediaStreamHandler) -> None: ...
+
+    def send_to_twilio(self, handler: MediaStreamHandler, msg: dict[str, Any], *, at_us: int | None = None) -> None: ...
+
+    def shutdown_socket(self, handler: MediaStreamHandler, reason: str) -> None: ...
+
+    def prebuild_pending(self, sid: str | None) -> bool: ...
+
+    def on_prebuild(self, sid: str, callback: Callable[[], None], *, timeout_us: int) -> None: ...
+
+
+class MediaStreamHandler:
+    """One Media Stream: Twilio's messages, the direction lock, the prompt load and binding, the endings.
+
+    The caller audio is a composed :class:`~.media_audio.CallerAudio`; the handler is its
+    :class:`~.media_audio.AudioCall` and the realtime session's listener.
+    """
+
+    def __init__(self, app: HandlerHost, socket_call: str, *, keep_audio: bool = False) -> None:
         self.app = app
         self.ctx = app.ctx
         self.socket_call = socket_call
@@ -52,18 +73,33 @@ class MediaStreamHandler(AudioFlow):
         self.start_us: int | None = None
         impl = FastAudioPath if app.audio_impl == "fast" else ReferenceAudioPath
         self.audio = impl(self.ctx.config.audio)
-        cfg = self.ctx.config
-        self.vad = ServerVad(cfg.server_vad_rms, cfg.server_vad_start_frames, cfg.server_vad_silence_us // 1000)
         self.session = RealtimeSession(self.ctx, self, keep_audio=keep_audio)
-        self.keepalive_n = 0
-        self.tx_frames = 0
-        self._bins = RmsBins()
-        self._refresh_handle = None
+        self.media = CallerAudio(self.ctx, self, self.audio, self.session)
+        self.voice_id: str | None = None
+        self._refresh_handle: Any = None
         self.ctx.always(socket_call, COMPONENT, f"🎯 [T0] WS_START call_sid=pending ws_open_ts={self.ctx.clock.epoch():.3f}")
 
     @property
     def actor(self) -> str:
         return self.call_sid or self.socket_call
+
+    # -- the composed caller audio and what it reports back ------------------------------------------
+    def send_to_twilio(self, msg: dict[str, Any], *, at_us: int | None = None) -> None:
+        self.app.send_to_twilio(self, msg, at_us=at_us)
+
+    def process_frames(self, batch: FrameBatch, start: int, stop: int) -> int:
+        """Run frames ``[start, stop)`` through the caller audio; return how far it got."""
+        return self.media.process_frames(batch, start, stop)
+
+    def respond(self, duration_us: int) -> None:
+        """A ``realtime`` step: the model side produces a response turn now."""
+        self.media.respond(duration_us)
+
+    def on_response_audio(self, turn: Turn) -> None:
+        self.media.on_response_audio(turn)
+
+    def on_response_done(self, turn: Turn, cancelled: bool) -> None:
+        self.media.on_response_done(turn, cancelled)
 
     # -- Twilio messages ---------------------------------------------------------------------------
     def on_message(self, msg: dict) -> None:
@@ -93,10 +129,7 @@ class MediaStreamHandler(AudioFlow):
         ctx, profile = self.ctx, self.ctx.profile
         start = msg.get("start") or {}
         params = start.get("customParameters") or {}
-        incoming = params.get("direction", profile.default_direction)
-        if profile.normalize_direction:
-            normal = normalize_call_direction(incoming)
-            incoming = normal if normal != "unknown" else profile.default_direction
+        incoming = profile.direction.incoming(params)
         if self.started:
             self._lock_direction(incoming)
             return
@@ -115,31 +148,33 @@ class MediaStreamHandler(AudioFlow):
         outbound_business_id = params.get("business_id") or None
         ctx.always(sid, COMPONENT, f"[OUTBOUND_PARAMS] lead_id_raw={params.get('lead_id')} phone={phone} call_sid={sid}")
         self.app.register_handler(sid, self)
-        ctx.services["registry"].mark_start(sid, actor=sid)
+        ctx.registry.mark_start(sid, actor=sid)
         ctx.log(sid, COMPONENT, "WARNING", f"[CALL_START] call_sid={sid} biz={outbound_business_id or 'N/A'} "
                 f"direction={self.call_direction}")
-        ctx.services["registry"].set_metric(sid, "ws_connect_ts", ctx.clock.epoch(), actor=sid)
+        ctx.registry.set_metric(sid, "ws_connect_ts", ctx.clock.epoch(), actor=sid)
         self.audio.set_last_keepalive_us(ctx.now)
         ctx.emit(sid, COMPONENT, "call.started", stream_sid=self.stream_sid, direction=self.call_direction,
                  custom_parameters=params, to=to, from_=phone)
         if not self._identify_business(to, outbound_business_id):
             return
+        assert self.call_direction is not None  # locked above
         try:
             built = build_full_business_prompt(ctx, self.business_id, self.call_direction, call=sid, path="part-d")
             ctx.print(sid, COMPONENT, f"✅ [PART D] Pre-built FULL BUSINESS prompt: {len(built.text)} chars")
-        except MissingPromptError as exc:
+        except Exception as exc:  # the real start handler catches whatever the dead PART D build raises
             ctx.print(sid, COMPONENT, f"⚠️ [PART D] Failed to pre-build prompt: {exc}")
         ctx.always(sid, COMPONENT, f"🚀 [REALTIME] Starting OpenAI at T0+{(ctx.now - self.open_us) // 1000}ms "
                    "(AFTER business validation!)")
         self.audio.set_realtime_alive(True)
         ctx.scheduler.call_later(ctx.config.openai_connect_latency_us, f"Realtime-{sid[:8]}", self._realtime_connected)
-        if not profile.sender_waits_for_session:
+        if profile.sender.starts_at() == "realtime-start":
             # a sender that does not wait for session.updated (8.3 step 1 skipped) forwards from the start
-            self._apply(self.audio.on_sender_started(ctx.now))
+            self.media.apply(self.audio.on_sender_started(ctx.now))
 
     def _lock_direction(self, incoming: str) -> None:
         ctx, sid = self.ctx, self.call_sid or self.socket_call
-        if self.call_direction and self.call_direction != incoming and ctx.profile.direction_lock:
+        if self.call_direction and self.call_direction != incoming and \
+                not ctx.profile.direction.may_change(self.call_direction, incoming):
             ctx.always(sid, COMPONENT, f"[ERROR] CALL_DIRECTION_CHANGE_BLOCKED call_sid={sid} "
                        f"current={self.call_direction} attempted={incoming}")
             ctx.emit(sid, COMPONENT, "call.direction_change_blocked", current=self.call_direction, attempted=incoming)
@@ -173,8 +208,7 @@ class MediaStreamHandler(AudioFlow):
         self.business_id = business.id
         self.business_name = business.name or "העסק שלנו"
         greeting = business.greeting_message or ""
-        self.greeting_text = greeting.replace("{{business_name}}", self.business_name).replace(
-            "{{BUSINESS_NAME}}", self.business_name) or None
+        self.greeting_text = replace_placeholders(greeting, self.business_name) or None
         self.voice_id = business.voice_id
         ctx.always(sid, COMPONENT, f"✅ [BUSINESS_ISOLATION] Business validated: {business.id}")
         ctx.emit(sid, COMPONENT, "call.business_identified", business_id=business.id)
@@ -185,15 +219,17 @@ class MediaStreamHandler(AudioFlow):
         ctx, sid = self.ctx, self.call_sid
         if self.closed:
             return
+        assert sid is not None  # the realtime thread starts after the start event
         if not waited:
             ctx.always(sid, COMPONENT, f"✅ [REALTIME] OpenAI connected in {ctx.config.openai_connect_latency_us // 1000}ms")
-        wait = ctx.profile.wait_for_prebuild_us
-        if wait and not waited and self.app.prebuild_pending(sid) and \
-                not ctx.services["registry"].peek(sid, "_prebuilt_full_prompt"):
+        wait = 0 if waited else ctx.profile.prebuild_wait.wait_us(
+            pending=self.app.prebuild_pending(sid), parked=bool(ctx.registry.peek(sid, "_prebuilt_full_prompt")))
+        if wait:
             ctx.emit(sid, COMPONENT, "prompt.wait_for_prebuild", timeout_us=wait)
             self.app.on_prebuild(sid, lambda: self._realtime_connected(waited=True), timeout_us=wait)
             return
-        prompt = load_prompt(self)
+        prompt = load_prompt(ctx, CallFacts(sid, self.call_direction, self.business_id, self.business_name,
+                                            self.greeting_text, self.app.prebuild_pending(sid)))
         if prompt is None:
             self._immediate_hangup("missing_prompt")
             return
@@ -207,9 +243,9 @@ class MediaStreamHandler(AudioFlow):
     def bind(self, prompt, *, reason: str) -> None:
         """Send ``session.update`` with this prompt's sanitised text."""
         ctx, sid = self.ctx, self.call_sid
-        voice, fell_back = resolve_voice(getattr(self, "voice_id", None))
+        voice, fell_back = resolve_voice(self.voice_id)
         if fell_back:
-            ctx.always(sid, COMPONENT, f"[AI][VOICE_FALLBACK] voice={getattr(self, 'voice_id', None)} -> cedar")
+            ctx.always(sid, COMPONENT, f"[AI][VOICE_FALLBACK] voice={self.voice_id} -> cedar")
         payload, lines = session_update_payload(prompt, voice, ctx.config)
         for line in lines:
             ctx.always(sid, COMPONENT, line if reason == "initial" else line.replace("send_reason=initial",
@@ -250,17 +286,17 @@ class MediaStreamHandler(AudioFlow):
         ctx.always(sid, COMPONENT, "🎯 [RESPONSE_CREATE] reason=GREETING, prev_active=None, is_ai_speaking=False, "
                    "tx_q=0, out_q=0")
         self.session.create_response("GREETING", ctx.config.greeting_duration_us)
-        if ctx.profile.sender_waits_for_session:
-            self._apply(self.audio.on_sender_started(ctx.now))
+        if ctx.profile.sender.starts_at() == "session-updated":
+            self.media.apply(self.audio.on_sender_started(ctx.now))
 
     # -- hardened: keep the bound prompt honest ----------------------------------------------------
     def _schedule_refresh(self, prompt) -> None:
-        if not self.ctx.profile.refresh_prompt_in_live_calls:
+        if not self.ctx.profile.settings_change.refreshes_live_calls:
             return
         if self._refresh_handle is not None:
             self._refresh_handle.cancel()
         due = prompt.provenance.built_at_us + self.ctx.config.prompt_cache_ttl_us
-        self._refresh_handle = self.ctx.scheduler.call_at(due, f"PromptRefresh-{self.call_sid[:8]}",
+        self._refresh_handle = self.ctx.scheduler.call_at(due, f"PromptRefresh-{self.actor[:8]}",
                                                           lambda: self.refresh_prompt("ttl"))
 
     def refresh_prompt(self, reason: str) -> None:
@@ -268,10 +304,11 @@ class MediaStreamHandler(AudioFlow):
         if self.closed or self.session.bound is None:
             return
         ctx = self.ctx
+        assert self.call_direction is not None  # a bound session means the call started
         try:
             prompt = build_full_business_prompt(ctx, self.business_id, self.call_direction, call=self.call_sid,
                                                 path="refresh")
-        except MissingPromptError:
+        except Exception:  # MissingPromptError, or a malformed JSON prompt (§13.1 item 3): keep what is bound
             return
         if prompt.text == self.session.bound.text:
             self.session.rebind(prompt, reason=reason)
@@ -280,14 +317,15 @@ class MediaStreamHandler(AudioFlow):
             self.bind(prompt, reason=f"refresh-{reason}")
 
     # -- endings -----------------------------------------------------------------------------------
-    def _hard_limit(self, t_us: int, reason: str | None) -> None:
+    def hard_limit(self, t_us: int, reason: str | None) -> None:
+        """The usage guard tripped (§8.3): hang up through Twilio's REST API and end the call."""
         ctx, sid = self.ctx, self.call_sid
         ctx.clock.advance_to(max(ctx.clock.now_us, t_us))
         ctx.emit(sid, COMPONENT, "call.hard_limit", reason=reason, at_us=t_us,
                  sender_start_us=self.audio.counters.get("sender_start_us"))
         self.app.shutdown_socket(self, "hard_limit")
         try:
-            ctx.services["http"].twilio(sid).calls(sid).update(status="completed")
+            ctx.http.twilio(sid).calls(sid).update(status="completed")
         except Exception as exc:
             ctx.log(sid, COMPONENT, "ERROR", f"[BUILD 331] REST hangup failed: {exc}")
         self.close_session("limit_exceeded")
@@ -300,7 +338,7 @@ class MediaStreamHandler(AudioFlow):
 
     def _on_stop(self) -> None:
         c = self.audio.counters
-        self.ctx.print(self.actor, COMPONENT, f"WS_STOP sid={self.actor} rx={c['rx']} tx={self.tx_frames}")
+        self.ctx.print(self.actor, COMPONENT, f"WS_STOP sid={self.actor} rx={c['rx']} tx={self.media.tx_frames}")
         self.close_session("twilio_stop_event")
         self.run_finally("twilio_stop_event")
 
@@ -329,8 +367,8 @@ class MediaStreamHandler(AudioFlow):
             row.status = "ended"
             if row.call_status not in ("completed", "busy", "no-answer", "failed", "canceled"):
                 row.call_status = "ended"
-        if ctx.profile.clear_registry_on_close and self.call_sid:
-            ctx.services["registry"].clear(self.call_sid, actor=sid, reason="close_session")
+        if ctx.profile.lifecycle.clears_at("close_session") and self.call_sid:
+            ctx.registry.clear(self.call_sid, actor=sid, reason="close_session")
         self.app.unregister_handler(sid, self)
         ctx.always(sid, COMPONENT, "✅ [SESSION_CLOSE] Complete")
         ctx.emit(sid, COMPONENT, "call.session_closed", reason=reason)
@@ -348,18 +386,18 @@ class MediaStreamHandler(AudioFlow):
         c = self.audio.counters
         ctx.print(sid, COMPONENT, f"🛡️ OPENAI_USAGE_GUARD: frames_sent={c['total_frames_sent']} "
                   f"limit_exceeded={bool(c.get('limit_exceeded'))}")
-        if ctx.profile.clear_registry_in_finally and self.call_sid:
-            ctx.services["registry"].clear(self.call_sid, actor=sid, reason="run-finally")
-        ctx.print(sid, COMPONENT, f"WS_DONE sid={sid} rx={c['rx']} tx={self.tx_frames}")
+        if ctx.profile.lifecycle.clears_at("run-finally") and self.call_sid:
+            ctx.registry.clear(self.call_sid, actor=sid, reason="run-finally")
+        ctx.print(sid, COMPONENT, f"WS_DONE sid={sid} rx={c['rx']} tx={self.media.tx_frames}")
         ctx.emit(sid, COMPONENT, "call.ended", reason=reason, duration_us=duration, direction=self.call_direction,
                  business_id=self.business_id, counters=_jsonable(c), audio_sha256=self.session.audio_digest(),
-                 appended_frames=self.session.appended_frames, tx_frames=self.tx_frames,
+                 appended_frames=self.session.appended_frames, tx_frames=self.media.tx_frames,
                  turns=len(self.session.turns))
         ctx.emit(sid, "audio", "audio.profile", **self.rms_profile())
 
     def rms_profile(self, max_points: int = 600) -> dict:
         """RMS over time, downsampled into at most ``max_points`` bins (for the report's plot)."""
-        return self._bins.profile(max_points)
+        return self.media.bins.profile(max_points)
 
 
 def _jsonable(counters: dict) -> dict:

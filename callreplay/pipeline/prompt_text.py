@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+from . import constants
+
 UNIVERSAL_SYSTEM_RULES = (
     "You are a real-time voice assistant for ProSaaS business calls.\n"
     "\n"
@@ -42,17 +44,19 @@ def default_hebrew_prompt(name: str = DEFAULT_HEBREW_NAME) -> str:
     return f"You are a voice assistant for {name}.\nDefault language: Hebrew.\nRespond naturally and briefly."
 
 
-def replace_placeholders(text: str, business_name: str) -> str:
-    return text.replace("{{business_name}}", business_name).replace("{{BUSINESS_NAME}}", business_name)
+replace_placeholders = constants.replace_placeholders
 
 
 def _from_json(candidate: str, raw_for_default: str) -> str:
-    """``obj.get("calls") or obj.get("whatsapp") or raw``; a non-dict JSON value raises like the real code."""
+    """``obj.get("calls") or obj.get("whatsapp") or raw``; a non-dict JSON value, or a non-string
+    ``calls``/``whatsapp``, raises like the real code (§13.1 item 3: the ``.replace`` that follows fails)."""
     obj = json.loads(candidate)
     if not isinstance(obj, dict):
         raise AttributeError(f"'{type(obj).__name__}' object has no attribute 'get'")
     value = obj.get("calls") or obj.get("whatsapp") or raw_for_default
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, str):
+        raise AttributeError(f"'{type(value).__name__}' object has no attribute 'replace'")
+    return value
 
 
 def extract_business_prompt_text_legacy(business_name: str, raw: str | None) -> str:

@@ -10,23 +10,26 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import prompt_text as pt
+from .constants import DIRECTION_OF_FIELD
 from .context import BuiltPrompt, MissingPromptError, PipelineContext
+from .policies import Refuse
 
-FIELD_DIRECTION = {"ai_prompt": "inbound", "outbound_ai_prompt": "outbound"}
+FIELD_DIRECTION = DIRECTION_OF_FIELD
 COMPONENT = "prompt_builder"
 
 
-def _setting(settings, name: str):
-    return getattr(settings, name, None) if settings is not None else None
+def _setting(settings: Any, name: str | None) -> Any:
+    return getattr(settings, name, None) if settings is not None and name is not None else None
 
 
 def build_full_business_prompt(ctx: PipelineContext, business_id: int | None, call_direction: str, *,
                                call: str | None, path: str) -> BuiltPrompt:
     """Builder A. BUGGY: cross-direction fallback chain; FIX: raises MissingPromptError instead."""
-    profile = ctx.profile
+    source = ctx.profile.prompt_source
     store = ctx.store
     business = store.get(business_id)
     settings = store.settings_for(business_id)
@@ -37,59 +40,46 @@ def build_full_business_prompt(ctx: PipelineContext, business_id: int | None, ca
             business_id=business_id, builder="A", requested_direction=call_direction, source_field=None,
             source_direction=None, settings_version=version, path=path, fallback="business-not-found")))
     name = business.name or "Business"
-    extract = pt.extract_business_prompt_text_legacy if profile.builder_a_strips else pt.extract_business_prompt_text_fix
-    if call_direction == "outbound":
-        field, label = "outbound_ai_prompt", "OUTBOUND"
-    else:
-        field, label = "ai_prompt", "INBOUND"
-    if profile.swap_primary_prompt_field:
-        field = "ai_prompt" if field == "outbound_ai_prompt" else "outbound_ai_prompt"
+    label = "OUTBOUND" if call_direction == "outbound" else "INBOUND"
+    field: str | None = source.primary_field(call_direction)
     raw = _setting(settings, field) or ""
-    text = extract(name, raw)
+    text = source.extract(name, raw)
     fallback = None
     if not text.strip():
-        if not profile.cross_direction_fallback:
-            message = (f"[PROMPT ERROR] Missing {label} prompt for business_id={business_id}. "
-                       f"Please configure '{field}' in BusinessSettings.")
-            ctx.log(call, COMPONENT, "ERROR", message)
-            raise MissingPromptError(message)
+        present = {"ai_prompt": bool(_setting(settings, "ai_prompt")),
+                   "outbound_ai_prompt": bool(_setting(settings, "outbound_ai_prompt")),
+                   "system_prompt": bool(business.system_prompt)}
+        verdict = source.on_empty(call_direction, business_id, present)
+        if isinstance(verdict, Refuse):  # §13.1 item 1: the prefix is the log line's, not the exception's
+            ctx.log(call, COMPONENT, "ERROR", f"[PROMPT ERROR] {verdict.message}")
+            raise MissingPromptError(verdict.message)
         ctx.log(call, COMPONENT, "ERROR",
                 f"[PROMPT ERROR] Missing business prompt for business_id={business_id} direction={call_direction}")
-        if call_direction == "outbound" and _setting(settings, "ai_prompt"):
-            ctx.log(call, COMPONENT, "WARNING",
-                    f"[PROMPT FALLBACK] Using inbound prompt as fallback for outbound business_id={business_id}")
-            field, fallback = "ai_prompt", "cross-direction"
-        elif call_direction == "inbound" and _setting(settings, "outbound_ai_prompt"):
-            ctx.log(call, COMPONENT, "WARNING",
-                    f"[PROMPT FALLBACK] Using outbound prompt as fallback for inbound business_id={business_id}")
-            field, fallback = "outbound_ai_prompt", "cross-direction"
-        elif business.system_prompt:
-            ctx.log(call, COMPONENT, "WARNING",
-                    f"[PROMPT FALLBACK] Using system_prompt as fallback for business_id={business_id}")
-            field, fallback = "system_prompt", "system-prompt"
-        else:
-            field, fallback = None, "none"
+        if verdict.warning:
+            ctx.log(call, COMPONENT, "WARNING", verdict.warning)
+        field, fallback = verdict.field, verdict.fallback
         raw = (business.system_prompt if field == "system_prompt" else _setting(settings, field)) if field else ""
-        text = extract(name, raw)
+        text = source.extract(name, raw)
         if not text.strip():
             ctx.log(call, COMPONENT, "ERROR",
                     f"[PROMPT ERROR] No prompts available for business_id={business_id} - configuration required")
             return ctx.record_prompt(call, BuiltPrompt("", ctx.new_provenance(
                 business_id=business_id, builder="A", requested_direction=call_direction, source_field=field,
-                source_direction=FIELD_DIRECTION.get(field), settings_version=version, path=path,
+                source_direction=FIELD_DIRECTION.get(field or ""), settings_version=version, path=path,
                 fallback=fallback)))
     appointment = ""
-    if profile.builder_a_appointment_live and settings is not None and \
+    if source.appointment_live and settings is not None and \
             _setting(settings, "call_goal") == "appointment" and _setting(settings, "enable_calendar_scheduling"):
         appointment = pt.appointment_block(_now_local(ctx, settings), _setting(settings, "slot_size_min") or 60,
                                            with_tools=False)
+    assert business_id is not None  # a business was found for it
     full = pt.builder_a_layout(pt.universal_rules(call_direction), appointment, business_id, name, label, text,
                                call_direction)
     ctx.log(call, COMPONENT, "INFO",
             f"✅ [FULL_BUSINESS] Built complete prompt: {len(full)} chars (system + appointment + business)")
     return ctx.record_prompt(call, BuiltPrompt(full, ctx.new_provenance(
         business_id=business_id, builder="A", requested_direction=call_direction, source_field=field,
-        source_direction=FIELD_DIRECTION.get(field), settings_version=version, path=path, fallback=fallback)))
+        source_direction=FIELD_DIRECTION.get(field or ""), settings_version=version, path=path, fallback=fallback)))
 
 
 def _now_local(ctx: PipelineContext, settings) -> datetime:
@@ -98,9 +88,12 @@ def _now_local(ctx: PipelineContext, settings) -> datetime:
 
 
 def build_realtime_system_prompt(ctx: PipelineContext, business_id: int | None, call_direction: str, *,
-                                 use_cache: bool, call: str | None, path: str) -> BuiltPrompt:
-    """Builder B: the cached router to C/D; its error path is the direction-agnostic fallback."""
-    cache = ctx.services["cache"]
+                                 use_cache: bool, call: str | None, path: str, strict: bool = False) -> BuiltPrompt:
+    """Builder B: the cached router to C/D; its error path is the direction-agnostic fallback.
+
+    ``strict`` makes C/D raise on a blank body whatever the profile's builders say (a fail-closed rebuild).
+    """
+    cache = ctx.cache
     if use_cache:
         cached = cache.get(business_id, call_direction, call=call)
         if cached is not None:
@@ -121,22 +114,23 @@ def build_realtime_system_prompt(ctx: PipelineContext, business_id: int | None, 
                 f"[BUSINESS_ISOLATION] prompt_request business_id={business_id} direction={call_direction}")
         if call_direction == "outbound":
             ctx.log(call, COMPONENT, "INFO", "📤 [PROMPT_ROUTER] Building OUTBOUND prompt")
-            result = _build_outbound(ctx, business, settings, call=call, path=path)
+            result = _build_outbound(ctx, business, settings, call=call, path=path, strict=strict)
         else:
             ctx.log(call, COMPONENT, "INFO", "📞 [PROMPT_ROUTER] Building INBOUND prompt")
-            result = _build_inbound(ctx, business, settings, call_direction, call=call, path=path)
+            result = _build_inbound(ctx, business, settings, call_direction, call=call, path=path, strict=strict)
     except MissingPromptError:
         raise
     except Exception:
         return get_fallback_prompt(ctx, business_id, call_direction, call=call, path=path)
-    if use_cache and result.text and not (result.provenance.fallback and ctx.profile.never_cache_generic_fallback):
+    if use_cache and ctx.profile.builders.cacheable(result):
         cache.set(business_id, call_direction, result, greeting=(business.greeting_message or ""), call=call)
         ctx.log(call, COMPONENT, "INFO",
                 f"💾 [PROMPT CACHE STORE] business {business_id} ({call_direction}) {len(result.text)} chars")
     return result
 
 
-def _build_inbound(ctx: PipelineContext, business, settings, call_direction: str, *, call, path) -> BuiltPrompt:
+def _build_inbound(ctx: PipelineContext, business, settings, call_direction: str, *, call, path,
+                   strict: bool) -> BuiltPrompt:
     """Builder C. No cross-direction fallback; a blank body takes the inbound template (or raises, hardened)."""
     name = business.name or "Business"
     version = ctx.store.settings_version(business.id)
@@ -147,13 +141,13 @@ def _build_inbound(ctx: PipelineContext, business, settings, call_direction: str
         appointment = pt.appointment_block(_now_local(ctx, settings), _setting(settings, "slot_size_min") or 60,
                                            with_tools=True)
     raw = _setting(settings, "ai_prompt")
-    if ctx.profile.builder_a_strips and raw:
+    if ctx.profile.builders.strip_inbound and raw:
         raw = raw.strip()
     body = pt.extract_for_builder_c(name, raw)
     field, fallback, source = "ai_prompt", None, "ui"
     if not body.strip():
         ctx.log(call, COMPONENT, "ERROR", f"[PROMPT ERROR] No business prompt available for inbound business_id={business.id}")
-        if ctx.profile.strict_rebuild:
+        if strict or ctx.profile.builders.on_blank("inbound") == "raise":
             raise MissingPromptError(f"no inbound prompt for business_id={business.id}")
         ctx.log(call, COMPONENT, "WARNING", f"[PROMPT FALLBACK] Using minimal generic prompt for business_id={business.id}")
         body = pt.FALLBACK_INBOUND_PROMPT_TEMPLATE.format(business_name=name)
@@ -168,7 +162,7 @@ def _build_inbound(ctx: PipelineContext, business, settings, call_direction: str
         source_direction="inbound", settings_version=version, path=path, fallback=fallback)))
 
 
-def _build_outbound(ctx: PipelineContext, business, settings, *, call, path) -> BuiltPrompt:
+def _build_outbound(ctx: PipelineContext, business, settings, *, call, path, strict: bool) -> BuiltPrompt:
     """Builder D. No JSON parsing; a blank body takes the outbound template (or raises, hardened)."""
     name = business.name or "Business"
     version = ctx.store.settings_version(business.id)
@@ -176,7 +170,7 @@ def _build_outbound(ctx: PipelineContext, business, settings, *, call, path) -> 
     field, fallback = "outbound_ai_prompt", None
     if not body:
         ctx.log(call, COMPONENT, "ERROR", f"[PROMPT ERROR] No outbound_ai_prompt for business_id={business.id}")
-        if ctx.profile.strict_rebuild:
+        if strict or ctx.profile.builders.on_blank("outbound") == "raise":
             raise MissingPromptError(f"no outbound prompt for business_id={business.id}")
         ctx.log(call, COMPONENT, "WARNING",
                 f"[PROMPT FALLBACK] Using minimal generic outbound prompt for business_id={business.id}")
@@ -198,7 +192,8 @@ def get_fallback_prompt(ctx: PipelineContext, business_id: int | None, call_dire
     def made(text: str, field: str | None, fallback: str) -> BuiltPrompt:
         return ctx.record_prompt(call, BuiltPrompt(text, ctx.new_provenance(
             business_id=business_id, builder="fallback", requested_direction=call_direction, source_field=field,
-            source_direction=FIELD_DIRECTION.get(field), settings_version=version, path=path, fallback=fallback)))
+            source_direction=FIELD_DIRECTION.get(field or ""), settings_version=version, path=path,
+            fallback=fallback)))
 
     try:
         if not ctx.config.ws_rebuild_app_context and path in ("rebuild", "refresh"):

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from ..scheduler import TaskHandle
 from .context import BuiltPrompt, PipelineContext
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..audio.frames import FrameBatch
-    from .media_handler import MediaStreamHandler
 
 COMPONENT = "realtime"
 SESSION_RETRY_US = 3_000_000
@@ -34,12 +34,31 @@ class Turn:
     duration_us: int
     prompt_id: int | None
     audio_start_us: int | None = None
-    done_handle: object = None
+    done_handle: TaskHandle | None = None
     done: bool = False
 
 
+class SessionListener(Protocol):
+    """What the session reports to its call (the media-stream handler implements it)."""
+
+    @property
+    def call_sid(self) -> str | None: ...
+
+    def on_session_slow(self, payload: dict[str, Any], prompt: BuiltPrompt) -> None: ...
+
+    def on_session_failed(self) -> None: ...
+
+    def on_session_updated(self) -> None: ...
+
+    def on_response_audio(self, turn: Turn) -> None: ...
+
+    def on_response_done(self, turn: Turn, cancelled: bool) -> None: ...
+
+
 class RealtimeSession:
-    def __init__(self, ctx: PipelineContext, handler: MediaStreamHandler, *, keep_audio: bool = False) -> None:
+    """The call's realtime session; it reports to a :class:`SessionListener`, never to the handler's internals."""
+
+    def __init__(self, ctx: PipelineContext, handler: SessionListener, *, keep_audio: bool = False) -> None:
         self.ctx = ctx
         self.handler = handler
         self.instructions: str | None = None

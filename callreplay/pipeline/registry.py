@@ -30,10 +30,10 @@ class StreamRegistry:
         if entry is None:
             entry = self._entries[sid] = {}
             self.ctx.emit(actor, COMPONENT, "registry.create", sid=sid)
-            ttl = self.ctx.profile.registry_entry_ttl_us
+            ttl = self.ctx.profile.lifecycle.reaper_after_us()
             if ttl:  # hardened: an entry whose call never connects is retired after a bounded time
                 self.ctx.scheduler.call_later(ttl, f"RegistryReaper-{sid[:8]}",
-                                              lambda: self.ctx.services["app"].reap_registry(sid))
+                                              lambda: self.ctx.calls.reap_registry(sid))
         return entry
 
     def set_metadata(self, sid: str, key: str, value: Any, *, actor: str | None) -> None:
@@ -68,9 +68,8 @@ class StreamRegistry:
         entry["last_media_at"] = self.ctx.clock.epoch()
 
     def touch_media(self, sid: str, t_us: int) -> None:
-        entry = self._entries.get(sid)
-        if entry is not None:
-            entry["last_media_at"] = self.ctx.clock.epoch(t_us)
+        """§13.1 item 5: on a call with no entry this creates one (``{'last_media_at': ...}``)."""
+        self._entry(sid, sid)["last_media_at"] = self.ctx.clock.epoch(t_us)
 
     def set_metric(self, sid: str, name: str, value: float, *, actor: str | None) -> None:
         metrics = self._entry(sid, actor).setdefault("metrics", {})

@@ -69,6 +69,6 @@ class RmsBins:
 
         counts, sums = fold(self.counts, np.sum), fold(self.sums, np.sum)
         mean = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
-        return {"bin_us": int(per * US_PER_S), "t0_us": int(self.t0), "mean": [round(float(x), 1) for x in mean],
+        return {"bin_us": int(per * US_PER_S), "t0_us": int(self.t0 or 0), "mean": [round(float(x), 1) for x in mean],
                 "max": [int(x) for x in fold(self.maxes, np.max)],
                 "forwarded": [int(x) for x in fold(self.forwarded, np.sum)], "frames": [int(x) for x in counts]}

@@ -15,7 +15,7 @@ looks at "what the model was told". The two public functions mirror the two stag
   8. whitespace is collapsed (this already flattens newlines);
   9. the text is cut to ``max_chars`` on a boundary that keeps at least 70% (0 means no cap).
 
-``sanitize_realtime_instructions(text, max_chars=8000)``, the layout stage: stage one with
+``sanitize_realtime_instructions(text, max_chars=FULL_PROMPT_MAX_CHARS)``, the layout stage: stage one with
 ``2 * max_chars``, then fenced code blocks, literal ``\\n`` and newlines, box drawing, arrows and
 emoji become spaces, each run of ``` ` * _ > # | ``` and ``•●▪▫◆◇■□`` becomes one space, whitespace
 is collapsed, and the result is cut to ``max_chars`` on a boundary that keeps at least 60%.
@@ -55,15 +55,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .constants import FULL_PROMPT_MAX_CHARS  # the cap the WS handler and the realtime client both pass
+
 __all__ = [
     "FULL_PROMPT_MAX_CHARS",
     "sanitize_changed_length_log",
     "sanitize_for_realtime",
     "sanitize_realtime_instructions",
 ]
-
-FULL_PROMPT_MAX_CHARS = 8000
-"""The cap the WS handler and the realtime client both pass (``FULL_PROMPT_MAX_CHARS``)."""
 
 _CONTENT_BOUNDARY_RATIO = 0.7
 _LAYOUT_BOUNDARY_RATIO = 0.6

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
+from .constants import FULL_PROMPT_MAX_CHARS
 from .context import BuiltPrompt
-from .sanitize import sanitize_realtime_instructions
+from .sanitize import sanitize_changed_length_log, sanitize_realtime_instructions
 from .store import REALTIME_VOICES
-
-FULL_PROMPT_MAX_CHARS = 8000
 TRANSCRIPTION = {"model": "gpt-4o-transcribe", "language": "he",
                  "prompt": "תמלול מדויק בעברית ישראלית. תמלל רק מה שנאמר בפועל."}
 
@@ -21,9 +20,9 @@ def session_update_payload(prompt: BuiltPrompt, voice: str, config) -> tuple[dic
     """The payload and the always-on log lines the real ``_send_session_config`` prints."""
     instructions = sanitize_realtime_instructions(prompt.text, FULL_PROMPT_MAX_CHARS)
     logs = []
-    if len(instructions) != len(prompt.text):
-        logs.append(f"🧽 [PROMPT_SANITIZE] instructions_len {len(prompt.text)}→{len(instructions)} "
-                    f"(cap={FULL_PROMPT_MAX_CHARS})")
+    changed = sanitize_changed_length_log(prompt.text, instructions, cap=FULL_PROMPT_MAX_CHARS)
+    if changed is not None:
+        logs.append(changed)
     session = {
         "instructions": instructions,
         "modalities": ["audio", "text"],

@@ -6,10 +6,9 @@ version of the configuration it was built from, and a detector can tell when it 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from ..scenario.model import BusinessSpec
+from typing import Any, Protocol
 
 SETTINGS_DEFAULTS: dict[str, Any] = {
     "ai_prompt": None, "outbound_ai_prompt": None, "call_goal": "lead_only", "enable_calendar_scheduling": True,
@@ -18,6 +17,29 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "timezone": "Asia/Jerusalem", "slot_size_min": 60,
 }
 REALTIME_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
+
+
+class BusinessRow(Protocol):
+    """The configuration of one business as the engine hands it to the model (a scenario's business fits)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def channels(self) -> tuple[str, ...]: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def greeting(self) -> str | None: ...
+    @property
+    def system_prompt(self) -> str | None: ...
+    @property
+    def voice(self) -> str | None: ...
+    @property
+    def settings(self) -> Mapping[str, Any] | None: ...
 
 
 @dataclass
@@ -78,7 +100,7 @@ class BusinessStore:
     version: int = 0
 
     @classmethod
-    def from_specs(cls, specs: tuple[BusinessSpec, ...]) -> BusinessStore:
+    def from_specs(cls, specs: Iterable[BusinessRow]) -> BusinessStore:
         store = cls()
         for spec in specs:
             store.businesses.append(Business(spec.id, spec.name, spec.phone, spec.channels, spec.active,
@@ -129,7 +151,10 @@ class BusinessStore:
         for key, value in changes.items():
             if key in SETTINGS_DEFAULTS:
                 row.values[key] = value
-            elif key == "name":
+                continue
+            if business is None:  # the loader checks step business ids; this is a programming error
+                raise KeyError(f"no business {business_id} for the change of {key!r}")
+            if key == "name":
                 business.name = value
             elif key == "phone":
                 business.phone_e164 = value

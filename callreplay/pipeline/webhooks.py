@@ -7,13 +7,15 @@ which is what makes the pre-build/WebSocket race reproducible to the microsecond
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
-from ..scenario.model import WebhookStep
 from .context import MissingPromptError, PipelineContext
+from .directions import normalize_call_direction
+from .policies import DontStore, PrebuildFacts
 from .prompts import build_full_business_prompt
 from .store import CallLog
 
@@ -29,18 +31,6 @@ class WebhookResponse:
     stream_parameters: dict[str, str] | None = None
 
 
-def normalize_call_direction(value: str | None) -> str:
-    """``tasks_recording.py: normalize_call_direction`` (spec §2.4)."""
-    if not value:
-        return "unknown"
-    lowered = value.lower()
-    if lowered.startswith("outbound"):
-        return "outbound"
-    if lowered.startswith("inbound"):
-        return "inbound"
-    return "unknown"
-
-
 def _twiml_stream(ctx: PipelineContext, parameters: list[tuple[str, str]]) -> str:
     host = ctx.config.public_host
     response = VoiceResponse()
@@ -52,11 +42,26 @@ def _twiml_stream(ctx: PipelineContext, parameters: list[tuple[str, str]]) -> st
     return str(response)
 
 
+class WebhookRequest(Protocol):
+    """One HTTP request to a voice webhook, as the engine hands it to the model (a scenario's step fits)."""
+
+    @property
+    def route(self) -> str: ...
+    @property
+    def request_path(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def params(self) -> Mapping[str, str]: ...
+    @property
+    def query(self) -> Mapping[str, str]: ...
+
+
 class Webhooks:
     def __init__(self, ctx: PipelineContext) -> None:
         self.ctx = ctx
 
-    def handle(self, step: WebhookStep) -> WebhookResponse:
+    def handle(self, step: WebhookRequest) -> WebhookResponse:
         ctx = self.ctx
         args = dict(step.query)
         form = dict(step.params) if step.method == "POST" else {}
@@ -94,7 +99,7 @@ class Webhooks:
         ctx.emit(call, COMPONENT, "webhook.business_resolved", to=to, business_id=business_id, via=via)
         limit = ctx.config.inbound_call_limit
         if business_id is not None and limit is not None:
-            live = ctx.services["app"].live_calls(business_id)
+            live = ctx.calls.live_calls(business_id)
             if live >= limit:
                 ctx.log(call, COMPONENT, "WARNING", f"📵 INCOMING_CALL REJECTED: business {business_id} at limit")
                 vr = VoiceResponse()
@@ -114,7 +119,7 @@ class Webhooks:
             self._schedule_recording(call_sid)
         if from_:
             self._schedule_lead(call_sid, from_, to, business_id)
-        ctx.services["registry"].set_metric(call_sid, "twiml_ready_ts", ctx.clock.epoch(), actor=call)
+        ctx.registry.set_metric(call_sid, "twiml_ready_ts", ctx.clock.epoch(), actor=call)
         ctx.log(call, COMPONENT, "INFO", "[GREETING_PROFILER] incoming_call TwiML ready in 0ms")
         return WebhookResponse(200, body, {"Content-Type": "application/xml"}, dict(params))
 
@@ -167,7 +172,7 @@ class Webhooks:
             self._schedule_prebuild(call_sid, business_id, "outbound", f"PromptBuildOut-{call_sid[:8]}")
         if call_sid:
             self._schedule_recording(call_sid)
-        ctx.services["registry"].set_metric(call_sid, "twiml_ready_ts", ctx.clock.epoch(), actor=call)
+        ctx.registry.set_metric(call_sid, "twiml_ready_ts", ctx.clock.epoch(), actor=call)
         ctx.log(call, COMPONENT, "INFO", "[GREETING_PROFILER] outbound_call TwiML ready in 0ms")
         return WebhookResponse(200, body, {"Content-Type": "application/xml"}, dict(params))
 
@@ -175,7 +180,7 @@ class Webhooks:
     def _stream_ended(self, values: dict, args: dict, call: str | None) -> WebhookResponse:
         call_sid = values.get("CallSid") or values.get("callSid")
         if call_sid:
-            self.ctx.services["app"].close_handler_from_webhook(call_sid, "webhook_stream_ended")
+            self.ctx.calls.close_handler_from_webhook(call_sid, "webhook_stream_ended")
             self.ctx.scheduler.call_later(self.ctx.config.recording_start_latency_us, f"RecordingFetch-{call_sid[:8]}",
                                           lambda: self._list_recordings(call_sid))
         return WebhookResponse(204, "", {"Cache-Control": "no-store"})
@@ -187,8 +192,8 @@ class Webhooks:
             row = ctx.store.call_logs.get(call_sid)
             if row is not None:
                 row.call_status = status
-            ctx.services["app"].close_handler_from_webhook(call_sid, f"webhook_call_status_{status}")
-            session = ctx.services["registry"].get(call_sid, actor=call)
+            ctx.calls.close_handler_from_webhook(call_sid, f"webhook_call_status_{status}")
+            session = ctx.registry.get(call_sid, actor=call)
             session["ended"] = True  # H11: written to a copy, lost
             ctx.emit(call, COMPONENT, "registry.write_to_copy", sid=call_sid, key="ended")
         return WebhookResponse(204, "", {"Cache-Control": "no-cache, no-store"})
@@ -212,7 +217,7 @@ class Webhooks:
         ctx = self.ctx
         due = ctx.now + ctx.config.prebuild_latency_us
         ctx.emit(call_sid, "prebuild", "task.scheduled", task=name, due_us=due, direction=direction)
-        app = ctx.services["app"]
+        app = ctx.calls
         app.prebuild_started(call_sid)
 
         def run() -> None:
@@ -226,7 +231,7 @@ class Webhooks:
     def _prebuild(self, call_sid: str, business_id, direction: str, name: str) -> None:
         ctx = self.ctx
         profile = ctx.profile
-        registry = ctx.services["registry"]
+        registry = ctx.registry
         try:
             bid = int(business_id)
             prompt = build_full_business_prompt(ctx, bid, direction, call=call_sid, path="prebuild")
@@ -239,28 +244,21 @@ class Webhooks:
                     f"[PROMPT] Background {direction} prompt build failed (fallback to async build): {exc}")
             ctx.emit(call_sid, "prebuild", "prebuild.finished", task=name, stored=False, reason=type(exc).__name__)
             return
-        if profile.guard_store_on_fallback and prompt.provenance.fallback:
-            ctx.log(call_sid, "prebuild", "WARNING",
-                    f"[PROMPT] Pre-built {direction} prompt came from a fallback ({prompt.provenance.fallback}) - "
-                    "not storing it")
-            ctx.emit(call_sid, "prebuild", "prebuild.finished", task=name, stored=False, reason="guarded-fallback",
+        verdict = profile.prebuild_store.decide(PrebuildFacts(call_sid, direction, bid, prompt))
+        if isinstance(verdict, DontStore):
+            ctx.log(call_sid, "prebuild", "WARNING", verdict.warning)
+            ctx.emit(call_sid, "prebuild", "prebuild.finished", task=name, stored=False, reason=verdict.reason,
                      prompt_id=prompt.provenance.prompt_id)
             return
-        key_sid = call_sid if profile.prebuild_key == "call" else call_sid[:8]
-        if profile.store_direction_metadata:
-            digest = hashlib.sha256(prompt.text.encode()).hexdigest()[:16]
-            values = {"_prebuilt_full_prompt": prompt, "_prebuilt_direction": direction,
-                      "_prebuilt_business_id": bid, "_prebuilt_prompt_hash": digest}
-            if profile.atomic_registry_write:
-                registry.set_many(key_sid, values, actor=call_sid)
-            else:
-                for key, value in values.items():
-                    registry.set_metadata(key_sid, key, value, actor=call_sid)
-            ctx.log(call_sid, "prebuild", "DEBUG", f"[PROMPT] Pre-built {direction} FULL prompt: len={len(prompt.text)} "
-                    f"hash={digest}")
+        key_sid = verdict.key_sid
+        if verdict.atomic:
+            registry.set_many(key_sid, dict(verdict.values), actor=call_sid)
         else:
-            registry.set_metadata(key_sid, "_prebuilt_full_prompt", prompt, actor=call_sid)
-            ctx.log(call_sid, "prebuild", "DEBUG", f"[PROMPT] Pre-built {direction} FULL prompt: len={len(prompt.text)}")
+            for key, value in verdict.values.items():
+                registry.set_metadata(key_sid, key, value, actor=call_sid)
+        suffix = f" hash={verdict.digest}" if verdict.digest else ""
+        ctx.log(call_sid, "prebuild", "DEBUG", f"[PROMPT] Pre-built {direction} FULL prompt: len={len(prompt.text)}"
+                f"{suffix}")
         ctx.emit(call_sid, "prebuild", "prebuild.finished", task=name, stored=True, key_sid=key_sid,
                  prompt_id=prompt.provenance.prompt_id)
 
@@ -273,7 +271,7 @@ class Webhooks:
         ctx = self.ctx
         ctx.print(call_sid, "recording", f"[REC_START] starting dual-channel recording for {call_sid}")
         try:
-            rec = ctx.services["http"].twilio(call_sid).calls(call_sid).recordings.create(
+            rec = ctx.http.twilio(call_sid).calls(call_sid).recordings.create(
                 recording_channels="dual",
                 recording_status_callback=f"https://{ctx.config.public_host}/webhook/recording_status",
                 recording_status_callback_event=["completed"])
@@ -288,7 +286,7 @@ class Webhooks:
 
     def _list_recordings(self, call_sid: str) -> None:
         try:
-            self.ctx.services["http"].twilio(call_sid).calls(call_sid).recordings.list(limit=5)
+            self.ctx.http.twilio(call_sid).calls(call_sid).recordings.list(limit=5)
         except Exception as exc:
             self.ctx.log(call_sid, "recording", "ERROR", f"[REC_FETCH] FAILED {call_sid}: {exc}")
 

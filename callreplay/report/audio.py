@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..pipeline.constants import FRAME_US
 from .status import fmt_us
 
 PLOT_W, PLOT_H, PAD_L, PAD_B = 1000, 160, 52, 20
@@ -30,7 +31,7 @@ class RmsPlot:
     height: int
     mean_points: str = ""
     max_points: str = ""
-    dropped: list[dict[str, float]] = field(default_factory=list)
+    dropped: list[dict[str, float | str]] = field(default_factory=list)
     turns: list[dict[str, Any]] = field(default_factory=list)
     y_ticks: list[dict[str, Any]] = field(default_factory=list)
     x_ticks: list[dict[str, Any]] = field(default_factory=list)
@@ -48,7 +49,7 @@ def rms_plot(call: dict[str, Any]) -> RmsPlot | None:
     frames, fwd = list(prof.get("frames") or []), list(prof.get("forwarded") or [])
     if not mean:
         return None
-    bin_us, t0 = int(prof.get("bin_us") or 20_000), int(prof.get("t0_us") or 0)
+    bin_us, t0 = int(prof.get("bin_us") or FRAME_US), int(prof.get("t0_us") or 0)
     factor = -(-len(mean) // MAX_POINTS)
     if factor > 1:
         mean = _merge(mean, factor, lambda v: sum(v) / len(v))

@@ -33,7 +33,7 @@ def profile_comparison(this: dict[str, Any], siblings: list[dict[str, Any]]) -> 
             change = "in every profile" if len(set(values)) == 1 else "in every profile, counts differ"
         else:
             change = f"only in {', '.join(present)}; vanishes in {', '.join(absent)}"
-        row = {"detector": key[0], "severity": key[1], "call": key[2]}
+        row: dict[str, object] = {"detector": key[0], "severity": key[1], "call": key[2]}
         row.update({f"count: {n}": v for n, v in zip(names, values, strict=True)})
         row["change"] = change
         rows.append(row)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CallReplayError
+from ..pipeline.constants import FIELD_OF_DIRECTION, replace_placeholders
 from ..scenario.load import load_scenario
 
 _RULES_END = re.compile(r"repeating the last question\."
@@ -21,7 +22,7 @@ _RULES_END = re.compile(r"repeating the last question\."
 _APPOINTMENT = re.compile(r"APPOINTMENT SCHEDULING")
 _HEADER = re.compile(r"BUSINESS PROMPT \([^)]*\):")
 _FOOTER = re.compile(r"CALL TYPE:")
-FIELD_OF = {"inbound": "ai_prompt", "outbound": "outbound_ai_prompt"}
+FIELD_OF = FIELD_OF_DIRECTION
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,5 @@ class ScenarioSources:
         caption = f"configured {field} of business {business_id} (the {direction} prompt, from the scenario)"
         if not value or not str(value).strip():
             return "", caption + ": EMPTY, which is what made the builder fall back"
-        text = str(value).replace("{{business_name}}", business.name or "").replace("{{BUSINESS_NAME}}",
-                                                                                     business.name or "")
+        text = replace_placeholders(str(value), business.name or "")
         return text, caption

@@ -106,6 +106,7 @@ def _init_worker(writer: _PageWriter) -> None:
 
 
 def _write_in_worker(index: int):
+    assert _worker_writer is not None, "the pool initialiser sets the writer"
     return _worker_writer.write(index)
 
 

@@ -158,10 +158,11 @@ def scenario_context(result: dict[str, Any], entry: dict[str, Any], trace: Trace
     if siblings:
         names, rows = profile_comparison(result, siblings)
         cols = ["detector", "severity", "call", *[f"count: {n}" for n in names], "change"]
-        compare = {"table": Table("profiles", "Across profiles", frame(rows, cols), note="No findings in any profile."),
+        table = Table("profiles", "Across profiles", frame(rows, cols), note="No findings in any profile.")
+        compare = {"table": table,
                    "links": [{"name": (s.get("profile") or {}).get("name"), "href": f"{s.get('slug')}.html",
                               "outcome": outcome_of(str(s.get("status")), s.get("counts"))} for s in siblings]}
-        tables.append(compare["table"])
+        tables.append(table)
     business = business_view(result)
     business_table = None
     if business:

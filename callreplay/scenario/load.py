@@ -32,13 +32,13 @@ from .model import (
     WsStep,
 )
 from .schema import validate_document
+from .vocabulary import Vocabulary
+from .vocabulary import installed as installed_vocabulary
 from .yamlsafe import LineMap, load_with_lines, path_str
 
 MAX_SCENARIO_BYTES = 64 * 1024 * 1024
 ACTIONS = ("webhook", "ws", "settings", "cache", "realtime", "http")
 LIVE_PROFILE = "live"  # the expectations of a live replay (the target is the user's server, not a profile)
-BUILTIN_PROFILES = ("legacy", "fixed", "hardened", "option1-no-fallback", "option2-guard-store",
-                    "option3-rebuild-on-mismatch")
 
 WEBHOOK_ROUTES = {
     "incoming_call": "incoming_call", "/webhook/incoming_call": "incoming_call", "/webhook/voice": "incoming_call",
@@ -101,7 +101,8 @@ def _prompt_text(value: Any) -> str | None:
     return value
 
 
-def load_scenario(path: Path) -> Scenario:
+def load_scenario(path: Path, *, known: Vocabulary | None = None) -> Scenario:
+    """Read and check one scenario; ``known`` names the detectors, profiles and settings it may use."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -112,12 +113,13 @@ def load_scenario(path: Path) -> Scenario:
         raise ScenarioError("the file is not UTF-8 text", file=str(path)) from None
     except OSError as exc:
         raise ScenarioError(f"cannot read the file: {exc.strerror}", file=str(path)) from None
-    return parse_scenario(text, path)
+    return parse_scenario(text, path, known=known)
 
 
-def parse_scenario(text: str, path: Path) -> Scenario:
+def parse_scenario(text: str, path: Path, *, known: Vocabulary | None = None) -> Scenario:
     data, lines = load_with_lines(text, str(path))
     ctx = _Ctx(path, lines)
+    vocabulary = known if known is not None else installed_vocabulary()
     if not isinstance(data, dict):
         raise ctx.fail((), f"the top level is a {type(data).__name__}", "a mapping with at least 'name' and 'steps'")
     validate_document(data, lines, str(path))
@@ -135,8 +137,8 @@ def parse_scenario(text: str, path: Path) -> Scenario:
     pipeline = dict(data.get("pipeline") or {})
     profile = pipeline.pop("profile", None)
     if profile is not None:
-        _check_profile_name(ctx, profile, ("pipeline", "profile"))
-    _check_overrides(ctx, pipeline)
+        _check_profile_name(ctx, vocabulary, profile, ("pipeline", "profile"))
+    _check_overrides(ctx, vocabulary, pipeline)
     businesses = tuple(_business(ctx, b, ("businesses", i)) for i, b in enumerate(data.get("businesses") or []))
     ids = [b.id for b in businesses]
     for i, b in enumerate(businesses):
@@ -145,10 +147,10 @@ def parse_scenario(text: str, path: Path) -> Scenario:
     steps = [_step(ctx, s, ("steps", i), i, set(ids)) for i, s in enumerate(data["steps"])]
     steps.sort(key=lambda s: (s.at_us, s.index))
     _check_calls(ctx, steps)
-    _check_detector_ids(ctx, data)
+    _check_detector_ids(ctx, vocabulary, data)
     expect = {}
     for profile_name, body in (data.get("expect") or {}).items():
-        _check_profile_name(ctx, profile_name, ("expect", profile_name))
+        _check_profile_name(ctx, vocabulary, profile_name, ("expect", profile_name))
         if body == "clean":
             expect[profile_name] = Expectation(profile_name, True)
         else:
@@ -196,12 +198,10 @@ def _check_timezone(ctx: _Ctx, name: str) -> None:
             from None
 
 
-def _check_detector_ids(ctx: _Ctx, data: dict) -> None:
+def _check_detector_ids(ctx: _Ctx, vocabulary: Vocabulary, data: dict) -> None:
     """Detector ids in ``detectors:`` and ``expect`` must be registered (built-in or plugin)."""
-    from ..detectors.registry import all_detectors
-
-    known = all_detectors()
-    places = [(("detectors", name), name) for name in (data.get("detectors") or {})]
+    known = vocabulary.detectors
+    places: list[tuple[tuple[Any, ...], Any]] = [(("detectors", name), name) for name in (data.get("detectors") or {})]
     for profile_name, body in (data.get("expect") or {}).items():
         if isinstance(body, list):
             places += [(("expect", profile_name, j, "finding"), e["finding"]) for j, e in enumerate(body)]
@@ -210,23 +210,19 @@ def _check_detector_ids(ctx: _Ctx, data: dict) -> None:
             raise ctx.fail(parts, f"unknown detector {name!r}", "one of: " + ", ".join(known))
 
 
-def _check_profile_name(ctx: _Ctx, name: str, parts: tuple) -> None:
-    from ..pipeline.profiles import profile_names
-
-    if name not in profile_names() and ":" not in name and name != LIVE_PROFILE:
+def _check_profile_name(ctx: _Ctx, vocabulary: Vocabulary, name: str, parts: tuple) -> None:
+    if name not in vocabulary.profiles and ":" not in name and name != LIVE_PROFILE:
         raise ctx.fail(parts, f"unknown profile {name!r}",
-                       "one of: " + ", ".join(profile_names()) + ", or package.module:attr")
+                       "one of: " + ", ".join(vocabulary.profiles) + ", or package.module:attr")
 
 
-def _check_overrides(ctx: _Ctx, overrides: dict) -> None:
-    from ..pipeline.config import OVERRIDE_NAMES, build_config
-
+def _check_overrides(ctx: _Ctx, vocabulary: Vocabulary, overrides: dict) -> None:
     for name, value in overrides.items():
         try:
-            build_config({name: value})
+            vocabulary.check_setting(name, value)
         except KeyError:
             raise ctx.fail(("pipeline", name), f"unknown pipeline setting {name!r}",
-                           "profile or one of: " + ", ".join(OVERRIDE_NAMES)) from None
+                           "profile or one of: " + ", ".join(vocabulary.settings)) from None
         except (ValueError, TypeError) as exc:
             raise ctx.fail(("pipeline", name), str(exc), "a value of the setting's kind") from None
 
@@ -254,7 +250,7 @@ def _step(ctx: _Ctx, s: dict, parts: tuple, index: int, business_ids: set[int]) 
         if modifier in s and action != allowed:
             raise ctx.fail(parts + (modifier,), f"{modifier!r} does not belong to a {action} step",
                            f"{modifier!r} only on {allowed} steps")
-    base = dict(index=index, at_us=ctx.duration(s["at"], parts + ("at",)), line=ctx.lines.line_for(parts),
+    base: dict[str, Any] = dict(index=index, at_us=ctx.duration(s["at"], parts + ("at",)), line=ctx.lines.line_for(parts),
                 path=path_str(parts))
     if action == "webhook":
         try:
@@ -408,7 +404,7 @@ def _check_calls(ctx: _Ctx, steps: list[Step]) -> None:
             known.add(step.params["CallSid"])
         if isinstance(step, HttpStep) and step.creates_call:
             known.add(step.creates_call)
-        if isinstance(step, WsStep) and step.message == "raw" and step.raw.get("event") == "start":
+        if isinstance(step, WsStep) and step.message == "raw" and step.raw and step.raw.get("event") == "start":
             sid = (step.raw.get("start") or {}).get("callSid")
             if sid:
                 known.add(sid)
@@ -423,7 +419,7 @@ def _check_calls(ctx: _Ctx, steps: list[Step]) -> None:
                            "a CallSid introduced by a webhook step's params.CallSid" +
                            (" (known: " + ", ".join(sorted(known)) + ")" if known else ""))
         if isinstance(step, WsStep):
-            event = step.raw.get("event") if step.message == "raw" else step.message
+            event = (step.raw or {}).get("event") if step.message == "raw" else step.message
             if event == "start":
                 started.add(call)
             elif event == "media" and call not in started:

@@ -9,6 +9,8 @@ the queue and echoes every pending mark at once.
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,7 +23,7 @@ FRAME_US = 20_000
 class PendingMark:
     name: str
     due_us: int
-    handle: object = None
+    handle: Any = None  # the scheduler's TaskHandle
 
 
 @dataclass

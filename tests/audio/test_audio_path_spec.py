@@ -120,6 +120,18 @@ def test_closing_drops_dequeued_frames(cls):
 
 
 @IMPLEMENTATIONS
+def test_13_2_4_queue_full_and_closing_drops_count_as_blocked(cls):
+    full = cls()
+    full.process(FrameBatch.paced(_frames((LOUD, 1_051))))
+    assert full.counters["stats_audio_blocked"] == 51
+    closing = cls()
+    closing.on_sender_started(0)
+    closing.set_closing(True)
+    closing.process(FrameBatch.paced(_frames((LOUD, 5))))
+    assert closing.counters["stats_audio_blocked"] == 5
+
+
+@IMPLEMENTATIONS
 def test_gate_blocks_quiet_frames_outside_simple_mode_and_logs_every_100(cls):
     path = cls(AudioConfig(simple_mode=False))
     path.on_sender_started(0)
@@ -129,8 +141,18 @@ def test_gate_blocks_quiet_frames_outside_simple_mode_and_logs_every_100(cls):
 
 
 @IMPLEMENTATIONS
-def test_voice_needs_12_consecutive_frames_outside_simple_mode(cls):
-    path = cls(AudioConfig(simple_mode=False, echo_gate_min_rms=1e9))
+def test_13_2_3_outside_simple_mode_the_required_streak_is_0(cls):
+    config = AudioConfig(simple_mode=False, echo_gate_min_rms=1e9)
+    assert config.required_voice_frames == 0 and AudioConfig().required_voice_frames == 12
+    path = cls(config)
+    path.on_sender_started(0)
+    result = path.process(FrameBatch.paced(_frames((tone(300, 100, 20_000)[0], 20))))
+    assert result.forwarded.tolist() == list(range(20))
+
+
+@IMPLEMENTATIONS
+def test_an_explicit_streak_still_needs_that_many_consecutive_frames(cls):
+    path = cls(AudioConfig(simple_mode=False, echo_gate_min_rms=1e9, min_consecutive_voice_frames=12))
     path.on_sender_started(0)
     result = path.process(FrameBatch.paced(_frames((tone(300, 100, 20_000)[0], 20))))
     assert result.forwarded.tolist() == list(range(11, 20))

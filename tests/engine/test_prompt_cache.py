@@ -13,7 +13,7 @@ def _prompt(ctx, text="P"):
 
 def test_entry_aged_exactly_the_ttl_is_still_served(messages, make_ctx):
     ctx = make_ctx()
-    cache = ctx.services["cache"]
+    cache = ctx.cache
     cache.set(1, "inbound", _prompt(ctx), greeting="hi", call=None)
     ctx.clock.advance_to(TTL)
     assert cache.get(1, "inbound", call=None) is not None
@@ -22,7 +22,7 @@ def test_entry_aged_exactly_the_ttl_is_still_served(messages, make_ctx):
 
 def test_entry_one_millisecond_past_the_ttl_is_removed(messages, make_ctx):
     ctx = make_ctx()
-    cache = ctx.services["cache"]
+    cache = ctx.cache
     cache.set(1, "inbound", _prompt(ctx), greeting="hi", call=None)
     ctx.clock.advance_to(TTL + 1_000)
     assert cache.get(1, "inbound", call=None) is None
@@ -33,7 +33,7 @@ def test_entry_one_millisecond_past_the_ttl_is_removed(messages, make_ctx):
 
 def test_keys_are_direction_separated(messages, make_ctx):
     ctx = make_ctx()
-    cache = ctx.services["cache"]
+    cache = ctx.cache
     cache.set(1, "inbound", _prompt(ctx), greeting="", call=None)
     assert cache.get(1, "outbound", call=None) is None
     assert cache.get(1, "unknown", call=None) is None
@@ -42,7 +42,7 @@ def test_keys_are_direction_separated(messages, make_ctx):
 
 def test_invalidate_without_direction_drops_both_keys(messages, make_ctx):
     ctx = make_ctx()
-    cache = ctx.services["cache"]
+    cache = ctx.cache
     cache.set(1, "inbound", _prompt(ctx), greeting="", call=None)
     cache.set(1, "outbound", _prompt(ctx), greeting="", call=None)
     cache.invalidate(1)
@@ -53,7 +53,7 @@ def test_invalidate_without_direction_drops_both_keys(messages, make_ctx):
 
 def test_set_overwrites_and_resets_the_age(messages, make_ctx):
     ctx = make_ctx()
-    cache = ctx.services["cache"]
+    cache = ctx.cache
     cache.set(1, "inbound", _prompt(ctx, "old"), greeting="", call=None)
     ctx.clock.advance_to(TTL)
     cache.set(1, "inbound", _prompt(ctx, "new"), greeting="", call=None)

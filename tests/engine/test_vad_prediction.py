@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from callreplay.pipeline.media_handler import MediaStreamHandler
+from callreplay.pipeline.media_audio import CallerAudio
 from callreplay.replay import replay
 from callreplay.scenario.load import load_scenario
 from callreplay.testing import business, inbound_call, scenario_from_dict
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _both(scenario, profile, monkeypatch):
     with_prediction = replay(scenario, profile).trace.dumps()
-    monkeypatch.setattr(MediaStreamHandler, "predict_vad", False)
+    monkeypatch.setattr(CallerAudio, "predict_vad", False)
     without = replay(scenario, profile).trace.dumps()
     return with_prediction, without
 

@@ -26,14 +26,14 @@ BUSINESSES = [
 ])
 def test_business_resolution_by_to(make_ctx, to, business, via):
     ctx = make_ctx("legacy", BUSINESSES)
-    ctx.services["app"].webhooks.handle(step(CallSid="CA1", From="+972501234567", To=to))
+    ctx.calls.webhooks.handle(step(CallSid="CA1", From="+972501234567", To=to))
     resolved = next(e for e in ctx.trace.events if e.kind == "webhook.business_resolved")
     assert (resolved.data["business_id"], resolved.data["via"]) == (business, via)
 
 
 def test_incoming_twiml_has_no_direction_parameter(make_ctx):
     ctx = make_ctx("legacy", BUSINESSES)
-    response = ctx.services["app"].webhooks.handle(step(CallSid="CA1", From="+972501234567", To="+97230000003"))
+    response = ctx.calls.webhooks.handle(step(CallSid="CA1", From="+972501234567", To="+97230000003"))
     assert response.body == (
         '<?xml version="1.0" encoding="UTF-8"?><Response><Connect action="https://voice.example.test/webhook/'
         'stream_ended"><Stream track="inbound_track" url="wss://voice.example.test/ws/twilio-media">'
@@ -47,7 +47,7 @@ def test_outbound_twiml_parameters_in_order(make_ctx):
     s = WebhookStep(index=0, at_us=0, line=1, path="steps[0]", route="outbound_call", request_path="outbound_call",
                     params={"CallSid": "CA2", "To": "+972501234567", "From": "+97230000003"},
                     query={"business_id": "3", "lead_id": "9", "lead_name": "Dana"})
-    response = ctx.services["app"].webhooks.handle(s)
+    response = ctx.calls.webhooks.handle(s)
     assert list(response.stream_parameters) == ["CallSid", "To", "From", "direction", "lead_id", "lead_name",
                                                 "business_id", "business_name"]
     assert response.stream_parameters["direction"] == "outbound"
@@ -55,7 +55,7 @@ def test_outbound_twiml_parameters_in_order(make_ctx):
 
 def test_empty_to_fails_the_call_log_create(make_ctx):
     ctx = make_ctx("legacy", BUSINESSES)
-    ctx.services["app"].webhooks.handle(step(CallSid="CA1", From="+972501234567", To=""))
+    ctx.calls.webhooks.handle(step(CallSid="CA1", From="+972501234567", To=""))
     assert any("Failed to create/update call_log" in e.data.get("message", "") for e in ctx.trace.events)
     assert "CA1" not in ctx.store.call_logs
 
