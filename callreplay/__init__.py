@@ -12,8 +12,8 @@ from .errors import CallReplayError, ImportFormatError, ProfileError, ReplayErro
 from .pipeline.profiles import Profile, load_profile  # noqa: E402
 from .replay import ReplayResult, replay  # noqa: E402
 from .scenario.load import discover_scenarios, load_scenario  # noqa: E402
-from .trace import Trace, TraceEvent, load_dataframe  # noqa: E402
 from .scenario.vocabulary import set_installed  # noqa: E402
+from .trace import Trace, TraceEvent, load_dataframe  # noqa: E402
 from .vocabulary import installed as _installed_vocabulary  # noqa: E402
 
 # the scenario loader is handed the later stages' names; this is the default it uses

@@ -8,9 +8,8 @@ appointment block's weekday) sees the virtual time too.
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import datetime, timedelta
+from typing import Any
 
 from .durations import US_PER_S
 

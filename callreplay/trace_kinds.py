@@ -62,8 +62,7 @@ declare('call.direction_locked', ('media_ws',),
         ('changed', 'direction'),
         "the call's direction was set (changed: a later start changed it)")
 declare('call.ended', ('media_ws',),
-        ('appended_frames', 'audio_sha256', 'business_id', 'counters', 'direction', 'duration_us', 'reason',
-         'turns', 'tx_frames'),
+        ('appended_frames', 'audio_sha256', 'business_id', 'counters', 'direction', 'duration_us', 'reason', 'status', 'turns', 'tx_frames'),
         "run()'s finally: the call's end, counters and audio digest")
 declare('call.hard_limit', ('media_ws',),
         ('at_us', 'reason', 'sender_start_us'),
@@ -118,7 +117,7 @@ declare('realtime.audio_append', ('realtime',),
         ('first_seq', 'first_us', 'frames', 'last_seq', 'prompt_id', 'total_frames'),
         'caller frames appended to the realtime input buffer')
 declare('realtime.audio_before_instructions', ('realtime',),
-        ('first_us', 'frames', 'instructions_set'),
+        ('conn', 'first_us', 'frames', 'instructions_set'),
         'audio reached the session before any instructions')
 declare('realtime.prompt_revalidated', ('realtime',),
         ('prompt_id', 'reason'),
@@ -130,10 +129,10 @@ declare('realtime.response_audio', ('realtime',),
         ('duration_us', 'prompt_id', 'reason', 'turn'),
         'a response turn started playing')
 declare('realtime.response_created', ('realtime',),
-        ('duration_us', 'prompt_id', 'reason', 'turn'),
+        ('conn', 'duration_us', 'instructions', 'prompt_id', 'reason', 'response_id', 'turn'),
         'a response turn was created')
 declare('realtime.response_done', ('realtime',),
-        ('cancelled', 'played_us', 'turn', 'why'),
+        ('audio_ms', 'cancelled', 'conn', 'played_us', 'reason', 'response_id', 'status', 'transcript', 'turn', 'why'),
         'a response turn ended (cancelled: by barge-in)')
 declare('realtime.session_closed', ('realtime',),
         ('appended_frames', 'audio_sha256', 'turns', 'updates'),
@@ -142,17 +141,16 @@ declare('realtime.session_failed', ('realtime',),
         ('reason',),
         'no session.updated within 8 s (H14)')
 declare('realtime.session_update', ('realtime',),
-        ('input_audio_format', 'instructions', 'modalities', 'output_audio_format', 'prompt_id', 'reason',
-         'temperature', 'turn_detection', 'update_number', 'voice'),
+        ('accepted', 'conn', 'input_audio_format', 'instructions', 'modalities', 'noise_reduction', 'output_audio_format', 'problems', 'prompt_id', 'reason', 'temperature', 'tools', 'turn_detection', 'update_number', 'voice'),
         'a session.update was sent, with what it carried')
 declare('realtime.session_updated', ('realtime',),
-        (),
+        ('conn', 'update_number'),
         'the service confirmed the session.update')
 declare('realtime.speech_started', ('media_ws',),
-        (),
+        ('audio_ms', 'conn'),
         "the session's server VAD heard the caller start")
 declare('realtime.speech_stopped', ('media_ws',),
-        (),
+        ('audio_ms', 'conn'),
         "the session's server VAD heard the caller stop")
 declare('registry.clear', ('stream_registry',),
         ('existed', 'keys', 'reason', 'sid'),
@@ -179,7 +177,7 @@ declare('replay.end', ('replay',),
         ('open_calls',),
         'the replay ended (calls still open)')
 declare('replay.start', ('replay',),
-        ('businesses', 'clock_start', 'profile', 'profile_class', 'prompt_cache_ttl_us', 'scenario'),
+        ('businesses', 'clock', 'clock_start', 'mode', 'profile', 'profile_class', 'prompt_cache_ttl_us', 'scenario', 'target'),
         'the replay started: scenario, profile, clock')
 declare('replay.step', ('replay',),
         ('action', 'index', 'line', 'path'),
@@ -194,13 +192,13 @@ declare('webhook.business_resolved', ('webhook',),
         ('business_id', 'to', 'via'),
         'the webhook resolved the business for the dialled number')
 declare('webhook.request', ('webhook',),
-        ('form', 'method', 'path', 'query', 'route'),
+        ('direction', 'form', 'method', 'path', 'purpose', 'query', 'route', 'url'),
         'a webhook request')
 declare('webhook.response', ('webhook',),
-        ('body', 'content_type', 'route', 'status', 'stream_parameters'),
+        ('body', 'content_type', 'purpose', 'route', 'status', 'stream_parameters'),
         'its response (TwiML and the stream parameters)')
 declare('ws.closed', ('twilio',),
-        ('reason',),
+        ('by', 'code', 'reason'),
         'the Media Streams socket closed')
 declare('ws.dropped', ('twilio',),
         ('step',),
@@ -218,13 +216,13 @@ declare('ws.mark_echo', ('media_ws',),
         ('name',),
         'the handler received a mark echo')
 declare('ws.media', ('twilio',),
-        ('first_us', 'frames', 'last_us', 'step', 'stream_sid'),
+        ('first_us', 'frames', 'last_us', 'speech_spans', 'step', 'stream_sid'),
         'a run of media frames Twilio sent')
 declare('ws.open', ('twilio',),
-        ('stream_sid',),
+        ('bidirectional', 'stream_sid', 'url'),
         'Twilio opened the Media Streams socket')
 declare('ws.out', ('twilio',),
-        ('echoed_marks', 'event', 'frames', 'name', 'plays_until_us', 'turn'),
+        ('bytes', 'dropped_us', 'echoed_marks', 'event', 'frames', 'name', 'plays_from_us', 'plays_until_us', 'rms', 'turn', 'whole_frames'),
         'what the application sent back: media, mark or clear')
 declare('ws.protocol', ('twilio',),
         ('at_us', 'count', 'first_seq', 'previous_seq', 'problem', 'step', 'stream_sid'),
@@ -232,3 +230,55 @@ declare('ws.protocol', ('twilio',),
 declare('ws.unhandled', ('media_ws',),
         ('event',),
         'the handler received an event it does not handle')
+
+
+# -- live mode (callreplay.live): what crosses the sockets between Twilio, the server and the model ----------
+LIVE_ONLY_KINDS = frozenset({
+    "app.request", "app.response", "app.failed", "call.answered", "call.business_expected", "call.hangup_requested",
+    "callback.failed", "realtime.audio_in", "realtime.audio_out", "realtime.client_event", "realtime.closed",
+    "realtime.connected", "realtime.error", "realtime.item_created", "realtime.rejected_handshake",
+    "realtime.server_event", "realtime.mirror_problem", "twilio.rest", "twiml.problem", "twiml.unsupported",
+    "twiml.verb", "webhook.failed", "webhook.refused_host", "ws.app_problem", "ws.pacing",
+    "ws.refused", "live.step_unsupported",
+})
+declare('app.request', ('replay',), ('form', 'json', 'method', 'path'), "live: an http step's request to the server's own API")
+declare('app.response', ('replay',), ('body', 'status'), "live: the server's answer to an http step")
+declare('app.failed', ('replay',), ('message',), "live: an http step's request failed")
+declare('call.answered', ('twilio',), (), 'live: TwiML began executing (the call is in progress)')
+declare('call.business_expected', ('replay',), ('business_id', 'direction', 'rule', 'twilio_direction'),
+        'live: the business of the dialled number, the ground truth contamination is judged against')
+declare('call.hangup_requested', ('twilio',), ('by', 'status'), 'live: the app hung up (<Hangup>, REST Status=completed)')
+declare('callback.failed', ('twilio',), ('event', 'http_status', 'url'), 'live: a status callback answered non-2xx')
+declare('realtime.audio_in', ('realtime',), ('bytes', 'conn', 'frames', 'rms'), 'live: caller audio the model received')
+declare('realtime.audio_out', ('realtime',), ('bytes', 'conn', 'duration_us', 'response_id'), 'live: model audio sent')
+declare('realtime.client_event', ('realtime',), ('audio', 'conn', 'event_id', 'item', 'response', 'session', 'type'),
+        'live: every event the server sent the model (audio summarised)')
+declare('realtime.closed', ('realtime',), ('by', 'code', 'conn', 'reason'), 'live: the model session closed')
+declare('realtime.connected', ('realtime',), ('conn', 'headers', 'interface', 'model', 'path', 'provider'),
+        'live: the server opened a model session')
+declare('realtime.error', ('realtime',), ('code', 'conn', 'event_id', 'message', 'param'), 'live: the model answered an error')
+declare('realtime.item_created', ('realtime',), ('conn', 'content', 'item_id', 'role', 'type'),
+        'live: a conversation item the server created')
+declare('realtime.rejected_handshake', ('realtime',), ('code', 'path', 'reason'), 'live: a connection the emulator refused')
+declare('realtime.server_event', ('realtime',),
+        ('audio_end_ms', 'audio_start_ms', 'conn', 'content_index', 'conversation', 'delta', 'error', 'event_id', 'item',
+         'item_id', 'output_index', 'part', 'previous_item_id', 'rate_limits', 'response', 'response_id', 'session',
+         'transcript', 'type'), 'live: every event the model sent (audio summarised)')
+declare('realtime.mirror_problem', ('realtime',), ('message',), 'serve: the mirrored realtime session failed')
+declare('twilio.rest', ('twilio_rest',), ('error_code', 'method', 'params', 'path', 'resource', 'sid', 'status'),
+        'live: a request to the Twilio REST emulator')
+declare('twiml.problem', ('twilio',), ('code', 'http_status', 'level', 'location', 'message', 'purpose'),
+        "live: TwiML that breaks Twilio's rules")
+declare('twiml.unsupported', ('twilio',), ('verb',), 'live: a verb callreplay does not emulate')
+declare('twiml.verb', ('twilio',),
+        ('action', 'digits', 'input', 'length', 'loop', 'method', 'name', 'parameters', 'reason', 'seconds',
+         'status_callback', 'status_callback_method', 'text', 'timeout', 'track', 'url', 'verb', 'voice', 'language'),
+        'live: a TwiML verb Twilio executed')
+declare('webhook.failed', ('webhook',), ('code', 'message', 'purpose', 'reason', 'url'), 'live: a webhook got no answer')
+declare('webhook.refused_host', ('twilio',), ('purpose', 'url'), 'live: a URL callreplay may not request')
+declare('ws.app_problem', ('twilio',), ('app_event', 'code', 'expected', 'problem', 'sample', 'size', 'stream_sid'),
+        'live: a message from the server that Twilio rejects')
+declare('ws.pacing', ('twilio',), ('frames', 'max_us', 'p50_us', 'p99_us'), "live: how late one stream's frames left")
+declare('ws.refused', ('twilio',), ('code', 'message', 'status', 'url'), 'live: a media stream that could not be opened')
+declare('live.step_unsupported', ('replay',), ('action', 'path', 'reason'), 'live: a step live mode skipped')
+declare('replay.step_skipped', ('replay',), ('path', 'reason'), 'in-process: a step only live mode can carry out')

@@ -19,7 +19,7 @@ from ..audio import FastAudioPath, ReferenceAudioPath
 from ..audio.frames import FrameBatch
 from ..durations import US_PER_S
 from .constants import replace_placeholders
-from .context import BuiltPrompt, PipelineContext
+from .context import PipelineContext
 from .media_audio import CallerAudio
 from .prompt_load import CallFacts, load_prompt
 from .prompts import build_full_business_prompt

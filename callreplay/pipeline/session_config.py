@@ -8,6 +8,7 @@ from .constants import FULL_PROMPT_MAX_CHARS
 from .context import BuiltPrompt
 from .sanitize import sanitize_changed_length_log, sanitize_realtime_instructions
 from .store import REALTIME_VOICES
+
 TRANSCRIPTION = {"model": "gpt-4o-transcribe", "language": "he",
                  "prompt": "תמלול מדויק בעברית ישראלית. תמלל רק מה שנאמר בפועל."}
 

@@ -9,10 +9,9 @@ the queue and echoes every pending mark at once.
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .ids import ACCOUNT_SID
 

@@ -11,6 +11,8 @@ import json
 import pytest
 from helpers import exec_bridge, findings
 
+from callreplay.trace_kinds import KINDS
+
 pytestmark = pytest.mark.live
 
 
@@ -23,7 +25,7 @@ def test_healthy_bridge_is_clean_and_the_trace_is_a_wall_clock_live_trace(tmp_pa
     assert all(not results[name]["findings"] for name in healthy)
     # the model's own faults are caught on a healthy bridge too: dead air, and a prompt held past a short TTL
     never = sorted(f["detector"] for f in results["bridge-session-never-confirmed"]["findings"])
-    assert never == ["audio-before-prompt", "silent-call"]
+    assert never == ["audio-before-prompt", "caller-audio-dropped", "silent-call"]
     assert [f["detector"] for f in results["bridge-short-ttl"]["findings"]] == ["prompt-outlived-ttl"]
     trace = (tmp_path / "reports" / "traces" / "bridge-inbound-both-prompts--live.jsonl").read_text().splitlines()
     start = json.loads(trace[0])
@@ -31,6 +33,15 @@ def test_healthy_bridge_is_clean_and_the_trace_is_a_wall_clock_live_trace(tmp_pa
     kinds = {json.loads(line)["kind"] for line in trace}
     # Twilio's side, the realtime emulator and the captured server log all landed in the one trace
     assert {"webhook.request", "ws.in", "ws.out", "realtime.session_update", "realtime.audio_in", "log"} <= kinds
+    # every live event is in the trace-kind catalogue, with its fields (the contract of tests/scenarios)
+    undeclared = set()
+    for path in (tmp_path / "reports" / "traces").glob("*.jsonl"):
+        for line in path.read_text().splitlines():
+            event = json.loads(line)
+            declared = KINDS.get(event["kind"])
+            if declared is None or set(event["data"]) - set(declared.fields):
+                undeclared.add((event["kind"], tuple(sorted(set(event["data"]) - set(declared.fields if declared else ())))))
+    assert sorted(undeclared) == []
 
 
 def test_cross_direction_fallback_is_caught_by_the_content_proof(tmp_path):

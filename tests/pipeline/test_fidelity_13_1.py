@@ -6,8 +6,11 @@ import pytest
 
 from callreplay.pipeline.context import BuiltPrompt, MissingPromptError
 from callreplay.pipeline.prompt_load import CallFacts, load_prompt
-from callreplay.pipeline.prompt_text import extract_business_prompt_text_fix, extract_business_prompt_text_legacy, \
-    extract_for_builder_c
+from callreplay.pipeline.prompt_text import (
+    extract_business_prompt_text_fix,
+    extract_business_prompt_text_legacy,
+    extract_for_builder_c,
+)
 from callreplay.pipeline.prompts import build_full_business_prompt, build_realtime_system_prompt
 from callreplay.replay import replay
 from callreplay.testing import business, inbound_call, scenario_from_dict

@@ -18,7 +18,6 @@ from callreplay.pipeline.profiles import (
     REGISTRY,
     SEAMS,
     SWITCHES,
-    Profile,
     ProfileRegistry,
     load_profile,
     profile_names,

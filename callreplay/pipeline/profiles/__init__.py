@@ -13,8 +13,15 @@ A user profile is a value derived from a built-in one (see ``examples/profiles.p
 
 from __future__ import annotations
 
-from .builtin import BUILTINS, FIXED, HARDENED, LEGACY, OPTION1_NO_FALLBACK, OPTION2_GUARD_STORE, \
-    OPTION3_REBUILD_ON_MISMATCH
+from .builtin import (
+    BUILTINS,
+    FIXED,
+    HARDENED,
+    LEGACY,
+    OPTION1_NO_FALLBACK,
+    OPTION2_GUARD_STORE,
+    OPTION3_REBUILD_ON_MISMATCH,
+)
 from .mutants import MUTANTS
 from .profile import SEAMS, Profile
 from .registry import REGISTRY, ProfileRegistry, load_profile, profile_names

@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import traceback
-from pathlib import Path
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from ...errors import ProfileError
 from .builtin import BUILTINS
