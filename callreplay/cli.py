@@ -36,6 +36,15 @@ def _detector_settings(values: tuple[str, ...]) -> dict[str, str]:
     return settings
 
 
+def _executor(value: str) -> str:
+    from .executors import ExecutorError, parse_executor
+
+    try:
+        return parse_executor(value)
+    except ExecutorError as exc:
+        raise click.BadParameter(str(exc), param_hint="--executor") from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="callreplay")
 def main() -> None:
@@ -63,11 +72,15 @@ def main() -> None:
 @click.option("--no-html", is_flag=True, help="Write JSON results and traces only.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
               help="Replay in this many processes (0: one per core). Output is the same for any value.")
+@click.option("--executor", default="local", show_default=True, metavar="local|dask://HOST:PORT",
+              help="Where replays run: this machine, or the workers of a Dask scheduler (pip install "
+                   "'callreplay[dask]'). Output is the same for any executor.")
 @click.option("-q", "--quiet", count=True, help="Print less (-q: failures and summary only).")
 @click.option("-v", "--verbose", count=True, help="Print every finding of every replay.")
 def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html, jobs,
-        quiet, verbose) -> None:
+        executor, quiet, verbose) -> None:
     """Replay every scenario under PATHS (files or folders, searched recursively)."""
+    from .executors import ExecutorError
     from .runner import RunOptions, aggregate_json, run_all
     from .summary import failure_lines, outcome_line
 
@@ -80,7 +93,7 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
             raise click.BadParameter(str(exc), param_hint="--pipeline") from None
     options = RunOptions(profiles=list(profiles), fail_on=Severity(fail_on),
                          detector_settings=_detector_settings(detectors), report_dir=report_dir, keyword=keyword,
-                         tags=list(tags), show_pii=show_pii, jobs=jobs)
+                         tags=list(tags), show_pii=show_pii, jobs=jobs, executor=_executor(executor))
     progress = _Progress(enabled=sys.stdout.isatty() and quiet == 0)
 
     def show(outcome) -> None:
@@ -97,7 +110,11 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
                 progress.echo(f"    {f.severity.value:7} {f.detector} {f.call or '-'}: {f.message}")
 
     command = "callreplay " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    outcomes = run_all(list(paths), options, on_outcome=show, on_plan=progress.plan, command=command)
+    try:
+        outcomes = run_all(list(paths), options, on_outcome=show, on_plan=progress.plan, command=command)
+    except ExecutorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
     progress.close()
     if not no_html:
         from .report import render_reports
