@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 CHILD = r"""
 import gc, json, resource, sys, tempfile, time
 from pathlib import Path
-sys.path.insert(0, {here!r})
+sys.path[:0] = [{here!r}, {root!r}]  # this checkout's callreplay, not an installed one
 from _scenarios import long_inbound_call, recorded_call
 from callreplay.testing import scenario_from_dict
 from callreplay.replay import replay
@@ -48,7 +48,7 @@ print(json.dumps({{"frames": frames, "seconds": sorted(times)[len(times) // 2], 
 
 def measure(kind: str, hours: float, simple: bool, impl: str = "fast", runs: int = 5) -> dict:
     """Median of ``runs`` replays in one fresh process, after a small warm-up replay."""
-    code = CHILD.format(here=str(HERE), args=(kind, hours, simple, impl, runs))
+    code = CHILD.format(here=str(HERE), root=str(HERE.parent), args=(kind, hours, simple, impl, runs))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
