@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,10 @@ DASK_PREFIX = "dask://"
 WORKER_REAL_TIME_MODULES = ["asyncio", "tornado", "distributed", "dask", "msgpack", "psutil"]
 # Connecting to a scheduler that is not there must fail, not hang.
 CONNECT_TIMEOUT_S = 30
+
+# freezegun holds the clock of the whole process: two replays in threads of one worker would see each
+# other's virtual time. A worker started with several threads still replays one task at a time.
+_ONE_REPLAY_PER_PROCESS = threading.Lock()
 
 WorkItem = tuple[Any, str, str | None, str]   # (scenario, profile, reason to skip, slug)
 RunItem = Callable[[WorkItem, "RunOptions"], "Outcome"]
@@ -98,7 +103,7 @@ def run_shipped(shipped: ShippedItem, options: RunOptions, run_item: RunItem) ->
     import freezegun
 
     freezegun.configure(extend_ignore_list=WORKER_REAL_TIME_MODULES)
-    with tempfile.TemporaryDirectory(prefix="callreplay-worker-") as tmp:
+    with _ONE_REPLAY_PER_PROCESS, tempfile.TemporaryDirectory(prefix="callreplay-worker-") as tmp:
         root = Path(tmp)
         scenario, profile, skip, slug = shipped.item
         local: dict[str, Path] = {}

@@ -57,7 +57,8 @@ def _files(root: Path) -> dict[str, bytes]:
 def test_dask_local_cluster_writes_what_a_local_run_writes(suite, tmp_path):
     local_dir, dask_dir = tmp_path / "local", tmp_path / "dask"
     local = run_all([suite], RunOptions(report_dir=local_dir))
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+    # two worker processes, two threads each: replays in one process must still not share the frozen clock
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as cluster:
         address = "dask://" + cluster.scheduler_address.removeprefix("tcp://")
         remote = run_all([suite], RunOptions(report_dir=dask_dir, executor=address))
