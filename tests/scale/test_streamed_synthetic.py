@@ -26,10 +26,10 @@ def _call(minutes: int, *, simple: bool, faults: dict | None = None) -> dict:
                          "simple_mode": simple}}
 
 
-@pytest.mark.parametrize("simple", [True, False])
-def test_windows_give_the_trace_of_the_whole_batch(tmp_path, monkeypatch, simple):
+@pytest.mark.parametrize(("simple", "impl"), [(True, "fast"), (False, "fast"), (False, "reference")])
+def test_windows_give_the_trace_of_the_whole_batch(tmp_path, monkeypatch, simple, impl):
     scenario = scenario_from_dict(_call(4, simple=simple), tmp_path)  # 12,000 frames
-    whole = replay(scenario, "fixed").trace.dumps()
+    whole = replay(scenario, "fixed", audio_impl=impl).trace.dumps()
     monkeypatch.setattr(feeds, "WINDOW_FRAMES", 1_700)       # just above a slice: many slides
     monkeypatch.setattr(feeds, "STREAM_ABOVE_FRAMES", 1_000)
     streamed_feeds = []
@@ -41,7 +41,7 @@ def test_windows_give_the_trace_of_the_whole_batch(tmp_path, monkeypatch, simple
         return feed
 
     monkeypatch.setattr(sys.modules["callreplay.replay"], "start_feed", spy)
-    streamed = replay(scenario, "fixed").trace.dumps()
+    streamed = replay(scenario, "fixed", audio_impl=impl).trace.dumps()
     assert streamed_feeds and streamed_feeds[0].paced is not None and streamed_feeds[0].base > 10_000
     assert streamed == whole
 
