@@ -5,8 +5,12 @@ Not collected by pytest. Run: ``python benchmarks/bench_audio_path.py``.
 
 from __future__ import annotations
 
+import sys
 import time
 import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's callreplay, not an installed one
 
 import numpy as np
 

@@ -12,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's callreplay, not an installed one
+
 from callreplay.report import render_reports
 from callreplay.runner import RunOptions, run_all
 

@@ -37,6 +37,15 @@ def _detector_settings(values: tuple[str, ...]) -> dict[str, str]:
     return settings
 
 
+def _executor(value: str) -> str:
+    from .executors import ExecutorError, parse_executor
+
+    try:
+        return parse_executor(value)
+    except ExecutorError as exc:
+        raise click.BadParameter(str(exc), param_hint="--executor") from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="callreplay")
 def main() -> None:
@@ -64,21 +73,25 @@ def main() -> None:
 @click.option("--no-html", is_flag=True, help="Write JSON results and traces only.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
               help="Replay in this many processes (0: one per core). Output is the same for any value.")
+@click.option("--executor", default="local", show_default=True, metavar="local|dask://HOST:PORT",
+              help="Where replays run: this machine, or the workers of a Dask scheduler (pip install "
+                   "'callreplay[dask]'). Output is the same for any executor.")
 @click.option("-q", "--quiet", count=True, help="Print less (-q: failures and summary only).")
 @click.option("-v", "--verbose", count=True, help="Print every finding of every replay.")
 @live_options
 def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html, jobs,
-        quiet, verbose, **live) -> None:
+        executor, quiet, verbose, **live) -> None:
     """Replay every scenario under PATHS (files or folders, searched recursively).
 
     With --target URL (or CALLREPLAY_TARGET, or a scenario's own `target:`) the scenarios are played against
     that running server instead of the in-process model, with Twilio and the realtime model emulated."""
     _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html,
-                 jobs, quiet, verbose, _live_options(live))
+                 jobs, quiet, verbose, _live_options(live), executor=executor)
 
 
 def _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html,
-                 jobs, quiet, verbose, live) -> None:
+                 jobs, quiet, verbose, live, executor="local") -> None:
+    from .executors import ExecutorError
     from .runner import RunOptions, aggregate_json, run_all
     from .summary import failure_lines, not_run_lines, outcome_line
 
@@ -91,7 +104,7 @@ def _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags,
             raise click.BadParameter(str(exc), param_hint="--pipeline") from None
     options = RunOptions(profiles=list(profiles), fail_on=Severity(fail_on),
                          detector_settings=_detector_settings(detectors), report_dir=report_dir, keyword=keyword,
-                         tags=list(tags), show_pii=show_pii, jobs=jobs, live=live)
+                         tags=list(tags), show_pii=show_pii, jobs=jobs, live=live, executor=_executor(executor))
     progress = _Progress(enabled=sys.stdout.isatty() and quiet == 0)
 
     def show(outcome) -> None:
@@ -110,8 +123,12 @@ def _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags,
                 progress.echo(line)
 
     command = "callreplay " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    outcomes = run_all(list(paths), options, on_outcome=show, on_plan=progress.plan, command=command,
-                       on_announce=progress.echo if quiet < 2 else None)
+    try:
+        outcomes = run_all(list(paths), options, on_outcome=show, on_plan=progress.plan, command=command,
+                           on_announce=progress.echo if quiet < 2 else None)
+    except ExecutorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
     progress.close()
     if not no_html:
         from .report import render_reports

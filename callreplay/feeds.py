@@ -6,12 +6,18 @@ in slices, interleaved with everything else that happens meanwhile. Sequence num
 at delivery time from the stream's one counter, so a mark echo between two frames takes its
 number just as it would on the wire; a fault's deviation (a duplicate, a swap, a loss) rides on
 top as an offset from the nominal numbering.
+
+A long fault-free synthetic step (a 48-hour call is 8.6 M frames, 1.4 GB of payload) is never built
+whole: its feed holds a window of the repeated pattern and slides it forward as frames are delivered,
+so memory stays flat in the call's length. A window always holds more frames than one slice can take
+(the handler's ``MAX_SLICE_FRAMES``), so slices, and therefore traces, are the same as with the whole batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,10 +25,34 @@ from .audio import sources
 from .audio.faults import apply_faults
 from .audio.frames import FrameBatch
 from .errors import ScenarioError
+from .pipeline.media_audio import MAX_SLICE_FRAMES
 from .scenario.model import Scenario, SourceSpec, WsStep
 
 FRAME_US = 20_000
 FRAME_BYTES = 160
+WINDOW_FRAMES = 30_000                 # 10 minutes of audio, 4.8 MB of payload, per streamed feed
+STREAM_ABOVE_FRAMES = 2 * WINDOW_FRAMES  # shorter steps are built whole, as they always were
+MIN_AHEAD_FRAMES = MAX_SLICE_FRAMES + 1  # a window slides before fewer frames than a slice are left in it
+
+
+class PacedPattern(NamedTuple):
+    """A fault-free synthetic media step: ``pattern`` repeated to ``total`` frames, paced at 20 ms."""
+
+    pattern: np.ndarray   # (L, 160) frames, L >= 1
+    total: int
+    at_us: int
+    start_us: int        # the stream's start: media timestamps count from it
+
+    def window(self, first: int, size: int) -> FrameBatch:
+        """Frames ``[first, first + size)`` of the step with their local numbers, exactly as the whole batch has them."""
+        index = np.arange(first, min(first + size, self.total), dtype=np.int64)
+        arrival = self.at_us + index * FRAME_US
+        return FrameBatch.build(self.pattern[index % len(self.pattern)], arrival, index + 1, index + 1,
+                                (arrival - self.start_us) // 1000)
+
+    @property
+    def last_us(self) -> int:
+        return self.at_us + (self.total - 1) * FRAME_US
 
 
 def _source_frames(spec: SourceSpec, seed: int) -> tuple[np.ndarray | list[bytes], tuple[str, ...] | None]:
@@ -38,6 +68,43 @@ def _source_frames(spec: SourceSpec, seed: int) -> tuple[np.ndarray | list[bytes
     if decoded.frames is not None:
         return decoded.frames, decoded.b64
     return list(decoded.raw), decoded.b64
+
+
+def media_feed_source(scenario: Scenario, step: WsStep, start_us: int) -> tuple[FrameBatch, PacedPattern | None]:
+    """The batch a media step's feed starts with, and the pattern it streams from when the step is long.
+
+    A long fault-free synthetic step starts with its first window; any other step with all of its frames.
+    """
+    pattern = _paced_pattern(scenario, step, start_us)
+    if pattern is not None and pattern.total >= STREAM_ABOVE_FRAMES:
+        return pattern.window(0, WINDOW_FRAMES), pattern
+    return expand_media(scenario, step, start_us), None
+
+
+def _paced_pattern(scenario: Scenario, step: WsStep, start_us: int) -> PacedPattern | None:
+    media = step.media
+    if media is None or step.faults or any(spec.kind in ("payloads", "recording") for spec in media.sources):
+        return None
+    if media.for_us is not None:
+        long_enough = -(-media.for_us // FRAME_US) >= STREAM_ABOVE_FRAMES
+    else:  # without ``for`` the length needs the sources' lengths: known without reading only for synthetic ones
+        frames = sum(sources.frame_count(spec.duration_us) for spec in media.sources)
+        long_enough = all(spec.kind != "file" for spec in media.sources) and \
+            media.repeat * frames >= STREAM_ABOVE_FRAMES
+    if not long_enough:
+        return None  # built whole by expand_media, sources read once
+    try:
+        parts = [_source_frames(spec, scenario.seed * 7919 + step.index * 31 + k)[0]
+                 for k, spec in enumerate(media.sources)]
+    except (ValueError, OSError):
+        return None  # expand_media reports it, located
+    if not parts or not all(isinstance(p, np.ndarray) for p in parts):
+        return None
+    one = np.concatenate(parts)
+    if not len(one):
+        return None
+    total = -(-media.for_us // FRAME_US) if media.for_us is not None else len(one) * media.repeat
+    return PacedPattern(one, total, step.at_us, start_us) if total else None
 
 
 def expand_media(scenario: Scenario, step: WsStep, start_us: int) -> FrameBatch:
@@ -100,6 +167,8 @@ class Feed:
     pos: int = 0
     more: Iterator[FrameBatch] | None = None  # further chunks of a streamed recording
     consecutive: bool = False  # local numbers go up by one (no fault): a slice needs one check
+    paced: PacedPattern | None = None  # a long synthetic step: ``batch`` is a window of it
+    base: int = 0                      # the step's frame index of ``batch[0]``
 
     def __post_init__(self) -> None:
         self._classify()
@@ -109,7 +178,14 @@ class Feed:
         self.consecutive = bool(len(seq) and (len(seq) == 1 or bool((seq[1:] - seq[:-1] == 1).all())))
 
     def refill(self) -> None:
-        """Load the next chunk of a streamed recording once this one is delivered."""
+        """Slide a synthetic window forward, or load the next chunk of a streamed recording once this one is delivered."""
+        paced = self.paced
+        if paced is not None and len(self.batch) - self.pos < MIN_AHEAD_FRAMES \
+                and self.base + len(self.batch) < paced.total:
+            self.base += self.pos
+            self.batch, self.pos = paced.window(self.base, WINDOW_FRAMES), 0
+            self.local_seq, self.local_chunk = self.batch.seq.copy(), self.batch.chunk.copy()
+            self._classify()
         while self.more is not None and self.pos >= len(self.batch):
             nxt = next(self.more, None)
             if nxt is None:
@@ -122,15 +198,21 @@ class Feed:
     @property
     def done(self) -> bool:
         """No frame left: this chunk is delivered and no further chunk of a recording is pending."""
-        return self.pos >= len(self.batch) and self.more is None
+        return self.pos >= len(self.batch) and self.more is None and (
+            self.paced is None or self.base + len(self.batch) >= self.paced.total)
+
+    def end_us(self) -> int:
+        """When the last frame of this feed arrives (for a recording: of the chunk in memory)."""
+        return self.paced.last_us if self.paced is not None else int(self.batch.arrival_us[-1])
 
     def next_us(self) -> int:
         return int(self.batch.arrival_us[self.pos])
 
 
 def start_feed(call: str, batch: FrameBatch, stream, step_path: str,
-               more: Iterator[FrameBatch] | None = None) -> Feed:
-    return Feed(call, batch, batch.seq.copy(), batch.chunk.copy(), stream.seq, stream.chunk, step_path, more=more)
+               more: Iterator[FrameBatch] | None = None, paced: PacedPattern | None = None) -> Feed:
+    return Feed(call, batch, batch.seq.copy(), batch.chunk.copy(), stream.seq, stream.chunk, step_path, more=more,
+                paced=paced)
 
 
 def number_slice(feed: Feed, stop: int, stream) -> np.ndarray:

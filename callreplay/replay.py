@@ -20,7 +20,7 @@ import numpy as np
 from .audio.frames import FrameBatch
 from .clock import VirtualClock
 from .errors import ScenarioError
-from .feeds import Feed, expand_media, number_slice, protocol_problems, start_feed
+from .feeds import Feed, expand_media, media_feed_source, number_slice, protocol_problems, start_feed
 from .pipeline.app import PipelineApp, Socket
 from .pipeline.config import PipelineConfig, build_config
 from .pipeline.context import PipelineContext
@@ -81,7 +81,7 @@ class _Engine:
         self.feeds: list[Feed] = []
 
     def feeds_end_us(self) -> int:
-        return max((int(f.batch.arrival_us[-1]) for f in self.feeds if len(f.batch)), default=0)
+        return max((f.end_us() for f in self.feeds if len(f.batch)), default=0)
 
     # -- time ---------------------------------------------------------------------------------------
     def advance(self, limit_us: int, *, include_tasks_at_limit: bool) -> None:
@@ -203,11 +203,12 @@ class _Engine:
                 batch = next(chunks, None) or expand_media(self.scenario, _no_media(step), step.at_us)
                 feed = start_feed(step.call, batch, stream, step.path, more=chunks)
             else:
-                batch = expand_media(self.scenario, step, stream.start_us or step.at_us)
-                feed = start_feed(step.call, batch, stream, step.path)
-            ctx.emit(step.call, "twilio", "ws.media", step=step.path, frames=len(batch),
+                batch, paced = media_feed_source(self.scenario, step, stream.start_us or step.at_us)
+                feed = start_feed(step.call, batch, stream, step.path, paced=paced)
+            ctx.emit(step.call, "twilio", "ws.media", step=step.path,
+                     frames=feed.paced.total if feed.paced else len(batch),
                      first_us=int(batch.arrival_us[0]) if len(batch) else None,
-                     last_us=int(batch.arrival_us[-1]) if len(batch) else None, stream_sid=stream.stream_sid)
+                     last_us=feed.end_us() if len(batch) else None, stream_sid=stream.stream_sid)
             if len(batch):
                 self.feeds.append(feed)
                 sock.feeds.append(feed)

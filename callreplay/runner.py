@@ -48,6 +48,7 @@ class RunOptions:
     audio_impl: str = "fast"
     jobs: int = 1                    # replays run in this many processes (0: one per core)
     live: LiveOptions | None = None  # --target / CALLREPLAY_TARGET: replay against that server instead
+    executor: str = "local"          # local (the process pool above) or dask://HOST:PORT
 
 
 @dataclass
@@ -215,7 +216,12 @@ def _run_in_worker(index: int) -> Outcome:
 
 
 def _run_work(work: list, options: RunOptions):
-    """Outcomes in work order; with ``jobs`` > 1 the replays run in a forked process pool."""
+    """Outcomes in work order; with ``jobs`` > 1 the replays run in a forked process pool, or on Dask."""
+    if options.executor != "local":
+        from .executors import run_on_dask
+
+        yield from run_on_dask(options.executor, work, options, _run_item)
+        return
     jobs = options.jobs or (os.cpu_count() or 1)
     if jobs <= 1 or len(work) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         for item in work:

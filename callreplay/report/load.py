@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 # Event kinds the timeline draws (everything else is only parsed when a finding cites it).
 TIMELINE_KINDS = frozenset({
     "webhook.request", "webhook.response", "task.scheduled", "prebuild.finished", "prompt.built",
@@ -30,6 +32,14 @@ class TraceExcerpt:
     found: bool
     events: list[dict[str, Any]] = field(default_factory=list)   # timeline kinds, in trace order
     by_seq: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def _loads(text: str | bytes) -> Any:
+    """orjson where it can (results and traces are plain JSON); the stdlib for what orjson refuses."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _kind_of(line: str) -> str:
@@ -52,7 +62,7 @@ def read_trace(path: Path | None, cited: set[int]) -> TraceExcerpt:
             if not wanted and index not in cited:
                 continue
             try:
-                event = json.loads(line)
+                event = _loads(line)
             except json.JSONDecodeError:
                 continue
             if wanted:
@@ -64,13 +74,13 @@ def read_trace(path: Path | None, cited: set[int]) -> TraceExcerpt:
         with path.open(encoding="utf-8") as fh:
             for line in fh:
                 if any(f'"seq":{s},' in line for s in missing):
-                    event = json.loads(line)
+                    event = _loads(line)
                     out.by_seq.setdefault(event["seq"], event)
     return out
 
 
 def read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+    return _loads(path.read_text(encoding="utf-8"))
 
 
 def cited_seqs(result: dict[str, Any]) -> set[int]:

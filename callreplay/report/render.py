@@ -77,6 +77,13 @@ class _PageWriter:
         self.groups = _groups(entries)
         self.template = make_env(show_pii).get_template("scenario.html.j2")
         self.sources = ScenarioSources(report_dir)
+        self._summaries: dict[int, dict[str, Any] | None] = {}
+
+    def _summary(self, index: int) -> dict[str, Any] | None:
+        """A sibling's summary, read once per process (every page of a scenario lists its other profiles)."""
+        if index not in self._summaries:
+            self._summaries[index] = summary(load_result(self.report_dir, self.entries[index]))
+        return self._summaries[index]
 
     def write(self, index: int) -> dict[str, Any] | None:
         """Render the page of entry ``index``; return the result's summary for the index page."""
@@ -87,8 +94,7 @@ class _PageWriter:
         pages, slug = self.report_dir / PAGES, str(result["slug"])
         trace = read_trace(trace_path(self.report_dir, result), cited_seqs(result))
         group = self.groups.get((str(entry.get("file")), str(entry.get("scenario"))), [])
-        siblings = [s for s in (summary(load_result(self.report_dir, self.entries[i])) for i in group if i != index)
-                    if s and s.get("slug")]
+        siblings = [s for s in (self._summary(i) for i in group if i != index) if s and s.get("slug")]
         ctx = scenario_context(result, entry, trace, siblings, self.sources)
         for table in ctx["tables"]:
             write_csv(table, pages, slug, show_pii=self.show_pii)
