@@ -65,8 +65,11 @@ def main() -> None:
               help="Replay in this many processes (0: one per core). Output is the same for any value.")
 @click.option("-q", "--quiet", count=True, help="Print less (-q: failures and summary only).")
 @click.option("-v", "--verbose", count=True, help="Print every finding of every replay.")
+@click.option("--update-expectations", is_flag=True,
+              help="Write what each failing replay found into its scenario's expect: for that profile "
+                   "(comments and formatting kept); those replays then count as passed.")
 def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html, jobs,
-        quiet, verbose) -> None:
+        quiet, verbose, update_expectations) -> None:
     """Replay every scenario under PATHS (files or folders, searched recursively)."""
     from .runner import RunOptions, aggregate_json, run_all
     from .summary import failure_lines, outcome_line
@@ -111,12 +114,35 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
         junit.write_text(junit_xml(outcomes, show_pii=show_pii), encoding="utf-8")
     if json_out:
         json_out.write_text(aggregate_json(outcomes, show_pii), encoding="utf-8")
+    if update_expectations:
+        outcomes = _update_expectations(outcomes)
     totals = {s: sum(o.status == s for o in outcomes) for s in ("pass", "fail", "error", "skipped")}
     click.echo(f"{totals['pass']} passed, {totals['fail']} failed, {totals['error']} errors, "
                f"{totals['skipped']} skipped")
     if totals["error"]:
         sys.exit(EXIT_INPUT)
     sys.exit(EXIT_FAILED if totals["fail"] else EXIT_OK)
+
+
+def _update_expectations(outcomes: list) -> list:
+    """``--update-expectations``: rewrite the expect: of each failed replay; updated ones count as passed."""
+    from dataclasses import replace
+
+    from .update_expectations import update_expectation
+
+    out = []
+    for outcome in outcomes:
+        if outcome.status == "fail":
+            try:
+                update_expectation(Path(outcome.file), outcome.profile, outcome.findings)
+            except CallReplayError as exc:
+                click.echo(f"error: cannot update {outcome.file} [{outcome.profile}]: {exc}", err=True)
+                out.append(replace(outcome, status="error", error=str(exc)))
+                continue
+            click.echo(f"updated: {outcome.file} expect.{outcome.profile}")
+            outcome = replace(outcome, status="pass")
+        out.append(outcome)
+    return out
 
 
 def _importable_from_cwd() -> None:

@@ -21,6 +21,7 @@ from .model import (
     CacheStep,
     Expectation,
     ExpectedFinding,
+    ExpectedLatency,
     MediaSpec,
     RealtimeStep,
     Scenario,
@@ -154,18 +155,29 @@ def parse_scenario(text: str, path: Path) -> Scenario:
             findings = tuple(ExpectedFinding(e["finding"], e.get("call"), e.get("severity"),
                                              e.get("at_least", 0 if "at_most" in e else 1), e.get("at_most"),
                                              lines.line_for(("expect", profile_name, j)))
-                             for j, e in enumerate(body))
+                             for j, e in enumerate(body) if "metric" not in e)
             for j, e in enumerate(body):
                 if e.get("at_most") is not None and e.get("at_least", 0) > e["at_most"]:
                     raise ctx.fail(("expect", profile_name, j), f"at_least {e['at_least']} > at_most {e['at_most']}",
                                    "at_least <= at_most")
-            expect[profile_name] = Expectation(profile_name, False, findings)
+            latency = tuple(_expected_latency(ctx, e, ("expect", profile_name, j))
+                            for j, e in enumerate(body) if "metric" in e)
+            expect[profile_name] = Expectation(profile_name, False, findings, latency)
     return Scenario(
         name=data["name"], file=path, description=data.get("description", ""), tags=tuple(data.get("tags") or ()),
         seed=data.get("seed", 0), clock_start=clock_start, timezone=timezone, profile=profile, overrides=pipeline,
         businesses=businesses, steps=tuple(steps), expect=expect,
         detector_settings={k: ("off" if v is False else v) for k, v in (data.get("detectors") or {}).items()},
         evidence=dict(data.get("evidence") or {}))
+
+
+def _expected_latency(ctx: _Ctx, entry: dict, parts: tuple) -> ExpectedLatency:
+    from ..latency import METRICS
+
+    if entry["metric"] not in METRICS:
+        raise ctx.fail(parts + ("metric",), f"unknown metric {entry['metric']!r}", "one of: " + ", ".join(METRICS))
+    return ExpectedLatency(entry["metric"], ctx.duration(entry["within"], parts + ("within",)), entry.get("call"),
+                           ctx.lines.line_for(parts))
 
 
 def _check_timezone(ctx: _Ctx, name: str) -> None:
@@ -186,7 +198,8 @@ def _check_detector_ids(ctx: _Ctx, data: dict) -> None:
     places = [(("detectors", name), name) for name in (data.get("detectors") or {})]
     for profile_name, body in (data.get("expect") or {}).items():
         if isinstance(body, list):
-            places += [(("expect", profile_name, j, "finding"), e["finding"]) for j, e in enumerate(body)]
+            places += [(("expect", profile_name, j, "finding"), e["finding"]) for j, e in enumerate(body)
+                       if "finding" in e]
     for parts, name in places:
         if name not in known:
             raise ctx.fail(parts, f"unknown detector {name!r}", "one of: " + ", ".join(known))

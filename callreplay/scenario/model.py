@@ -114,10 +114,21 @@ class ExpectedFinding:
 
 
 @dataclass(frozen=True)
+class ExpectedLatency:
+    """``{metric: first-model-audio, within: 1.5s}``: every measured interval of the metric is at most ``within``."""
+
+    metric: str              # first-model-audio | reply-latency (callreplay.latency.METRICS)
+    within_us: int
+    call: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class Expectation:
     profile: str
     clean: bool
     findings: tuple[ExpectedFinding, ...] = ()
+    latency: tuple[ExpectedLatency, ...] = ()
 
 
 @dataclass(frozen=True)

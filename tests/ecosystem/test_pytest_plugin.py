@@ -1,0 +1,103 @@
+"""The pytest plugin: shipped scenarios collected one item per CLI replay; failures, -k, -m, -x, JUnit, xdist."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from junitparser import JUnitXml
+
+from callreplay.runner import RunOptions, run_all
+
+from .helpers import REPO, run_pytest, small_suite
+
+
+class _Planned(Exception):
+    pass
+
+
+def _cli_replay_count(path) -> int:
+    """How many replays ``callreplay run PATH`` performs: its plan, taken before any replay runs."""
+    seen = []
+
+    def stop(total: int) -> None:
+        seen.append(total)
+        raise _Planned
+
+    with pytest.raises(_Planned):
+        run_all([path], RunOptions(write=False), on_plan=stop)
+    return seen[0]
+
+
+def _collected(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "::" in line]
+
+
+def test_shipped_scenarios_collect_one_item_per_cli_replay():
+    proc = run_pytest("--callreplay", "scenarios", "--collect-only", "-q")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    items = _collected(proc.stdout)
+    assert len(items) == _cli_replay_count(REPO / "scenarios") == 102
+    assert all(re.fullmatch(r"scenarios/\S+\.yaml::\S+\[\S+\]", item) for item in items), items[:3]
+    assert "scenarios/incident/incident-inbound-gets-outbound-prompt.yaml::" \
+           "incident-inbound-gets-outbound-prompt[option3-rebuild-on-mismatch]" in items
+
+
+def test_nothing_is_collected_without_the_flag(tmp_path):
+    suite = small_suite(tmp_path / "s")
+    proc = run_pytest(str(suite), "--collect-only", "-q", cwd=tmp_path)
+    assert proc.returncode == 5, proc.stdout  # pytest's "no tests collected"
+
+
+def test_a_failure_prints_the_findings_and_junit_parses(tmp_path):
+    suite = small_suite(tmp_path / "s")
+    (suite / "d-broken.yaml").write_text("name: broken\nsteps: []\nexpect: {legacy: [{finding: nope}]}\n")
+    junit = tmp_path / "junit.xml"
+    proc = run_pytest("--callreplay", str(suite), f"--junitxml={junit}", "-q", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "2 failed, 3 passed" in proc.stdout
+    assert "FAIL  contaminated [legacy]" in proc.stdout
+    assert "  expected clean" in proc.stdout
+    assert "  unexpected: error direction-contamination CA111" in proc.stdout
+    assert "unknown detector 'nope'" in proc.stdout
+    cases = {case.name: case for suite_ in JUnitXml.fromfile(str(junit)) for case in suite_}
+    assert set(cases) == {"contaminated[legacy]", "healthy[legacy]", "healthy[hardened]",
+                          "contamination-expected[legacy]", "d-broken"}
+    assert not cases["healthy[hardened]"].result
+    assert "unexpected: error direction-contamination" in cases["contaminated[legacy]"].result[0].text
+
+
+def test_k_and_m_select_like_any_test(tmp_path):
+    suite = small_suite(tmp_path / "s")
+    by_marker = _collected(run_pytest("--callreplay", str(suite), "-m", "smoke and not incident",
+                                      "--collect-only", "-q", cwd=tmp_path).stdout)
+    assert [i.split("::")[1] for i in by_marker] == ["healthy[legacy]", "healthy[hardened]"]
+    by_keyword = _collected(run_pytest("--callreplay", str(suite), "-k", "hardened or contaminated",
+                                       "--collect-only", "-q", cwd=tmp_path).stdout)
+    assert [i.split("::")[1] for i in by_keyword] == ["contaminated[legacy]", "healthy[hardened]"]
+
+
+def test_x_stops_at_the_first_failure(tmp_path):
+    suite = small_suite(tmp_path / "s")
+    proc = run_pytest("--callreplay", str(suite), "-x", "-q", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "1 failed" in proc.stdout and "passed" not in proc.stdout.splitlines()[-1]
+
+
+def _outcomes(junit) -> dict[str, str]:
+    return {f"{case.classname}::{case.name}": (type(case.result[0]).__name__ if case.result else "passed")
+            for suite_ in JUnitXml.fromfile(str(junit)) for case in suite_}
+
+
+def test_xdist_with_two_workers_gives_the_same_outcomes(tmp_path):
+    suite = small_suite(tmp_path / "s")
+    args = ("--callreplay", str(suite), str(REPO / "scenarios" / "race" / "prebuild-race.yaml"), "-q")
+    serial, parallel = tmp_path / "serial.xml", tmp_path / "parallel.xml"
+    first = run_pytest(*args, f"--junitxml={serial}", cwd=tmp_path)
+    second = run_pytest(*args, "-n", "2", f"--junitxml={parallel}", cwd=tmp_path)
+    assert first.returncode == second.returncode == 1
+    assert "bringing up nodes" in second.stdout
+    outcomes = _outcomes(serial)
+    assert len(outcomes) == 4 + 3
+    assert outcomes == _outcomes(parallel)
+    assert sorted(outcomes.values()).count("Failure") == 1

@@ -1,0 +1,106 @@
+"""--callreplay-update / run --update-expectations: only expect.<profile> changes, byte for byte elsewhere."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from callreplay.cli import main
+from callreplay.scenario.load import load_scenario
+from callreplay.testing import INBOUND_SID
+
+from .helpers import run_pytest
+
+COMMENTED = f"""# An imported capture: the first call of the incident, trimmed.
+name: commented-capture   # kept as written
+description: >
+  Inbound call answered with the outbound script.
+tags: [incident, imported]
+clock: {{start: "2026-01-08T10:00:00+02:00", timezone: Asia/Jerusalem}}
+
+businesses:
+  - id: 1
+    name: "מרפאת השיניים"      # quoted on purpose
+    phone: '+97231234567'
+    greeting: שלום, איך אפשר לעזור?
+    settings:
+      ai_prompt: ""
+      outbound_ai_prompt: "אתה מתקשר מטעם {{{{business_name}}}} כדי להציע חבילת שירות חדשה ללקוח."
+
+steps:
+  - {{at: 0s, webhook: incoming_call, params: {{CallSid: {INBOUND_SID}, From: "+972501234567", To: "+97231234567", Direction: inbound}}}}
+  - {{at: 800ms, call: {INBOUND_SID}, ws: connected}}
+  - {{at: 820ms, call: {INBOUND_SID}, ws: start}}
+  - at: 840ms
+    call: {INBOUND_SID}
+    ws: {{media: [{{speech: {{duration: 3s, rms: 1500}}}}, {{silence: 2s}}]}}
+    for: 3s
+  - {{at: 3.9s, call: {INBOUND_SID}, ws: stop}}
+
+expect:
+  # what legacy did when this was captured (out of date: written before the fallback was found)
+  legacy:
+    - {{finding: missing-prompt}}     # stale entry, replaced by the update
+    - {{metric: first-model-audio, within: 1.5s}}
+
+  # the hardened profile must stay silent
+  hardened: clean
+detectors:
+  missing-prompt: info   # a trailing comment
+"""
+
+NEW_LEGACY_BLOCK = f"""  legacy:
+    - {{finding: cross-direction-fallback, call: {INBOUND_SID}}}
+    - {{finding: direction-contamination, call: {INBOUND_SID}}}
+    - {{metric: first-model-audio, within: 1.5s}}
+"""
+
+
+def _split(text: str, block_start: str) -> tuple[str, str]:
+    head, _, rest = text.partition(block_start)
+    return head, rest
+
+
+def test_the_update_flag_rewrites_only_the_failing_block(tmp_path):
+    path = tmp_path / "capture.yaml"
+    path.write_text(COMMENTED, encoding="utf-8")
+    failing = run_pytest("--callreplay", str(path), "-q", cwd=tmp_path)
+    assert failing.returncode == 1 and "missing: missing-prompt" in failing.stdout
+
+    updated = run_pytest("--callreplay", str(path), "--callreplay-update", "-q", cwd=tmp_path)
+    assert updated.returncode == 0, updated.stdout
+    assert "callreplay: 1 expectation(s) updated" in updated.stdout
+    text = path.read_text(encoding="utf-8")
+    before = COMMENTED.split("  legacy:\n")[0]
+    after = "\n  # the hardened profile must stay silent\n" + COMMENTED.split("# the hardened profile must stay silent\n")[1]
+    assert text == before + NEW_LEGACY_BLOCK + after
+
+    again = run_pytest("--callreplay", str(path), "--callreplay-update", "-q", cwd=tmp_path)
+    assert again.returncode == 0 and "updated" not in again.stdout
+    assert path.read_text(encoding="utf-8") == text
+    assert load_scenario(path).expect["legacy"].latency[0].within_us == 1_500_000
+
+
+def test_run_update_expectations_adds_a_profile_block_and_passes(tmp_path):
+    path = tmp_path / "capture.yaml"
+    path.write_text(COMMENTED, encoding="utf-8")
+    runner = CliRunner()
+    args = ["run", str(path), "--pipeline", "option3-rebuild-on-mismatch", "--no-html", "--report-dir",
+            str(tmp_path / "r")]
+    assert runner.invoke(main, args).exit_code == 1
+    result = runner.invoke(main, [*args, "--update-expectations"])
+    assert result.exit_code == 0, result.output
+    assert f"updated: {path} expect.option3-rebuild-on-mismatch" in result.output
+    head, tail = COMMENTED.split("detectors:\n")
+    assert path.read_text(encoding="utf-8") == head + (
+        "  option3-rebuild-on-mismatch:\n"
+        f"    - {{finding: cross-direction-fallback, call: {INBOUND_SID}}}\n"
+        f"    - {{finding: direction-contamination, call: {INBOUND_SID}}}\n") + "detectors:\n" + tail
+    assert runner.invoke(main, args).exit_code == 0
+
+
+def test_without_the_flag_nothing_is_rewritten(tmp_path):
+    path = tmp_path / "capture.yaml"
+    path.write_text(COMMENTED, encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(path), "--no-html", "--report-dir", str(tmp_path / "r")])
+    assert result.exit_code == 1
+    assert path.read_text(encoding="utf-8") == COMMENTED
