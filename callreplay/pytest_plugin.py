@@ -15,6 +15,7 @@ new fixture (e.g. live mode's ``callreplay_target``) is one more module in that 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ def _register_tag_markers(config: pytest.Config, tags: tuple[str, ...]) -> None:
 class ScenarioFile(pytest.File):
     """One scenario file: an item per profile, or one failing item when the file does not load."""
 
-    def collect(self):  # type: ignore[override]
+    def collect(self) -> Iterator[pytest.Item]:
         try:
             scenario = load_scenario(self.path)
         except CallReplayError as exc:

@@ -370,7 +370,21 @@ def _source(ctx: _Ctx, src: dict, parts: tuple) -> SourceSpec:
         return SourceSpec("payloads", payloads=tuple(body))
     if kind == "recording":
         return SourceSpec("recording", path=_safe_file(ctx, body, sparts, "a JSON-Lines recording next to the scenario"))
-    return SourceSpec("file", path=_safe_file(ctx, body, sparts))
+    return SourceSpec("file", path=_audio_file(ctx, body, sparts))
+
+
+def _audio_file(ctx: _Ctx, name: str, parts: tuple) -> Path:
+    """An audio file inside the folder whose header libsndfile reads (``validate`` checks the format too)."""
+    from ..audio.wav import audio_format
+
+    path = _safe_file(ctx, name, parts)
+    try:
+        audio_format(path)
+    except ValueError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        raise ctx.fail(parts, f"audio file {name!r}: {reason}",
+                       "a WAV (PCM, float, mu-law, A-law, EXTENSIBLE), FLAC or other file libsndfile reads") from None
+    return path
 
 
 def _safe_file(ctx: _Ctx, name: str, parts: tuple, what: str = "a WAV file next to the scenario") -> Path:

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def run_pytest(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """``python -m pytest -p callreplay.pytest_plugin ARGS`` with the project's ini, importing this tree."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     env.pop("PYTEST_ADDOPTS", None)
     env.pop("PYTEST_XDIST_WORKER", None)
     command = [sys.executable, "-m", "pytest", "-p", "callreplay.pytest_plugin", "-p", "no:benchmark",
