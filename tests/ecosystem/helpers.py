@@ -20,7 +20,7 @@ def run_pytest(*args: str, cwd: Path | None = None, timeout: float = 120) -> sub
     env.pop("PYTEST_ADDOPTS", None)
     env.pop("PYTEST_XDIST_WORKER", None)
     command = [sys.executable, "-m", "pytest", "-p", "callreplay.pytest_plugin", "-p", "no:benchmark",
-               "-p", "no:cacheprovider", "-c", str(REPO / "setup.cfg"), "--rootdir", str(cwd or REPO), *args]
+               "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio", "-c", str(REPO / "setup.cfg"), "--rootdir", str(cwd or REPO), *args]
     return subprocess.run(command, cwd=cwd or REPO, env=env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -49,22 +49,32 @@ def test_nothing_is_collected_without_the_flag(tmp_path):
     assert proc.returncode == 5, proc.stdout  # pytest's "no tests collected"
 
 
-def test_a_failure_prints_the_findings_and_junit_parses(tmp_path):
+def _outcomes(junit) -> dict[str, str]:
+    return {f"{case.classname}::{case.name}": (type(case.result[0]).__name__ if case.result else "passed")
+            for suite_ in JUnitXml.fromfile(str(junit)) for case in suite_}
+
+
+def test_failures_print_the_findings_junit_parses_and_xdist_agrees(tmp_path):
     suite = small_suite(tmp_path / "s")
     (suite / "d-broken.yaml").write_text("name: broken\nsteps: []\nexpect: {legacy: [{finding: nope}]}\n")
-    junit = tmp_path / "junit.xml"
-    proc = run_pytest("--callreplay", str(suite), f"--junitxml={junit}", "-q", cwd=tmp_path)
+    serial, parallel = tmp_path / "serial.xml", tmp_path / "parallel.xml"
+    proc = run_pytest("--callreplay", str(suite), f"--junitxml={serial}", "-q", cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "2 failed, 3 passed" in proc.stdout
     assert "FAIL  contaminated [legacy]" in proc.stdout
     assert "  expected clean" in proc.stdout
     assert "  unexpected: error direction-contamination CA111" in proc.stdout
     assert "unknown detector 'nope'" in proc.stdout
-    cases = {case.name: case for suite_ in JUnitXml.fromfile(str(junit)) for case in suite_}
+    cases = {case.name: case for suite_ in JUnitXml.fromfile(str(serial)) for case in suite_}
     assert set(cases) == {"contaminated[legacy]", "healthy[legacy]", "healthy[hardened]",
                           "contamination-expected[legacy]", "d-broken"}
     assert not cases["healthy[hardened]"].result
     assert "unexpected: error direction-contamination" in cases["contaminated[legacy]"].result[0].text
+
+    workers = run_pytest("--callreplay", str(suite), "-n", "2", f"--junitxml={parallel}", "-q", cwd=tmp_path)
+    assert workers.returncode == 1 and "bringing up nodes" in workers.stdout
+    assert _outcomes(parallel) == _outcomes(serial)
+    assert sorted(_outcomes(serial).values()) == ["Failure", "Failure", "passed", "passed", "passed"]
 
 
 def test_k_and_m_select_like_any_test(tmp_path):
@@ -82,22 +92,3 @@ def test_x_stops_at_the_first_failure(tmp_path):
     proc = run_pytest("--callreplay", str(suite), "-x", "-q", cwd=tmp_path)
     assert proc.returncode == 1
     assert "1 failed" in proc.stdout and "passed" not in proc.stdout.splitlines()[-1]
-
-
-def _outcomes(junit) -> dict[str, str]:
-    return {f"{case.classname}::{case.name}": (type(case.result[0]).__name__ if case.result else "passed")
-            for suite_ in JUnitXml.fromfile(str(junit)) for case in suite_}
-
-
-def test_xdist_with_two_workers_gives_the_same_outcomes(tmp_path):
-    suite = small_suite(tmp_path / "s")
-    args = ("--callreplay", str(suite), str(REPO / "scenarios" / "race" / "prebuild-race.yaml"), "-q")
-    serial, parallel = tmp_path / "serial.xml", tmp_path / "parallel.xml"
-    first = run_pytest(*args, f"--junitxml={serial}", cwd=tmp_path)
-    second = run_pytest(*args, "-n", "2", f"--junitxml={parallel}", cwd=tmp_path)
-    assert first.returncode == second.returncode == 1
-    assert "bringing up nodes" in second.stdout
-    outcomes = _outcomes(serial)
-    assert len(outcomes) == 4 + 3
-    assert outcomes == _outcomes(parallel)
-    assert sorted(outcomes.values()).count("Failure") == 1
