@@ -150,6 +150,8 @@ class ScenarioItem(pytest.Item):
         if isinstance(excinfo.value, ScenarioFailed):
             o = excinfo.value.outcome
             return "\n".join([outcome_line(o), *failure_lines(o)])
+        if isinstance(excinfo.value, CallReplayError):  # e.g. --callreplay-update refused to rewrite a file
+            return f"ERROR {excinfo.value}"
         return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

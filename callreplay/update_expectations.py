@@ -121,9 +121,10 @@ def _splice(text: str, profile: str, entries: list[dict[str, Any]], file: Path) 
             at = doc.lc.key("expect")[0] + 1
             return "".join(lines[:at] + [block] + lines[at:]), block
         return "".join(lines) + "expect:\n" + block, block
-    if not isinstance(expect, CommentedMap) or expect.fa.flow_style():
-        raise ScenarioError("expect: is not a block mapping", file=str(file), line=doc.lc.key("expect")[0] + 1,
-                            path="expect", expected="one profile per line, to be updated in place")
+    if not isinstance(expect, CommentedMap) or expect.fa.flow_style() or not expect:
+        raise ScenarioError("is written in flow style, or is not a mapping", file=str(file),
+                            line=doc.lc.key("expect")[0] + 1, path="expect",
+                            expected="one profile per line, to be updated in place")
     top_end = _next_key_line(doc, "expect", len(lines))
     if profile in expect:
         line, col = expect.lc.key(profile)
@@ -131,9 +132,6 @@ def _splice(text: str, profile: str, entries: list[dict[str, Any]], file: Path) 
         end = _trim_trailing_comments(lines, line, _next_key_line(expect, profile, top_end))
         block = render_block(profile, entries, col)
         return "".join(lines[:line] + [block] + lines[end:]), block
-    if not expect:
-        raise ScenarioError("expect: is an empty mapping", file=str(file), path="expect",
-                            expected="expect: with at least one profile, or no expect: at all")
     last = list(expect)[-1]
     line, col = expect.lc.key(last)
     end = _trim_trailing_comments(lines, line, top_end)

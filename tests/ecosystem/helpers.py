@@ -14,13 +14,15 @@ from callreplay.testing import INBOUND_SID, business, inbound_call
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_pytest(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """``python -m pytest -p callreplay.pytest_plugin ARGS`` with the project's ini, importing this tree."""
+def run_pytest(*args: str, cwd: Path | None = None, ini: Path | None = None,
+               timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m pytest -p callreplay.pytest_plugin ARGS`` with the project's ini (or ``ini``), importing this tree."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     env.pop("PYTEST_ADDOPTS", None)
     env.pop("PYTEST_XDIST_WORKER", None)
-    command = [sys.executable, "-m", "pytest", "-p", "callreplay.pytest_plugin", "-p", "no:benchmark",
-               "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio", "-c", str(REPO / "setup.cfg"), "--rootdir", str(cwd or REPO), *args]
+    quiet_plugins = ["-p", "no:benchmark", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio"]
+    command = [sys.executable, "-m", "pytest", "-p", "callreplay.pytest_plugin", *quiet_plugins,
+               "-c", str(ini or REPO / "setup.cfg"), "--rootdir", str(cwd or REPO), *args]
     return subprocess.run(command, cwd=cwd or REPO, env=env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -23,7 +23,7 @@ def test_first_model_audio_is_measured_from_start_to_the_first_media_sent_to_twi
     assert (measured.start_us, measured.end_us) == (start.t_us, audio.t_us) == (820_000, 1_620_000)
     replies = reply_latencies(run.trace)
     assert [m.latency_us for m in replies] == [300_000] * 4
-    assert all(m.start_us == e.t_us for m, e in zip(replies, run.trace.of_kind("realtime.speech_stopped")))
+    assert all(m.start_us == e.t_us for m, e in zip(replies, run.trace.of_kind("realtime.speech_stopped"), strict=True))
 
 
 def test_latency_bounds_pass_and_fail_with_the_measured_interval(callreplay_replay):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from click.testing import CliRunner
 from junitparser import JUnitXml
 
+from callreplay.cli import main
 from callreplay.runner import RunOptions, run_all
 
 from .helpers import REPO, run_pytest, small_suite
@@ -49,6 +51,17 @@ def test_nothing_is_collected_without_the_flag(tmp_path):
     assert proc.returncode == 5, proc.stdout  # pytest's "no tests collected"
 
 
+def test_the_ini_option_marks_scenario_folders(tmp_path):
+    suite = small_suite(tmp_path / "s")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "config.yaml").write_text("not: a scenario\n")
+    ini = tmp_path / "pytest.ini"
+    ini.write_text("[pytest]\naddopts = --strict-markers\nfilterwarnings = error\ncallreplay_paths = s\n")
+    proc = run_pytest(str(suite), str(tmp_path / "other"), "--collect-only", "-q", cwd=tmp_path, ini=ini)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(_collected(proc.stdout)) == 4 and "config" not in proc.stdout
+
+
 def _outcomes(junit) -> dict[str, str]:
     return {f"{case.classname}::{case.name}": (type(case.result[0]).__name__ if case.result else "passed")
             for suite_ in JUnitXml.fromfile(str(junit)) for case in suite_}
@@ -65,6 +78,10 @@ def test_failures_print_the_findings_junit_parses_and_xdist_agrees(tmp_path):
     assert "  expected clean" in proc.stdout
     assert "  unexpected: error direction-contamination CA111" in proc.stdout
     assert "unknown detector 'nope'" in proc.stdout
+    cli = CliRunner().invoke(main, ["run", str(suite / "a-contaminated.yaml"), "--no-html", "--report-dir",
+                                    str(tmp_path / "r")])
+    explained = [line for line in cli.output.splitlines() if line.startswith("  ")]
+    assert explained and all(line in proc.stdout.splitlines() for line in explained)  # the CLI's very lines
     cases = {case.name: case for suite_ in JUnitXml.fromfile(str(serial)) for case in suite_}
     assert set(cases) == {"contaminated[legacy]", "healthy[legacy]", "healthy[hardened]",
                           "contamination-expected[legacy]", "d-broken"}

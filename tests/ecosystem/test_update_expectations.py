@@ -102,3 +102,44 @@ def test_without_the_flag_nothing_is_rewritten(tmp_path):
     result = CliRunner().invoke(main, ["run", str(path), "--no-html", "--report-dir", str(tmp_path / "r")])
     assert result.exit_code == 1
     assert path.read_text(encoding="utf-8") == COMMENTED
+
+
+def _findings():
+    from callreplay.detectors.base import Finding, Severity
+
+    return [Finding("cross-direction-fallback", Severity.WARNING, INBOUND_SID, 50_000, "fell back"),
+            Finding("missing-prompt", Severity.INFO, INBOUND_SID, 60_000, "info only, not written"),
+            Finding("direction-contamination", Severity.ERROR, INBOUND_SID, 1_000_000, "bound"),
+            Finding("direction-contamination", Severity.ERROR, INBOUND_SID, 2_000_000, "bound again")]
+
+
+def test_a_file_without_expect_gets_one_at_the_end(tmp_path):
+    from callreplay.update_expectations import update_expectation
+
+    path = tmp_path / "s.yaml"
+    text = COMMENTED.split("expect:\n")[0] + "# the end\n"
+    path.write_text(text, encoding="utf-8")
+    update = update_expectation(path, "legacy", _findings())
+    assert update.changed
+    assert path.read_text(encoding="utf-8") == text + (
+        "expect:\n  legacy:\n"
+        f"    - {{finding: cross-direction-fallback, call: {INBOUND_SID}}}\n"
+        f"    - {{finding: direction-contamination, call: {INBOUND_SID}, at_least: 2}}\n")
+    assert update_expectation(path, "hardened", []).block == "  hardened: clean\n"
+    assert load_scenario(path).expect["hardened"].clean
+
+
+def test_a_flow_style_expect_is_refused_with_a_located_error(tmp_path):
+    import pytest
+
+    from callreplay.errors import ScenarioError
+    from callreplay.update_expectations import update_expectation
+
+    path = tmp_path / "s.yaml"
+    text = COMMENTED.split("expect:\n")[0] + "expect: {legacy: clean}\n"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as error:
+        update_expectation(path, "legacy", _findings())
+    assert "s.yaml:27 expect: is written in flow style, or is not a mapping (expected one profile per line" \
+        in str(error.value)
+    assert path.read_text(encoding="utf-8") == text
