@@ -15,6 +15,7 @@ new fixture (e.g. live mode's ``callreplay_target``) is one more module in that 
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,21 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in FIXTURE_MODULES:
         if not config.pluginmanager.has_plugin(name):
             config.pluginmanager.register(importlib.import_module(name), name)
+    _check_profiles(config)
+
+
+def _check_profiles(config: pytest.Config) -> None:
+    """A bad ``--callreplay-pipeline`` is a usage error, said once, not one failure per item."""
+    from .pipeline.profiles import load_profile
+
+    names = config.getoption("callreplay_pipeline")
+    if any(":" in name for name in names) and str(config.rootpath) not in sys.path:
+        sys.path.insert(0, str(config.rootpath))  # like the CLI: a named profile module in the project imports
+    for name in names:
+        try:
+            load_profile(name, allow_code=True)
+        except CallReplayError as exc:
+            raise pytest.UsageError(f"--callreplay-pipeline: {exc}") from None
 
 
 def _is_scenario_path(file_path: Path, config: pytest.Config) -> bool:

@@ -109,3 +109,17 @@ def test_x_stops_at_the_first_failure(tmp_path):
     proc = run_pytest("--callreplay", str(suite), "-x", "-q", cwd=tmp_path)
     assert proc.returncode == 1
     assert "1 failed" in proc.stdout and "passed" not in proc.stdout.splitlines()[-1]
+
+
+def test_pipeline_option_replays_under_the_named_profiles_and_refuses_unknown_ones(tmp_path):
+    suite = small_suite(tmp_path / "s")
+    (tmp_path / "myprofiles.py").write_text(
+        "from callreplay.pipeline.profiles import Hardened\n\n"
+        "class Mine(Hardened):\n    name = 'mine'\n    summary = 'hardened, renamed'\n")
+    proc = run_pytest("--callreplay", str(suite), "--callreplay-pipeline", "legacy",
+                      "--callreplay-pipeline", "myprofiles:Mine", "--collect-only", "-q", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    names = [item.split("::")[1] for item in _collected(proc.stdout)]
+    assert names[:2] == ["contaminated[legacy]", "contaminated[myprofiles:Mine]"] and len(names) == 6
+    bad = run_pytest("--callreplay", str(suite), "--callreplay-pipeline", "legcy", "-q", cwd=tmp_path)
+    assert bad.returncode == 4 and "--callreplay-pipeline: " in bad.stderr and "legcy" in bad.stderr
