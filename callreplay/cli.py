@@ -115,7 +115,7 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
     if json_out:
         json_out.write_text(aggregate_json(outcomes, show_pii), encoding="utf-8")
     if update_expectations:
-        outcomes = _update_expectations(outcomes)
+        outcomes = _update_expectations(outcomes, Severity(fail_on))
     totals = {s: sum(o.status == s for o in outcomes) for s in ("pass", "fail", "error", "skipped")}
     click.echo(f"{totals['pass']} passed, {totals['fail']} failed, {totals['error']} errors, "
                f"{totals['skipped']} skipped")
@@ -124,23 +124,25 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
     sys.exit(EXIT_FAILED if totals["fail"] else EXIT_OK)
 
 
-def _update_expectations(outcomes: list) -> list:
-    """``--update-expectations``: rewrite the expect: of each failed replay; updated ones count as passed."""
+def _update_expectations(outcomes: list, fail_on: Severity) -> list:
+    """``--update-expectations``: rewrite the expect: of each failed replay; updated ones count as passed
+    (unless a latency bound, which an update keeps, was missed)."""
     from dataclasses import replace
 
-    from .update_expectations import update_expectation
+    from .update_expectations import latency_unmet, update_expectation
 
     out = []
     for outcome in outcomes:
         if outcome.status == "fail":
             try:
-                update_expectation(Path(outcome.file), outcome.profile, outcome.findings)
+                update_expectation(Path(outcome.file), outcome.profile, outcome.findings, fail_on)
             except CallReplayError as exc:
                 click.echo(f"error: cannot update {outcome.file} [{outcome.profile}]: {exc}", err=True)
                 out.append(replace(outcome, status="error", error=str(exc)))
                 continue
             click.echo(f"updated: {outcome.file} expect.{outcome.profile}")
-            outcome = replace(outcome, status="pass")
+            if not latency_unmet(outcome.verdict):
+                outcome = replace(outcome, status="pass")
         out.append(outcome)
     return out
 

@@ -149,16 +149,18 @@ class ScenarioItem(pytest.Item):
         if self.skip_reason:
             pytest.skip(self.skip_reason)
         slug = slugify(self.scenario.name) + "--" + slugify(self.profile)
-        outcome = run_one(self.scenario, self.profile, _run_options(self.config), slug)
+        options = _run_options(self.config)
+        outcome = run_one(self.scenario, self.profile, options, slug)
         if outcome.status == "error":
             raise ScenarioFailed(outcome)
         if outcome.status == "fail" and self.config.getoption("callreplay_update"):
-            from .update_expectations import update_expectation
+            from .update_expectations import latency_unmet, update_expectation
 
-            update = update_expectation(self.scenario.file, self.profile, outcome.findings)
+            update = update_expectation(self.scenario.file, self.profile, outcome.findings, options.fail_on)
             self.user_properties.append((UPDATED_PROPERTY, f"{self.scenario.file} [{self.profile}]"))
             self.add_report_section("call", "callreplay", f"updated expect.{self.profile}:\n{update.block}")
-            return
+            if not latency_unmet(outcome.verdict):
+                return
         if outcome.status == "fail":
             raise ScenarioFailed(outcome)
 

@@ -6,9 +6,11 @@ YAML (``ruamel.yaml``) to locate that block, the block is rendered anew, and eve
 the file (comments, key order, quoting, blank lines) is kept. The result is loaded through the
 real scenario loader before anything is written, so an update never leaves a broken file.
 
-What is written: every finding of severity warning or error, grouped by detector and call in the
-order they occurred (``at_least`` when one occurred more than once), or ``clean`` when there is
-none. Latency bounds already in the block are kept as they were.
+What is written: every finding of severity warning or error (info too under ``fail_on=info``),
+grouped by detector and call in the order they occurred (``at_least`` when one occurred more than
+once), or ``clean`` when there is none. Latency bounds already in the block are kept as they were:
+a replay that missed one is still failing after the update (:func:`latency_unmet`), since a
+snapshot of a latency is no bound.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ruamel.yaml.error import YAMLError
 
 from .detectors.base import Finding, Severity
 from .errors import ScenarioError
+from .expectations import Verdict
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+:/-]*$")
 
@@ -40,11 +43,15 @@ class Update:
     block: str
 
 
-def expectation_entries(findings: Iterable[Finding]) -> list[dict[str, Any]]:
-    """Warning and error findings as ``expect`` entries, first occurrence first; empty means ``clean``."""
+def expectation_entries(findings: Iterable[Finding], fail_on: Severity = Severity.ERROR) -> list[dict[str, Any]]:
+    """The findings a verdict would hold against the replay as ``expect`` entries; empty means ``clean``.
+
+    Warnings and errors always (``clean`` forbids them), infos too when they reach the gate.
+    """
+    threshold = min(fail_on.rank, Severity.WARNING.rank)
     counts: dict[tuple[str, str | None], int] = {}
     for f in findings:
-        if f.severity.rank >= Severity.WARNING.rank:
+        if f.severity.rank >= threshold:
             key = (f.detector, f.call)
             counts[key] = counts.get(key, 0) + 1
     entries = []
@@ -155,12 +162,18 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def update_expectation(path: Path, profile: str, findings: Iterable[Finding]) -> Update:
+def latency_unmet(verdict: Verdict | None) -> bool:
+    """True when a latency bound of the verdict was missed: an update keeps the bound, so it still fails."""
+    return verdict is not None and any(not result.met for result in verdict.latency)
+
+
+def update_expectation(path: Path, profile: str, findings: Iterable[Finding],
+                       fail_on: Severity = Severity.ERROR) -> Update:
     """Rewrite ``expect.<profile>`` of the scenario file at ``path`` from ``findings``."""
     from .scenario.load import parse_scenario
 
     path = Path(path)
-    entries = expectation_entries(findings)
+    entries = expectation_entries(findings, fail_on)
     with _locked(path):
         text = path.read_text(encoding="utf-8")
         new_text, block = _splice(text, profile, entries, path)

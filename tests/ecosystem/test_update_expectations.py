@@ -143,3 +143,23 @@ def test_a_flow_style_expect_is_refused_with_a_located_error(tmp_path):
     assert "s.yaml:27 expect: is written in flow style, or is not a mapping (expected one profile per line" \
         in str(error.value)
     assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_missed_latency_bound_is_kept_and_still_fails_after_the_update(tmp_path):
+    path = tmp_path / "capture.yaml"
+    path.write_text(COMMENTED.replace("within: 1.5s", "within: 100ms"), encoding="utf-8")
+    args = ["run", str(path), "--pipeline", "legacy", "--no-html", "--report-dir", str(tmp_path / "r")]
+    result = CliRunner().invoke(main, [*args, "--update-expectations"])
+    assert result.exit_code == 1 and f"updated: {path} expect.legacy" in result.output
+    assert "latency: first-model-audio on CA1" in result.output
+    assert "    - {metric: first-model-audio, within: 100ms}\n" in path.read_text(encoding="utf-8")
+
+
+def test_under_fail_on_info_the_infos_are_written_too(tmp_path):
+    from callreplay.detectors.base import Severity
+    from callreplay.update_expectations import expectation_entries
+
+    assert [e["finding"] for e in expectation_entries(_findings())] == ["cross-direction-fallback",
+                                                                        "direction-contamination"]
+    assert [e["finding"] for e in expectation_entries(_findings(), Severity.INFO)] == [
+        "cross-direction-fallback", "missing-prompt", "direction-contamination"]
