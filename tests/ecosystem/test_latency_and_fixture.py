@@ -57,3 +57,20 @@ def test_the_fixture_replays_a_shipped_file_and_its_expectations(callreplay_repl
     assert run.count("direction-contamination") == 3
     assert run.count("direction-contamination", call="CA" + "0" * 31 + "1") == 1
     run.assert_expectations()
+
+
+def test_the_html_report_lists_latency_bounds(tmp_path):
+    from click.testing import CliRunner
+
+    from callreplay.cli import main
+    from callreplay.testing import scenario_from_dict
+
+    scenario = scenario_from_dict(_scenario({"fixed": [{"metric": "first-model-audio", "within": "700ms"},
+                                                       {"metric": "reply-latency", "within": "1s"}]}), tmp_path)
+    out = tmp_path / "report"
+    result = CliRunner().invoke(main, ["run", str(scenario.file), "--report-dir", str(out)])
+    assert result.exit_code == 1, result.output
+    (page,) = [p for p in out.rglob("*.html") if p.name != "index.html"]
+    html = page.read_text(encoding="utf-8")
+    assert "latency first-model-audio within 700ms" in html and "latency reply-latency within 1.00s" in html
+    assert f"{INBOUND_SID} from 820ms: 800ms" in html
