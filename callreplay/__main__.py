@@ -1,5 +1,5 @@
-"""``python -m callreplay`` is the ``callreplay`` command."""
+"""``python -m callreplay`` is the ``callreplay`` command (same name, so `_CALLREPLAY_COMPLETE` completion works too)."""
 
 from .cli import main
 
-main()
+main(prog_name="callreplay")

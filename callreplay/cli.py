@@ -78,19 +78,22 @@ def main() -> None:
                    "'callreplay[dask]'). Output is the same for any executor.")
 @click.option("-q", "--quiet", count=True, help="Print less (-q: failures and summary only).")
 @click.option("-v", "--verbose", count=True, help="Print every finding of every replay.")
+@click.option("--update-expectations", is_flag=True,
+              help="Write what each failing replay found into its scenario's expect: for that profile "
+                   "(comments and formatting kept); those replays then count as passed.")
 @live_options
 def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html, jobs,
-        executor, quiet, verbose, **live) -> None:
+        executor, quiet, verbose, update_expectations, **live) -> None:
     """Replay every scenario under PATHS (files or folders, searched recursively).
 
     With --target URL (or CALLREPLAY_TARGET, or a scenario's own `target:`) the scenarios are played against
     that running server instead of the in-process model, with Twilio and the realtime model emulated."""
     _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html,
-                 jobs, quiet, verbose, _live_options(live), executor=executor)
+                 jobs, quiet, verbose, _live_options(live), executor=executor, update_expectations=update_expectations)
 
 
 def _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html,
-                 jobs, quiet, verbose, live, executor="local") -> None:
+                 jobs, quiet, verbose, live, executor="local", update_expectations=False) -> None:
     from .executors import ExecutorError
     from .runner import RunOptions, aggregate_json, run_all
     from .summary import failure_lines, not_run_lines, outcome_line
@@ -142,12 +145,37 @@ def _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags,
         junit.write_text(junit_xml(outcomes, show_pii=show_pii), encoding="utf-8")
     if json_out:
         json_out.write_text(aggregate_json(outcomes, show_pii), encoding="utf-8")
+    if update_expectations:
+        outcomes = _update_expectations(outcomes, Severity(fail_on))
     totals = {s: sum(o.status == s for o in outcomes) for s in ("pass", "fail", "error", "skipped")}
     click.echo(f"{totals['pass']} passed, {totals['fail']} failed, {totals['error']} errors, "
                f"{totals['skipped']} skipped")
     if totals["error"]:
         sys.exit(EXIT_INPUT)
     sys.exit(EXIT_FAILED if totals["fail"] else EXIT_OK)
+
+
+def _update_expectations(outcomes: list, fail_on: Severity) -> list:
+    """``--update-expectations``: rewrite the expect: of each failed replay; updated ones count as passed
+    (unless a latency bound, which an update keeps, was missed)."""
+    from dataclasses import replace
+
+    from .update_expectations import latency_unmet, update_expectation
+
+    out = []
+    for outcome in outcomes:
+        if outcome.status == "fail":
+            try:
+                update_expectation(Path(outcome.file), outcome.profile, outcome.findings, fail_on)
+            except CallReplayError as exc:
+                click.echo(f"error: cannot update {outcome.file} [{outcome.profile}]: {exc}", err=True)
+                out.append(replace(outcome, status="error", error=str(exc)))
+                continue
+            click.echo(f"updated: {outcome.file} expect.{outcome.profile}")
+            if not latency_unmet(outcome.verdict):
+                outcome = replace(outcome, status="pass")
+        out.append(outcome)
+    return out
 
 
 def _importable_from_cwd() -> None:

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .detectors.base import Finding, Severity
-from .scenario.model import Expectation, ExpectedFinding
+from .latency import Measurement, measure
+from .scenario.model import Expectation, ExpectedFinding, ExpectedLatency
+from .trace import Trace
 
 
 @dataclass
@@ -31,6 +33,27 @@ class EntryResult:
 
 
 @dataclass
+class LatencyResult:
+    """A latency bound against what was measured: ``violations`` are the intervals over the bound."""
+
+    expected: ExpectedLatency
+    measured: list[Measurement]
+    violations: list[Measurement]
+
+    @property
+    def met(self) -> bool:
+        return bool(self.measured) and not self.violations
+
+    def as_dict(self) -> dict[str, Any]:
+        e = self.expected
+        return {"metric": e.metric, "call": e.call, "within_us": e.within_us, "met": self.met,
+                "measured": [{"call": m.call, "start_us": m.start_us, "latency_us": m.latency_us}
+                             for m in self.measured],
+                "violations": [{"call": m.call, "start_us": m.start_us, "latency_us": m.latency_us}
+                               for m in self.violations]}
+
+
+@dataclass
 class Verdict:
     profile: str
     passed: bool
@@ -38,10 +61,14 @@ class Verdict:
     clean: bool = False
     entries: list[EntryResult] = field(default_factory=list)
     unexpected: list[Finding] = field(default_factory=list)
+    latency: list[LatencyResult] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"profile": self.profile, "passed": self.passed, "declared": self.declared, "clean": self.clean,
+        body = {"profile": self.profile, "passed": self.passed, "declared": self.declared, "clean": self.clean,
                 "entries": [e.as_dict() for e in self.entries], "unexpected": [_ref(f) for f in self.unexpected]}
+        if self.latency:  # absent when none is declared, so results without latency bounds stay as they were
+            body["latency"] = [r.as_dict() for r in self.latency]
+        return body
 
 
 def _ref(f: Finding) -> dict[str, Any]:
@@ -54,7 +81,38 @@ def _matches(expected: ExpectedFinding, finding: Finding) -> bool:
             and (expected.severity is None or finding.severity.value == expected.severity))
 
 
-def evaluate(expectation: Expectation | None, profile: str, findings: list[Finding], fail_on: Severity) -> Verdict:
+def evaluate_latency(expected: ExpectedLatency, trace: Trace) -> LatencyResult:
+    """Every interval of the metric (on ``call`` if named) must be within the bound; none measured fails too.
+
+    An awaited audio that never came is a violation, unless the call closed before the bound ran out.
+    """
+    measured = [m for m in measure(trace, expected.metric) if expected.call in (None, m.call)]
+    violations = []
+    for m in measured:
+        latency = m.latency_us
+        if latency is None:
+            open_for = None if m.call_end_us is None else m.call_end_us - m.start_us
+            if open_for is None or open_for > expected.within_us:
+                violations.append(m)
+        elif latency > expected.within_us:
+            violations.append(m)
+    return LatencyResult(expected, measured, violations)
+
+
+def evaluate(expectation: Expectation | None, profile: str, findings: list[Finding], fail_on: Severity,
+             trace: Trace | None = None) -> Verdict:
+    """The verdict of one replay; ``trace`` is needed only when the expectation holds latency bounds."""
+    verdict = _evaluate_findings(expectation, profile, findings, fail_on)
+    if expectation is not None and expectation.latency:
+        if trace is None:
+            raise ValueError("latency expectations need the replay's trace")
+        verdict.latency = [evaluate_latency(e, trace) for e in expectation.latency]
+        verdict.passed = verdict.passed and all(r.met for r in verdict.latency)
+    return verdict
+
+
+def _evaluate_findings(expectation: Expectation | None, profile: str, findings: list[Finding],
+                       fail_on: Severity) -> Verdict:
     gate = fail_on.rank
     if expectation is None:
         unexpected = [f for f in findings if f.severity.rank >= gate]

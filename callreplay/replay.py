@@ -53,7 +53,7 @@ def replay(scenario: Scenario, profile: Profile | str, *, audio_impl: str = "fas
     clock = VirtualClock(scenario.clock_start)
     scheduler = Scheduler(clock)
     trace = Trace()
-    ctx = PipelineContext(clock, scheduler, trace, BusinessStore.from_specs(scenario.businesses), config, profile,
+    ctx = PipelineContext(clock, scheduler, trace, BusinessStore.from_specs(scenario.businesses, scenario.timezone), config, profile,
                           timezone=scenario.timezone)
     with clock, OutboundHttp(ctx) as http:
         ctx.http = http

@@ -106,7 +106,7 @@ def run_one(scenario: Scenario, profile: str, options: RunOptions, slug: str) ->
         return Outcome(str(scenario.file), scenario.name, profile, "error", error=str(exc),
                        wall_s=time.perf_counter() - started,
                        result=error_result(str(scenario.file), slug, profile, str(exc), scenario.name))
-    verdict = evaluate(scenario.expect.get(profile), profile, findings, options.fail_on)
+    verdict = evaluate(scenario.expect.get(profile), profile, findings, options.fail_on, result.trace)
     trace_file = f"traces/{slug}.jsonl"
     data = build_result(result, findings, verdict, slug=slug, trace_file=trace_file)
     if options.write:

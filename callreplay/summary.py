@@ -44,6 +44,17 @@ def failure_lines(o: Outcome) -> list[str]:
         for near in entry.near_misses:
             lines.append(f"    near miss: {near.severity.value} {near.detector} {near.call or '-'} at "
                          f"{format_us(near.at_us)}: {near.message}")
+    for latency in o.verdict.latency:
+        if latency.met:
+            continue
+        limit = latency.expected
+        where = f" on {limit.call}" if limit.call else ""
+        if not latency.measured:
+            lines.append(f"  latency: {limit.metric}{where} within {format_us(limit.within_us)}: nothing to measure")
+        for m in latency.violations:
+            took = "no model audio" if m.latency_us is None else format_us(m.latency_us)
+            lines.append(f"  latency: {limit.metric} on {m.call} from {format_us(m.start_us)}: {took}, "
+                         f"expected within {format_us(limit.within_us)}")
     for f in o.verdict.unexpected:
         lines.append(f"  unexpected: {f.severity.value} {f.detector} {f.call or '-'} at {format_us(f.at_us)}: "
                      f"{f.message}")

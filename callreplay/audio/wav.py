@@ -1,37 +1,76 @@
-"""Read WAV files into 8 kHz PCM: stdlib ``wave`` for PCM16, a small RIFF reader for mu-law.
+"""Read audio files into 8 kHz-ready PCM through ``soundfile`` (libsndfile, shipped inside its wheels).
 
-``wave`` refuses format tag 7 (mu-law), which is exactly what Twilio recordings are saved as,
-so that one case parses the ``fmt `` and ``data`` chunks itself.
+Every format libsndfile decodes is accepted: WAV (PCM 8/16/24/32-bit, float32/64, mu-law, A-law),
+WAVE_FORMAT_EXTENSIBLE as ffmpeg and sox write it, FLAC, AIFF, Ogg and more, the same on every
+Python version (stdlib ``wave`` reads PCM only, and EXTENSIBLE only from 3.12). Mu-law WAVs, what
+Twilio recordings are saved as, keep their raw codes so an 8 kHz mono recording replays byte for
+byte; their ``data`` chunk is read directly because libsndfile hands out decoded samples only.
 """
 
 from __future__ import annotations
 
 import struct
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile  # type: ignore[import-untyped]  # no stubs published
 
 from .mulaw import decode
 
 TARGET_RATE = 8000
 WAVE_FORMAT_MULAW = 7
+WAVE_FORMAT_EXTENSIBLE = 0xFFFE
+_INTEGER_SUBTYPES = {"PCM_16": "int16", "PCM_S8": "int16", "PCM_U8": "int16"}
 
 
 @dataclass(frozen=True, slots=True)
 class WavAudio:
-    """Decoded samples of a WAV file, mono; ``mulaw`` keeps the raw codes when that was the format."""
+    """Decoded samples of an audio file, mono; ``mulaw`` keeps the raw codes when that was the format."""
 
     pcm16: np.ndarray
     rate: int
     mulaw: np.ndarray | None = None
 
 
-def _read_riff_mulaw(path: Path) -> WavAudio:
+@dataclass(frozen=True, slots=True)
+class AudioFormat:
+    """What an audio file's header says, as libsndfile reads it (``validate`` reports this)."""
+
+    container: str      # WAV, WAVEX, FLAC, ...
+    subtype: str        # PCM_16, PCM_24, FLOAT, ULAW, ...
+    channels: int
+    rate: int
+    frames: int
+
+    def describe(self) -> str:
+        return f"{self.container} {self.subtype}, {self.channels} ch, {self.rate} Hz, {self.frames} frames"
+
+
+def audio_format(path: str | Path) -> AudioFormat:
+    """The file's format; ValueError says why a file is refused (missing, unreadable, empty header)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    try:
+        info = soundfile.info(str(path))
+    except (soundfile.LibsndfileError, RuntimeError) as error:
+        raise ValueError(f"{path}: unreadable audio file ({_reason(error)})") from None
+    if info.channels < 1 or info.samplerate < 1:
+        raise ValueError(f"{path}: bad audio header (channels={info.channels}, rate={info.samplerate})")
+    return AudioFormat(info.format, info.subtype, info.channels, info.samplerate, info.frames)
+
+
+def _reason(error: Exception) -> str:
+    text = str(getattr(error, "error_string", "") or error)
+    return text.split(": ", 1)[-1].strip().rstrip(".") if "Error opening" in text else text.strip().rstrip(".")
+
+
+def _riff_mulaw_codes(path: Path) -> np.ndarray | None:
+    """The raw ``data`` bytes of a mu-law WAV (plain or EXTENSIBLE), or None if the file is not one."""
     data = path.read_bytes()
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise ValueError(f"{path}: not a RIFF/WAVE file")
+        return None
     fmt = body = None
     pos = 12
     while pos + 8 <= len(data):
@@ -42,20 +81,12 @@ def _read_riff_mulaw(path: Path) -> WavAudio:
         elif chunk_id == b"data":
             body = content
         pos += 8 + size + (size & 1)  # chunks are padded to even length
-    if fmt is None or len(fmt) < 16:
-        raise ValueError(f"{path}: WAV file has no valid 'fmt ' chunk")
-    tag, channels, rate, _, _, bits = struct.unpack("<HHIIHH", fmt[:16])
-    if tag != WAVE_FORMAT_MULAW:
-        raise ValueError(f"{path}: unsupported WAV format tag {tag} (supported: 1 = PCM 16-bit, "
-                         f"7 = mu-law)")
-    if body is None:
-        raise ValueError(f"{path}: WAV file has no 'data' chunk")
-    if channels < 1 or rate < 1 or bits != 8:
-        raise ValueError(f"{path}: bad mu-law WAV header (channels={channels}, rate={rate}, bits={bits})")
-    codes = np.frombuffer(body[:len(body) - len(body) % channels], dtype=np.uint8)
-    if channels == 1:
-        return WavAudio(decode(codes), rate, codes)
-    return WavAudio(_mix(decode(codes), channels), rate)
+    if fmt is None or body is None or len(fmt) < 16:
+        return None
+    tag = struct.unpack("<H", fmt[:2])[0]
+    if tag == WAVE_FORMAT_EXTENSIBLE and len(fmt) >= 26:
+        tag = struct.unpack("<H", fmt[24:26])[0]  # the SubFormat GUID starts with the format tag
+    return np.frombuffer(body, dtype=np.uint8) if tag == WAVE_FORMAT_MULAW else None
 
 
 def _mix(samples: np.ndarray, channels: int) -> np.ndarray:
@@ -63,23 +94,32 @@ def _mix(samples: np.ndarray, channels: int) -> np.ndarray:
     return np.round(frames.mean(axis=1)).astype(np.int16)
 
 
+def _to_pcm16(samples: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1) to int16, rounded and clipped (24/32-bit PCM and float files)."""
+    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
+
+
 def read_wav(path: str | Path) -> WavAudio:
-    """Mono samples and rate of a PCM16 or mu-law WAV; ValueError says why a file is refused."""
+    """Mono samples and rate of any audio file libsndfile reads; ValueError says why a file is refused."""
     path = Path(path)
+    fmt = audio_format(path)
+    if fmt.subtype == "ULAW" and fmt.container in ("WAV", "WAVEX"):
+        codes = _riff_mulaw_codes(path)
+        if codes is not None:
+            codes = codes[:len(codes) - len(codes) % fmt.channels]
+            if fmt.channels == 1:
+                return WavAudio(decode(codes), fmt.rate, codes)
+            return WavAudio(_mix(decode(codes), fmt.channels), fmt.rate)
     try:
-        with wave.open(str(path), "rb") as reader:
-            width, channels, rate = reader.getsampwidth(), reader.getnchannels(), reader.getframerate()
-            raw = reader.readframes(reader.getnframes())
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except (wave.Error, EOFError) as error:
-        if "unknown format" in str(error):
-            return _read_riff_mulaw(path)
-        raise ValueError(f"{path}: unreadable WAV file ({error})") from None
-    if width != 2:
-        raise ValueError(f"{path}: {8 * width}-bit PCM is not supported (use 16-bit PCM or mu-law)")
-    samples = np.frombuffer(raw[:len(raw) - len(raw) % (2 * channels)], dtype="<i2")
-    return WavAudio(_mix(samples, channels) if channels > 1 else samples.astype(np.int16), rate)
+        if fmt.subtype in _INTEGER_SUBTYPES:
+            samples = soundfile.read(str(path), dtype="int16", always_2d=True)[0]
+        else:
+            samples = _to_pcm16(soundfile.read(str(path), dtype="float64", always_2d=True)[0])
+    except (soundfile.LibsndfileError, RuntimeError) as error:
+        raise ValueError(f"{path}: unreadable audio data ({_reason(error)})") from None
+    if fmt.channels > 1:
+        return WavAudio(_mix(samples.reshape(-1), fmt.channels), fmt.rate)
+    return WavAudio(samples.reshape(-1).astype(np.int16), fmt.rate)
 
 
 def _lowpass(samples: np.ndarray, rate: int, cutoff_hz: float, taps: int = 63) -> np.ndarray:

@@ -26,3 +26,6 @@ def replace_placeholders(text: str, business_name: str) -> str:
     for placeholder in NAME_PLACEHOLDERS:
         text = text.replace(placeholder, business_name)
     return text
+
+# the time zone a business's settings row has when nothing names one (the scenario passes its own)
+DEFAULT_TIMEZONE = "UTC"

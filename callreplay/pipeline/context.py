@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..clock import VirtualClock
+from ..scenario.model import DEFAULT_TIMEZONE
 from ..scheduler import Scheduler
 from ..trace import Trace
 from .config import PipelineConfig
@@ -76,7 +77,7 @@ class PipelineContext:
     store: BusinessStore
     config: PipelineConfig
     profile: Profile
-    timezone: str = "Asia/Jerusalem"
+    timezone: str = DEFAULT_TIMEZONE
     _next_prompt_id: int = 0
     cache: PromptCache = field(init=False)
     registry: StreamRegistry = field(init=False)

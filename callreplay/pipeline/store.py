@@ -10,12 +10,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .constants import DEFAULT_TIMEZONE
+
 SETTINGS_DEFAULTS: dict[str, Any] = {
     "ai_prompt": None, "outbound_ai_prompt": None, "call_goal": "lead_only", "enable_calendar_scheduling": True,
     "auto_end_after_lead_capture": False, "auto_end_on_goodbye": True, "smart_hangup_enabled": True,
     "silence_timeout_sec": 15, "silence_max_warnings": 2, "confirm_before_hangup": True,
-    "timezone": "Asia/Jerusalem", "slot_size_min": 60,
+    "timezone": None, "slot_size_min": 60,
 }
+# ``timezone`` above: the spec's deployment default is Asia/Jerusalem; here a settings row without one
+# takes the scenario's ``clock.timezone`` (UTC unless the scenario says otherwise), see ``BusinessStore``.
 REALTIME_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
 
 
@@ -98,16 +102,20 @@ class BusinessStore:
     call_logs: dict[str, CallLog] = field(default_factory=dict)
     leads: list[dict[str, Any]] = field(default_factory=list)
     version: int = 0
+    timezone: str = DEFAULT_TIMEZONE   # what a settings row holds when the scenario gives it no ``timezone``
 
     @classmethod
-    def from_specs(cls, specs: Iterable[BusinessRow]) -> BusinessStore:
-        store = cls()
+    def from_specs(cls, specs: Iterable[BusinessRow], timezone: str = DEFAULT_TIMEZONE) -> BusinessStore:
+        store = cls(timezone=timezone)
         for spec in specs:
             store.businesses.append(Business(spec.id, spec.name, spec.phone, spec.channels, spec.active,
                                              spec.greeting, spec.system_prompt, spec.voice or "ash"))
             if spec.settings is not None:
-                store.settings[spec.id] = BusinessSettings(spec.id, {**SETTINGS_DEFAULTS, **spec.settings})
+                store.settings[spec.id] = BusinessSettings(spec.id, {**store.settings_defaults(), **spec.settings})
         return store
+
+    def settings_defaults(self) -> dict[str, Any]:
+        return {**SETTINGS_DEFAULTS, "timezone": self.timezone}
 
     def get(self, business_id: int | None) -> Business | None:
         for b in self.businesses:
@@ -147,7 +155,7 @@ class BusinessStore:
     def change(self, business_id: int, changes: dict[str, Any]) -> int:
         """Apply a settings/business change; return the new settings version."""
         business = self.get(business_id)
-        row = self.settings.setdefault(business_id, BusinessSettings(business_id, dict(SETTINGS_DEFAULTS), 0))
+        row = self.settings.setdefault(business_id, BusinessSettings(business_id, self.settings_defaults(), 0))
         for key, value in changes.items():
             if key in SETTINGS_DEFAULTS:
                 row.values[key] = value

@@ -81,6 +81,18 @@ def _calls(result: dict[str, Any], sources: ScenarioSources) -> list[dict[str, A
     return views
 
 
+def _latency_row(bound: dict[str, Any]) -> dict[str, Any]:
+    """A latency bound of the verdict in the expectations table: the bound, what was measured, what missed it."""
+    missed = "; ".join(f"{v.get('call')} from {fmt_us(v.get('start_us'))}: "
+                       + ("no model audio" if v.get("latency_us") is None else fmt_us(v.get("latency_us")))
+                       for v in bound.get("violations") or [])
+    return {"finding": f"latency {bound.get('metric')} within {fmt_us(bound.get('within_us'))}",
+            "call": bound.get("call") or "any", "severity": "-", "at least": "-", "at most": "-",
+            "count": len(bound.get("measured") or []), "met": "MET" if bound.get("met") else "UNMET",
+            "near misses": missed or ("nothing to measure" if not bound.get("measured") else "-"),
+            "_cls": "ok" if bound.get("met") else "bad"}
+
+
 def _tables(result: dict[str, Any], calls: list[dict[str, Any]], findings: list[dict[str, Any]]) -> list[Table]:
     verdict = result.get("verdict") or {}
     exp_rows = [{"finding": e.get("finding"), "call": e.get("call") or "any", "severity": e.get("severity") or "any",
@@ -92,6 +104,7 @@ def _tables(result: dict[str, Any], calls: list[dict[str, Any]], findings: list[
     exp_rows += [{"finding": u.get("detector"), "call": u.get("call") or "-", "severity": u.get("severity"),
                   "at least": "-", "at most": "-", "count": 1, "met": "UNEXPECTED", "near misses": u.get("message"),
                   "_cls": "bad"} for u in verdict.get("unexpected") or []]
+    exp_rows += [_latency_row(bound) for bound in verdict.get("latency") or []]
     fnd_rows = [{"#": x["index"], "severity": x["f"].get("severity"), "detector": x["f"].get("detector"),
                  "call": x["f"].get("call") or "-", "at": fmt_us(x["f"].get("at_us")),
                  "expected": "expected" if x["expected"] else "UNEXPECTED", "message": x["f"].get("message"),

@@ -21,6 +21,7 @@ from .model import (
     CacheStep,
     Expectation,
     ExpectedFinding,
+    ExpectedLatency,
     HttpStep,
     MediaSpec,
     RealtimeStep,
@@ -158,12 +159,14 @@ def parse_scenario(text: str, path: Path, *, known: Vocabulary | None = None) ->
             findings = tuple(ExpectedFinding(e["finding"], e.get("call"), e.get("severity"),
                                              e.get("at_least", 0 if "at_most" in e else 1), e.get("at_most"),
                                              lines.line_for(("expect", profile_name, j)))
-                             for j, e in enumerate(body))
+                             for j, e in enumerate(body) if "metric" not in e)
             for j, e in enumerate(body):
                 if e.get("at_most") is not None and e.get("at_least", 0) > e["at_most"]:
                     raise ctx.fail(("expect", profile_name, j), f"at_least {e['at_least']} > at_most {e['at_most']}",
                                    "at_least <= at_most")
-            expect[profile_name] = Expectation(profile_name, False, findings)
+            latency = tuple(_expected_latency(ctx, e, ("expect", profile_name, j))
+                            for j, e in enumerate(body) if "metric" in e)
+            expect[profile_name] = Expectation(profile_name, False, findings, latency)
     return Scenario(
         name=data["name"], file=path, description=data.get("description", ""), tags=tuple(data.get("tags") or ()),
         seed=data.get("seed", 0), clock_start=clock_start, timezone=timezone, profile=profile, overrides=pipeline,
@@ -188,6 +191,15 @@ def _target(value: Any) -> str | None:
     return value
 
 
+def _expected_latency(ctx: _Ctx, entry: dict, parts: tuple) -> ExpectedLatency:
+    from ..latency import METRICS
+
+    if entry["metric"] not in METRICS:
+        raise ctx.fail(parts + ("metric",), f"unknown metric {entry['metric']!r}", "one of: " + ", ".join(METRICS))
+    return ExpectedLatency(entry["metric"], ctx.duration(entry["within"], parts + ("within",)), entry.get("call"),
+                           ctx.lines.line_for(parts))
+
+
 def _check_timezone(ctx: _Ctx, name: str) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -204,7 +216,8 @@ def _check_detector_ids(ctx: _Ctx, vocabulary: Vocabulary, data: dict) -> None:
     places: list[tuple[tuple[Any, ...], Any]] = [(("detectors", name), name) for name in (data.get("detectors") or {})]
     for profile_name, body in (data.get("expect") or {}).items():
         if isinstance(body, list):
-            places += [(("expect", profile_name, j, "finding"), e["finding"]) for j, e in enumerate(body)]
+            places += [(("expect", profile_name, j, "finding"), e["finding"]) for j, e in enumerate(body)
+                       if "finding" in e]
     for parts, name in places:
         if name not in known:
             raise ctx.fail(parts, f"unknown detector {name!r}", "one of: " + ", ".join(known))
@@ -379,7 +392,21 @@ def _source(ctx: _Ctx, src: dict, parts: tuple) -> SourceSpec:
         return SourceSpec("payloads", payloads=tuple(body))
     if kind == "recording":
         return SourceSpec("recording", path=_safe_file(ctx, body, sparts, "a JSON-Lines recording next to the scenario"))
-    return SourceSpec("file", path=_safe_file(ctx, body, sparts))
+    return SourceSpec("file", path=_audio_file(ctx, body, sparts))
+
+
+def _audio_file(ctx: _Ctx, name: str, parts: tuple) -> Path:
+    """An audio file inside the folder whose header libsndfile reads (``validate`` checks the format too)."""
+    from ..audio.wav import audio_format
+
+    path = _safe_file(ctx, name, parts)
+    try:
+        audio_format(path)
+    except ValueError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        raise ctx.fail(parts, f"audio file {name!r}: {reason}",
+                       "a WAV (PCM, float, mu-law, A-law, EXTENSIBLE), FLAC or other file libsndfile reads") from None
+    return path
 
 
 def _safe_file(ctx: _Ctx, name: str, parts: tuple, what: str = "a WAV file next to the scenario") -> Path:

@@ -7,8 +7,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-DEFAULT_CLOCK_START = "2026-01-08T10:00:00+02:00"
-DEFAULT_TIMEZONE = "Asia/Jerusalem"
+# Neutral defaults: UTC unless the scenario's ``clock:`` says otherwise (the shipped scenarios, written for
+# one deployment in Israel, state ``timezone: Asia/Jerusalem`` and ``+02:00`` explicitly). The default start
+# is the same instant the earlier default (10:00 at +02:00) named.
+DEFAULT_CLOCK_START = "2026-01-08T08:00:00+00:00"
+DEFAULT_TIMEZONE = "UTC"
 
 
 @dataclass(frozen=True)
@@ -128,10 +131,21 @@ class ExpectedFinding:
 
 
 @dataclass(frozen=True)
+class ExpectedLatency:
+    """``{metric: first-model-audio, within: 1.5s}``: every measured interval of the metric is at most ``within``."""
+
+    metric: str              # first-model-audio | reply-latency (callreplay.latency.METRICS)
+    within_us: int
+    call: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class Expectation:
     profile: str
     clean: bool
     findings: tuple[ExpectedFinding, ...] = ()
+    latency: tuple[ExpectedLatency, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def test_appointment_date_follows_virtual_time(tmp_path):
     from callreplay.testing import business, inbound_call, scenario_from_dict
 
     scenario = scenario_from_dict({
-        "name": "appointment", "clock": {"start": "2026-03-05T23:59:59.500+02:00"},
+        "name": "appointment", "clock": {"start": "2026-03-05T23:59:59.500+02:00", "timezone": "Asia/Jerusalem"},
         "pipeline": {"prebuild_latency": "3s"},
         "businesses": [business(settings={"call_goal": "appointment", "enable_calendar_scheduling": True})],
         "steps": inbound_call(talk="5s")}, tmp_path)

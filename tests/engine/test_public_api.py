@@ -7,9 +7,10 @@ from callreplay.testing import business, inbound_call, scenario_from_dict
 
 def test_exported_members_are_pinned():
     assert sorted(callreplay.__all__) == [
-        "CallReplayError", "Finding", "ImportFormatError", "Profile", "ProfileError", "ReplayError", "ReplayResult",
-        "ScenarioError", "Severity", "Trace", "TraceEvent", "__version__", "discover_scenarios", "load_dataframe",
-        "load_profile", "load_scenario", "replay", "run_detectors"]
+        "CallReplayError", "Finding", "ImportFormatError", "Outcome", "Profile", "ProfileError", "ReplayError",
+        "ReplayResult", "RunOptions", "Scenario", "ScenarioError", "Severity", "Trace", "TraceEvent", "Verdict",
+        "__version__", "discover_scenarios", "evaluate", "load_dataframe", "load_profile", "load_scenario", "replay",
+        "run_all", "run_detectors", "update_expectation"]
     for name in callreplay.__all__:
         assert hasattr(callreplay, name), name
 

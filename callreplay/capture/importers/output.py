@@ -54,7 +54,7 @@ class ScenarioDoc:
     businesses: list[dict[str, Any]]
     businesses_template: bool
     evidence: dict[str, Any]
-    timezone: str = "Asia/Jerusalem"
+    timezone: str = "UTC"              # neutral; a log format names its own (prosaas: Asia/Jerusalem)
     header: list[str] = field(default_factory=list)
 
     def render(self) -> str:
