@@ -7,8 +7,7 @@ name with an example; ``tests/engine/test_public_api.py`` pins the list. Everyth
 in subpackages named after what they model, and may change between versions.
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__  # noqa: E402
 from .detectors import Finding, Severity, run_detectors  # noqa: E402
 from .errors import CallReplayError, ImportFormatError, ProfileError, ReplayError, ScenarioError  # noqa: E402
 from .expectations import Verdict, evaluate  # noqa: E402

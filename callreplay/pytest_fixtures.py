@@ -59,7 +59,7 @@ class ReplayRun:
         from .runner import Outcome
         from .summary import failure_lines
 
-        outcome = Outcome(str(self.result.scenario.file), self.result.scenario.name, self.result.profile, "fail",
+        outcome = Outcome(str(self.result.scenario.file), self.result.scenario.name, self.result.profile.name, "fail",
                           self.findings, self.verdict)
         pytest.fail("\n".join([f"{outcome.scenario} [{outcome.profile}] did not meet its expectation",
                                *failure_lines(outcome)]), pytrace=False)

@@ -30,7 +30,7 @@ from .scenario.load import load_scenario
 from .scenario.model import Scenario
 from .summary import failure_lines, outcome_line
 
-FIXTURE_MODULES = ("callreplay.pytest_fixtures",)
+FIXTURE_MODULES = ("callreplay.pytest_fixtures", "callreplay.pytest_live")
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 UPDATED_PROPERTY = "callreplay_updated"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .detectors.base import Finding
 from .detectors.view import TraceView
 from .expectations import Verdict

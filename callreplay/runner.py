@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
+from ._version import __version__
 from .detectors import run_detectors
 from .detectors.base import Finding, Severity
 from .errors import CallReplayError, ProfileError

@@ -62,7 +62,8 @@ declare('call.direction_locked', ('media_ws',),
         ('changed', 'direction'),
         "the call's direction was set (changed: a later start changed it)")
 declare('call.ended', ('media_ws',),
-        ('appended_frames', 'audio_sha256', 'business_id', 'counters', 'direction', 'duration_us', 'reason', 'status', 'turns', 'tx_frames'),
+        ('appended_frames', 'audio_sha256', 'business_id', 'counters', 'direction', 'duration_us', 'reason',
+         'status', 'turns', 'tx_frames'),
         "run()'s finally: the call's end, counters and audio digest")
 declare('call.hard_limit', ('media_ws',),
         ('at_us', 'reason', 'sender_start_us'),
@@ -141,7 +142,9 @@ declare('realtime.session_failed', ('realtime',),
         ('reason',),
         'no session.updated within 8 s (H14)')
 declare('realtime.session_update', ('realtime',),
-        ('accepted', 'conn', 'input_audio_format', 'instructions', 'modalities', 'noise_reduction', 'output_audio_format', 'problems', 'prompt_id', 'reason', 'temperature', 'tools', 'turn_detection', 'update_number', 'voice'),
+        ('accepted', 'conn', 'input_audio_format', 'instructions', 'modalities', 'noise_reduction',
+         'output_audio_format', 'problems', 'prompt_id', 'reason', 'temperature', 'tools', 'turn_detection',
+         'update_number', 'voice'),
         'a session.update was sent, with what it carried')
 declare('realtime.session_updated', ('realtime',),
         ('conn', 'update_number'),
@@ -177,7 +180,8 @@ declare('replay.end', ('replay',),
         ('open_calls',),
         'the replay ended (calls still open)')
 declare('replay.start', ('replay',),
-        ('businesses', 'clock', 'clock_start', 'mode', 'profile', 'profile_class', 'prompt_cache_ttl_us', 'scenario', 'target'),
+        ('businesses', 'clock', 'clock_start', 'mode', 'profile', 'profile_class', 'prompt_cache_ttl_us',
+         'scenario', 'target'),
         'the replay started: scenario, profile, clock')
 declare('replay.step', ('replay',),
         ('action', 'index', 'line', 'path'),
@@ -222,7 +226,8 @@ declare('ws.open', ('twilio',),
         ('bidirectional', 'stream_sid', 'url'),
         'Twilio opened the Media Streams socket')
 declare('ws.out', ('twilio',),
-        ('bytes', 'dropped_us', 'echoed_marks', 'event', 'frames', 'name', 'plays_from_us', 'plays_until_us', 'rms', 'turn', 'whole_frames'),
+        ('bytes', 'dropped_us', 'echoed_marks', 'event', 'frames', 'name', 'plays_from_us', 'plays_until_us',
+         'rms', 'turn', 'whole_frames'),
         'what the application sent back: media, mark or clear')
 declare('ws.protocol', ('twilio',),
         ('at_us', 'count', 'first_seq', 'previous_seq', 'problem', 'step', 'stream_sid'),

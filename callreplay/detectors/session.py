@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from ..durations import format_us
 from ..emulators.realtime.catalogue import VOICES
+from ..pipeline.constants import replace_placeholders
 from .base import BaseDetector, Evidence, Finding, Needs, Severity
 from .fingerprint import candidate_texts
 from .view import PROMPT_FIELDS, TraceView
@@ -113,7 +114,7 @@ class InstructionsIntegrity(BaseDetector):
         attribution = view.content_attribution(binding.instructions or "", info.business, binding.t_us)
         own = PROMPT_FIELDS[info.direction or "inbound"]
         best = max(candidates, key=lambda words: sum(1 for w in set(words) if w in set(sent)) / len(set(words)))
-        greeting = _words(str(configured.get("greeting") or "").replace("{{business_name}}", name))
+        greeting = _words(replace_placeholders(str(configured.get("greeting") or ""), name))
         if not attribution.present and greeting and _contains_run(sent, greeting[:TAIL_WORDS]):
             yield self.finding(view, call, binding.t_us, f"call {call}: the greeting sentence was bound as the whole "
                                f"instructions ({len(binding.instructions or '')} chars); the configured prompt is not "

@@ -133,7 +133,7 @@ def exec_command(scenario_paths, port, health, startup_timeout, redirect, report
     """Start CMD (your server) pointed at the emulators, replay the scenarios against it, then stop it.
 
     Example: callreplay exec -s scenarios/live -- python -m examples.bridge"""
-    from ..cli import EXIT_INPUT, _run_command
+    from ..run_command import EXIT_INPUT, _run_command
     from ..scenario.load import discover_scenarios, load_scenario
     from .cli_options import _live_options
     from .fixtures import write_businesses

@@ -53,7 +53,7 @@ class LiveHarness:
                                     self.auth_token, None)
 
     def start_server(self, argv: list[str], *, port: int = 0, health: str = "/health", timeout_s: float = 20.0,
-                     scenarios: list[str | Path] = (), extra_env: dict[str, str] | None = None) -> str:
+                     scenarios: tuple[str | Path, ...] = (), extra_env: dict[str, str] | None = None) -> str:
         """Start the server under test (``{port}`` in argv and ``PORT`` carry its port); return its URL."""
         port = port or free_port()
         env = {**os.environ, **self.env, "PORT": str(port), **(extra_env or {})}

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..clock import VirtualClock
-from ..scenario.model import DEFAULT_TIMEZONE
 from ..scheduler import Scheduler
 from ..trace import Trace
 from .config import PipelineConfig
+from .constants import DEFAULT_TIMEZONE
 from .store import BusinessStore
 
 if TYPE_CHECKING:  # pragma: no cover

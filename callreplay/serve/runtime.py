@@ -110,7 +110,8 @@ class ServeRuntime:
         config = build_config({**options.overrides, "public_host": options.public_host})
         self.ctx = PipelineContext(self.clock, self.scheduler, self.trace, BusinessStore.from_specs(options.businesses),
                                    config, options.profile, timezone="UTC")
-        self.ctx.services["http"] = LiveOutboundHttp(self.ctx, options.twilio_api_base, options.auth_token)
+        # duck-typed like the replay's OutboundHttp: the model only calls .twilio(actor)
+        self.ctx.http = LiveOutboundHttp(self.ctx, options.twilio_api_base, options.auth_token)  # type: ignore[assignment]
         self.app = ServeApp(self.ctx, self)
         self.wake = asyncio.Event()
         self.pump_task: asyncio.Task[None] | None = None

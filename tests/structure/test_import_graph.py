@@ -52,7 +52,9 @@ def import_graph() -> dict[str, set[str]]:
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
                 base = _resolve(module, path.name == "__init__.py", node)
-                targets = [f"{base}.{a.name}" for a in node.names] + [base]
+                targets = [f"{base}.{a.name}" for a in node.names]
+                if any(t not in modules for t in targets):  # a name from the package itself, not a submodule
+                    targets.append(base)
             for target in targets:
                 while target and target not in modules:
                     target = target.rpartition(".")[0]
