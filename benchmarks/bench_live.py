@@ -96,6 +96,9 @@ async def _replay(scenarios: list, live: LiveOptions) -> tuple[list[int], int]:
     finally:
         await session.close()
     late = [x for r in replays for c in r.calls.values() if c.socket for x in c.socket.lateness_us]
+    streamed = sum(1 for r in replays for c in r.calls.values() if c.socket and c.socket.lateness_us)
+    if streamed < len(replays):
+        print(f"  note: {len(replays) - streamed} of {len(replays)} calls streamed no audio")
     return sorted(late), len(late)
 
 

@@ -243,7 +243,7 @@ LIVE_ONLY_KINDS = frozenset({
     "callback.failed", "realtime.audio_in", "realtime.audio_out", "realtime.client_event", "realtime.closed",
     "realtime.connected", "realtime.error", "realtime.item_created", "realtime.rejected_handshake",
     "realtime.server_event", "realtime.mirror_problem", "twilio.rest", "twiml.problem", "twiml.unsupported",
-    "twiml.verb", "webhook.failed", "webhook.refused_host", "ws.app_problem", "ws.pacing",
+    "twiml.verb", "webhook.failed", "webhook.refused_host", "ws.app_problem", "ws.media_late", "ws.pacing",
     "ws.refused", "live.step_unsupported",
 })
 declare('app.request', ('replay',), ('form', 'json', 'method', 'path'), "live: an http step's request to the server's own API")
@@ -283,6 +283,8 @@ declare('webhook.failed', ('webhook',), ('code', 'message', 'purpose', 'reason',
 declare('webhook.refused_host', ('twilio',), ('purpose', 'url'), 'live: a URL callreplay may not request')
 declare('ws.app_problem', ('twilio',), ('app_event', 'code', 'expected', 'problem', 'sample', 'size', 'stream_sid'),
         'live: a message from the server that Twilio rejects')
+declare('ws.media_late', ('twilio',), ('late_us', 'step'),
+        "live: a media step's stream opened late; its frames start then, at real time")
 declare('ws.pacing', ('twilio',), ('frames', 'max_us', 'p50_us', 'p99_us'), "live: how late one stream's frames left")
 declare('ws.refused', ('twilio',), ('code', 'message', 'status', 'url'), 'live: a media stream that could not be opened')
 declare('live.step_unsupported', ('replay',), ('action', 'path', 'reason'), 'live: a step live mode skipped')

@@ -32,6 +32,7 @@ from .recorder import LiveRecorder
 if TYPE_CHECKING:  # pragma: no cover
     from .session import LiveSession
 
+FRAME_US = 20_000
 DRAIN_S = 1.0            # after the last step and the last frame: let the server answer, then hang up
 MAX_CALL_WAIT_S = 10.0   # bound on waiting for a call's tasks at the end
 ROUTE_FOR_DIRECTION = {"inbound": "incoming_call", "outbound": "outbound_call"}
@@ -318,6 +319,12 @@ class LiveReplay:
                                    path=step.path, reason="recordings are replayed in-process only for now")
                 return
             batch = expand_media(self.scenario, step, stream.start_us or step.at_us)
+            late_us = self.recorder.now_us() - step.at_us
+            if late_us > FRAME_US and len(batch):
+                # the stream opened late (a slow webhook or socket): Twilio starts the caller's audio when the
+                # stream can carry it, at real time, never as a burst of frames that are already due
+                batch = batch.with_arrival(batch.arrival_us + late_us)
+                self.recorder.emit(step.call, "twilio", "ws.media_late", step=step.path, late_us=late_us)
             feed = start_feed(step.call, batch, stream, step.path)
             self.recorder.emit(step.call, "twilio", "ws.media", step=step.path, frames=len(batch),
                                first_us=int(batch.arrival_us[0]) if len(batch) else None,

@@ -86,7 +86,7 @@ class LiveSession:
     _calls: dict[str, LiveReplay] = field(default_factory=dict)
     _waiting: deque[tuple[LiveReplay, str]] = field(default_factory=deque)
     _connections: dict[str, _Connection] = field(default_factory=dict)
-    _rows: list[tuple[int, str, str, dict[str, Any]]] = field(default_factory=list)
+    _rows: dict[str, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)  # per connection
     _digests: dict[bytes, tuple[LiveReplay, str]] = field(default_factory=dict)
     _replays: list[LiveReplay] = field(default_factory=list)
     api_replay: LiveReplay | None = None
@@ -237,7 +237,7 @@ class LiveSession:
             conn = next((c for c in self.realtime.connections if c.id == conn_id), None)
             if conn is not None:
                 self._entry(conn)
-        self._rows.append((time.monotonic_ns(), conn_id, kind, data))
+        self._rows.setdefault(conn_id, []).append((time.monotonic_ns(), kind, data))
 
     def _record_rest(self, kind: str, data: dict[str, Any]) -> None:
         path = str(data.get("path", ""))
@@ -257,20 +257,16 @@ class LiveSession:
         """Move this replay's model-session records into its trace; return connection -> call."""
         mine = {cid: e.call for cid, e in self._connections.items() if e.replay is replay and e.call}
         t0_us = replay.recorder.t0_ns // 1000
-        keep = []
         configured: set[str] = set()
         early: dict[str, list[int]] = {}
-        for t_ns, conn_id, kind, data in self._rows:
-            if conn_id in mine:
+        for conn_id in mine:
+            for t_ns, kind, data in self._rows.pop(conn_id, []):
                 t_us = t_ns // 1000 - t0_us
                 replay.recorder.emit_at(t_us, "conn:" + conn_id, "realtime", kind, **dict(data, conn=conn_id))
                 if kind == "realtime.session_updated":
                     configured.add(conn_id)
                 elif kind == "realtime.audio_in" and conn_id not in configured:
                     early.setdefault(conn_id, []).append(t_us)
-            else:
-                keep.append((t_ns, conn_id, kind, data))
-        self._rows = keep
         for conn_id, times in early.items():  # what audio-before-prompt reads, as the in-process session says it
             replay.recorder.emit_at(times[-1], "conn:" + conn_id, "realtime", "realtime.audio_before_instructions",
                                     frames=len(times), first_us=times[0], instructions_set=False, conn=conn_id)

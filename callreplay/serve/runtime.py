@@ -115,6 +115,8 @@ class ServeRuntime:
         self.app = ServeApp(self.ctx, self)
         self.wake = asyncio.Event()
         self.pump_task: asyncio.Task[None] | None = None
+        self._pending: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self._flush_scheduled = False
 
     def start(self) -> None:
         self.pump_task = asyncio.ensure_future(self._pump())
@@ -125,7 +127,9 @@ class ServeRuntime:
             await asyncio.gather(self.pump_task, return_exceptions=True)
 
     def handle(self, owner: str | None, action: Callable[[], Any]) -> Any:
-        """Run one event of the outside world in the model, at the present moment."""
+        """Run one event of the outside world in the model, at the present moment (after the call's frames)."""
+        self.scheduler.current_owner = owner
+        self.flush(owner)
         self.clock.catch_up()
         self.scheduler.run_until(self.clock.now_us)
         self.scheduler.current_owner = owner
@@ -160,22 +164,56 @@ class ServeRuntime:
                                                                      message=text)))
         return handler
 
-    def frame(self, call: str, msg: dict[str, Any]) -> None:
-        """One caller frame, as the handler's audio path takes it (a one-frame batch at the present)."""
-        sock = self.app.sockets.get(call)
+    def queue_frame(self, call: str, msg: dict[str, Any]) -> None:
+        """A caller frame, stamped now; frames are handed to the model in batches, so a busy server catches up
+        with one slice per call instead of paying the per-slice cost for every frame."""
+        self._pending.setdefault(call, []).append((self.clock.wall_us(), msg))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush_all)
+
+    def flush_all(self) -> None:
+        self._flush_scheduled = False
+        for call in list(self._pending):
+            self.handle(call, lambda: None)
+
+    def flush(self, call: str | None) -> None:
+        """Run the call's queued frames through the audio path, in order, with the tasks due between them."""
+        pending = self._pending.pop(call, None) if call is not None else None
+        if not pending:
+            return
+        sock = self.app.sockets.get(call or "")
         if sock is None or sock.closed:
             return
-        media = msg.get("media") or {}
-        b64 = str(media.get("payload") or "")
-        try:
-            payload = base64.b64decode(b64, validate=True)
-        except ValueError:
+        payloads: list[bytes] = []
+        arrival: list[int] = []
+        seq: list[int] = []
+        chunk: list[int] = []
+        stamp: list[int] = []
+        b64s: list[str] = []
+        for t_us, msg in pending:
+            media = msg.get("media") or {}
+            b64 = str(media.get("payload") or "")
+            try:
+                payloads.append(base64.b64decode(b64, validate=True))
+            except ValueError:
+                continue
+            arrival.append(max(t_us, arrival[-1] if arrival else t_us))
+            seq.append(_int(msg.get("sequenceNumber")))
+            chunk.append(_int(media.get("chunk")))
+            stamp.append(_int(media.get("timestamp")))
+            b64s.append(b64)
+        if not payloads:
             return
-        now = self.clock.now_us
-        batch = FrameBatch.build([payload], np.array([now]), np.array([_int(msg.get("sequenceNumber"))]),
-                                 np.array([_int(media.get("chunk"))]), np.array([_int(media.get("timestamp"))]),
-                                 b64=[b64])
-        sock.handler.process_frames(batch, 0, 1)
+        batch = FrameBatch.build(payloads, np.array(arrival), np.array(seq), np.array(chunk), np.array(stamp),
+                                 b64=b64s)
+        position = 0
+        while position < len(batch) and not sock.closed:
+            self.scheduler.run_until(int(batch.arrival_us[position]))
+            self.clock.move_to(int(batch.arrival_us[position]), sync_wall_clock=False)
+            reached = sock.handler.process_frames(batch, position, len(batch))
+            position = max(reached, position + 1)
+        self.clock.catch_up()
 
 
 def _int(value: Any) -> int:

@@ -86,7 +86,7 @@ def build_app(runtime: ServeRuntime) -> Starlette:
                 if call is None:
                     continue
                 if event == "media":
-                    runtime.handle(call, partial(runtime.frame, call, msg))
+                    runtime.queue_frame(call, msg)
                 else:
                     runtime.handle(call, partial(runtime.app.deliver_from_twilio, call, msg))
                     if event == "stop":
