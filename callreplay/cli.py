@@ -1,7 +1,8 @@
 """The ``callreplay`` command line: parse, call the library, map errors to exit codes.
 
 Exit codes: 0 every expectation met, 1 a replay failed its expectation, 2 a usage or input error
-(a scenario that does not load, an unknown profile or detector).
+(a scenario that does not load, an unknown profile or detector), 5 ``run`` selected no scenario
+(as pytest), 130 interrupted by Ctrl-C (finished results are kept).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .atomic_write import write_text_atomic
 from .detectors import all_detectors
 from .detectors.base import Severity
 from .errors import CallReplayError
 from .pipeline.profiles import load_profile, profile_names
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_NOTHING_SELECTED, EXIT_INTERRUPTED = 0, 1, 2, 5, 130
 
 
 def _detector_settings(values: tuple[str, ...]) -> dict[str, str]:
@@ -68,7 +70,7 @@ def main() -> None:
 def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html, jobs,
         quiet, verbose) -> None:
     """Replay every scenario under PATHS (files or folders, searched recursively)."""
-    from .runner import RunOptions, aggregate_json, run_all
+    from .runner import RunInterrupted, RunOptions, aggregate_json, run_all
     from .summary import failure_lines, outcome_line
 
     if any(":" in name for name in profiles):
@@ -97,8 +99,17 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
                 progress.echo(f"    {f.severity.value:7} {f.detector} {f.call or '-'}: {f.message}")
 
     command = "callreplay " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    outcomes = run_all(list(paths), options, on_outcome=show, on_plan=progress.plan, command=command)
+    interrupted = False
+    try:
+        outcomes = run_all(list(paths), options, on_outcome=show, on_plan=progress.plan, command=command)
+    except RunInterrupted as stop:
+        outcomes, interrupted = stop.outcomes, True
     progress.close()
+    if interrupted:
+        click.echo("interrupted: finished replays are kept, the rest are marked not run", err=True)
+    elif not outcomes:
+        click.echo("no scenario selected (no *.yaml under the paths, or -k/--tag matched none)", err=True)
+        sys.exit(EXIT_NOTHING_SELECTED)
     if not no_html:
         from .report import render_reports
 
@@ -108,12 +119,14 @@ def run(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, j
     if junit:
         from .junit import junit_xml
 
-        junit.write_text(junit_xml(outcomes, show_pii=show_pii), encoding="utf-8")
+        write_text_atomic(junit, junit_xml(outcomes, show_pii=show_pii))
     if json_out:
-        json_out.write_text(aggregate_json(outcomes, show_pii), encoding="utf-8")
+        write_text_atomic(json_out, aggregate_json(outcomes, show_pii))
     totals = {s: sum(o.status == s for o in outcomes) for s in ("pass", "fail", "error", "skipped")}
     click.echo(f"{totals['pass']} passed, {totals['fail']} failed, {totals['error']} errors, "
                f"{totals['skipped']} skipped")
+    if interrupted:
+        sys.exit(EXIT_INTERRUPTED)
     if totals["error"]:
         sys.exit(EXIT_INPUT)
     sys.exit(EXIT_FAILED if totals["fail"] else EXIT_OK)
@@ -186,6 +199,11 @@ def validate(paths) -> None:
         except CallReplayError as exc:
             bad += 1
             click.echo(f"error: {exc}", err=True)
+        except (Exception, RecursionError, MemoryError) as exc:  # noqa: BLE001 (one bad file never stops the rest)
+            from .runner import unforeseen
+
+            bad += 1
+            click.echo(f"error: {unforeseen(exc, f'{file}:1: loading')}", err=True)
         else:
             click.echo(f"ok: {file}")
     click.echo(f"{len(files) - bad} valid, {bad} invalid")

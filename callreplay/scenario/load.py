@@ -8,11 +8,13 @@ per step, steps for unknown calls, media before ``start``, audio files that esca
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..durations import DURATION_FORMS, parse_duration
+from ..durations import DURATION_FORMS, format_us, parse_duration
+from .limits import DEFAULT_LIMITS, OVERRIDE_HINT, Limits
 from ..errors import ScenarioError
 from .model import (
     DEFAULT_CLOCK_START,
@@ -34,6 +36,7 @@ from .schema import validate_document
 from .yamlsafe import LineMap, load_with_lines, path_str
 
 MAX_SCENARIO_BYTES = 64 * 1024 * 1024
+FRAME_US = 20_000
 ACTIONS = ("webhook", "ws", "settings", "cache", "realtime")
 BUILTIN_PROFILES = ("legacy", "fixed", "hardened", "option1-no-fallback", "option2-guard-store",
                     "option3-rebuild-on-mismatch")
@@ -88,8 +91,8 @@ class _Ctx:
     def duration(self, value: Any, parts: tuple) -> int:
         try:
             return parse_duration(value)
-        except ValueError:
-            raise self.fail(parts, f"{value!r} is not a duration", DURATION_FORMS) from None
+        except ValueError as exc:
+            raise self.fail(parts, str(exc), DURATION_FORMS) from None
 
 
 def _prompt_text(value: Any) -> str | None:
@@ -104,12 +107,13 @@ def load_scenario(path: Path) -> Scenario:
     try:
         size = path.stat().st_size
         if size > MAX_SCENARIO_BYTES:
-            raise ScenarioError(f"the file is {size} bytes", file=str(path), expected=f"at most {MAX_SCENARIO_BYTES}")
+            raise ScenarioError(f"the file is {size} bytes", file=str(path), line=1,
+                                expected=f"at most {MAX_SCENARIO_BYTES}")
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ScenarioError("the file is not UTF-8 text", file=str(path)) from None
+        raise ScenarioError("the file is not UTF-8 text", file=str(path), line=1) from None
     except OSError as exc:
-        raise ScenarioError(f"cannot read the file: {exc.strerror}", file=str(path)) from None
+        raise ScenarioError(f"cannot read the file: {exc.strerror}", file=str(path), line=1) from None
     return parse_scenario(text, path)
 
 
@@ -140,9 +144,11 @@ def parse_scenario(text: str, path: Path) -> Scenario:
     for i, b in enumerate(businesses):
         if ids.count(b.id) > 1:
             raise ctx.fail(("businesses", i, "id"), f"business id {b.id} is listed twice", "unique ids")
+    limits = _limits(ctx, data.get("limits") or {})
     steps = [_step(ctx, s, ("steps", i), i, set(ids)) for i, s in enumerate(data["steps"])]
     steps.sort(key=lambda s: (s.at_us, s.index))
     _check_calls(ctx, steps)
+    _check_sizes(ctx, steps, limits)
     _check_detector_ids(ctx, data)
     expect = {}
     for profile_name, body in (data.get("expect") or {}).items():
@@ -160,12 +166,65 @@ def parse_scenario(text: str, path: Path) -> Scenario:
                     raise ctx.fail(("expect", profile_name, j), f"at_least {e['at_least']} > at_most {e['at_most']}",
                                    "at_least <= at_most")
             expect[profile_name] = Expectation(profile_name, False, findings)
+    _check_expected_calls(ctx, data, steps)
     return Scenario(
         name=data["name"], file=path, description=data.get("description", ""), tags=tuple(data.get("tags") or ()),
         seed=data.get("seed", 0), clock_start=clock_start, timezone=timezone, profile=profile, overrides=pipeline,
         businesses=businesses, steps=tuple(steps), expect=expect,
         detector_settings={k: ("off" if v is False else v) for k, v in (data.get("detectors") or {}).items()},
-        evidence=dict(data.get("evidence") or {}))
+        evidence=dict(data.get("evidence") or {}), limits=limits)
+
+
+def _limits(ctx: _Ctx, body: dict) -> Limits:
+    """The scenario's ``limits:`` over the defaults (see :mod:`callreplay.scenario.limits`)."""
+    values = {}
+    if "media_step" in body:
+        values["media_step_us"] = ctx.duration(body["media_step"], ("limits", "media_step"))
+    if "timeline" in body:
+        values["timeline_us"] = ctx.duration(body["timeline"], ("limits", "timeline"))
+    if "side_file_bytes" in body:
+        values["side_file_bytes"] = body["side_file_bytes"]
+    return replace(DEFAULT_LIMITS, **values)
+
+
+def _pattern_us(spec: MediaSpec) -> int:
+    """Audio one pass of a media pattern lasts (files and recordings count as 0: their size is checked on open)."""
+    return sum(src.duration_us if src.kind in ("silence", "tone", "speech") else
+               len(src.payloads) * FRAME_US if src.kind == "payloads" else 0 for src in spec.sources)
+
+
+def _check_sizes(ctx: _Ctx, steps: list[Step], limits: Limits) -> None:
+    """No step may ask for more audio or a later time than the limits allow (they would exhaust memory)."""
+    for step in steps:
+        parts = _parts_of(step)
+        audio_us = 0
+        if isinstance(step, WsStep) and step.media is not None:
+            audio_us = step.media.for_us if step.media.for_us is not None else _pattern_us(step.media) * \
+                step.media.repeat
+            if audio_us > limits.media_step_us:
+                raise ctx.fail(parts, f"this media step expands to {format_us(audio_us)} of audio, more than the "
+                               f"limit of {format_us(limits.media_step_us)}", OVERRIDE_HINT)
+        if step.at_us + audio_us > limits.timeline_us:
+            raise ctx.fail(parts + ("at",), f"this step ends at {format_us(step.at_us + audio_us)}, later than the "
+                           f"timeline limit of {format_us(limits.timeline_us)}", OVERRIDE_HINT)
+
+
+def _check_expected_calls(ctx: _Ctx, data: dict, steps: list[Step]) -> None:
+    """An expectation naming a call no step creates can never be met: say so now, not after the replay."""
+    named = [step.params.get("CallSid") for step in steps if isinstance(step, WebhookStep)]
+    named += [getattr(step, "call", None) for step in steps]
+    named += [(step.raw.get("start") or {}).get("callSid") for step in steps
+              if isinstance(step, WsStep) and step.message == "raw" and isinstance(step.raw, dict)]
+    created: set[str] = {sid for sid in named if isinstance(sid, str) and sid}
+    for profile_name, body in (data.get("expect") or {}).items():
+        if not isinstance(body, list):
+            continue
+        for j, e in enumerate(body):
+            call = e.get("call")
+            if call is not None and call not in created:
+                raise ctx.fail(("expect", profile_name, j, "call"), f"no step creates the call {call!r}",
+                               "a CallSid of this scenario" + (" (" + ", ".join(sorted(created)) + ")"
+                                                               if created else ""))
 
 
 def _check_timezone(ctx: _Ctx, name: str) -> None:
@@ -398,9 +457,9 @@ def _check_calls(ctx: _Ctx, steps: list[Step]) -> None:
             event = step.raw.get("event") if step.message == "raw" else step.message
             if event == "start":
                 started.add(call)
-            elif event == "media" and call not in started:
-                raise ctx.fail(parts + ("ws",), f"media for call {call!r} before its 'start'",
-                               "a ws start step earlier than the first media step")
+            elif event in ("media", "stop", "mark", "dtmf") and call not in started:
+                raise ctx.fail(parts + ("ws",), f"{event} for call {call!r} before its 'start'",
+                               f"a ws start step earlier than the first {event} step")
 
 
 def _parts_of(step: Step) -> tuple:

@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .limits import DEFAULT_LIMITS, Limits
+
 DEFAULT_CLOCK_START = "2026-01-08T10:00:00+02:00"
 DEFAULT_TIMEZONE = "Asia/Jerusalem"
 
@@ -136,6 +138,7 @@ class Scenario:
     expect: dict[str, Expectation] = field(default_factory=dict)
     detector_settings: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
+    limits: Limits = DEFAULT_LIMITS
 
     @property
     def folder(self) -> Path:
