@@ -19,7 +19,7 @@ from . import __version__
 from .atomic_write import write_text_atomic
 from .detectors import all_detectors
 from .detectors.base import Severity
-from .errors import CallReplayError
+from .errors import CallReplayError, ScenarioError
 from .pipeline.profiles import load_profile, profile_names
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_NOTHING_SELECTED, EXIT_INTERRUPTED = 0, 1, 2, 5, 130
@@ -198,7 +198,8 @@ def validate(paths) -> None:
             load_scenario(file)
         except CallReplayError as exc:
             bad += 1
-            click.echo(f"error: {exc}", err=True)
+            for line in exc.all_lines() if isinstance(exc, ScenarioError) else [str(exc)]:
+                click.echo(f"error: {line}", err=True)
         except (Exception, RecursionError, MemoryError) as exc:  # noqa: BLE001 (one bad file never stops the rest)
             from .runner import unforeseen
 

@@ -3,8 +3,9 @@
 One broken scenario never stops the others: its load or replay error (even an unforeseen one)
 becomes that scenario's ``error`` result. Ctrl-C stops the run but keeps what finished: the
 results, ``run.json`` and the index are written, the replays not reached are ``skipped`` as not
-run, and :class:`RunInterrupted` tells the CLI to exit 130. Every file is written atomically. Everything written under the report directory is redacted (phone numbers,
-credentials) unless ``show_pii`` is set; nothing outside it is written.
+run, and :class:`RunInterrupted` tells the CLI to exit 130. Every file is written atomically.
+Everything written under the report directory is redacted (phone numbers, credentials) unless
+``show_pii`` is set; nothing outside it is written.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from . import __version__
 from .atomic_write import write_text_atomic
 from .detectors import run_detectors
 from .detectors.base import Finding, Severity
-from .errors import CallReplayError, ProfileError
+from .errors import CallReplayError, ProfileError, ScenarioError
 from .expectations import Verdict, evaluate
 from .pipeline.profiles import load_profile
 from .redact import redact, redact_text
@@ -87,7 +88,8 @@ def select(files: list[Path], options: RunOptions) -> tuple[list[Scenario], list
         try:
             scenario = load_scenario(file)
         except CallReplayError as exc:
-            errors.append(_load_error(file, str(exc)))
+            lines = exc.all_lines() if isinstance(exc, ScenarioError) else [str(exc)]
+            errors.append(_load_error(file, "\n".join(lines)))
             continue
         except (Exception, RecursionError, MemoryError) as exc:  # noqa: BLE001 (isolate one bad file)
             errors.append(_load_error(file, unforeseen(exc, f"{file}:1: loading")))

@@ -9,6 +9,7 @@ and checks the size of what was actually opened (``fstat`` on the descriptor, no
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -60,8 +61,10 @@ def open_side_file(path: str | Path, folder: str | Path, *, max_bytes: int = DEF
         try:
             # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below anyway.
             file_fd = os.open(parts[-1], os.O_RDONLY | nofollow | nonblock, dir_fd=fd)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path}: no such file") from None
         except OSError as exc:
-            reason = "it is a symbolic link" if exc.errno in (40, 62) else exc.strerror
+            reason = "it is a symbolic link" if exc.errno in (errno.ELOOP, errno.EMLINK) else exc.strerror
             raise UnsafeFileError(f"{path}: cannot open safely ({reason})") from None
     finally:
         os.close(fd)

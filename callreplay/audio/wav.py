@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..safe_open import open_side_file, read_side_file
+from ..scenario.limits import DEFAULT_LIMITS
 from .mulaw import decode
 
 TARGET_RATE = 8000
@@ -28,8 +30,8 @@ class WavAudio:
     mulaw: np.ndarray | None = None
 
 
-def _read_riff_mulaw(path: Path) -> WavAudio:
-    data = path.read_bytes()
+def _read_riff_mulaw(path: Path, folder: Path, max_bytes: int) -> WavAudio:
+    data = read_side_file(path, folder, max_bytes=max_bytes)
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise ValueError(f"{path}: not a RIFF/WAVE file")
     fmt = body = None
@@ -63,18 +65,24 @@ def _mix(samples: np.ndarray, channels: int) -> np.ndarray:
     return np.round(frames.mean(axis=1)).astype(np.int16)
 
 
-def read_wav(path: str | Path) -> WavAudio:
-    """Mono samples and rate of a PCM16 or mu-law WAV; ValueError says why a file is refused."""
+def read_wav(path: str | Path, *, folder: str | Path | None = None,
+             max_bytes: int = DEFAULT_LIMITS.side_file_bytes) -> WavAudio:
+    """Mono samples and rate of a PCM16 or mu-law WAV; ValueError says why a file is refused.
+
+    The file is opened through :func:`callreplay.safe_open.open_side_file` (inside ``folder``, the
+    scenario's folder when the caller knows it, else the file's own; no symlink, regular file, size checked).
+    """
     path = Path(path)
+    folder = Path(folder) if folder is not None else path.parent
     try:
-        with wave.open(str(path), "rb") as reader:
+        with open_side_file(path, folder, max_bytes=max_bytes) as fh, wave.open(fh, "rb") as reader:
             width, channels, rate = reader.getsampwidth(), reader.getnchannels(), reader.getframerate()
             raw = reader.readframes(reader.getnframes())
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
     except (wave.Error, EOFError) as error:
         if "unknown format" in str(error):
-            return _read_riff_mulaw(path)
+            return _read_riff_mulaw(path, folder, max_bytes)
         raise ValueError(f"{path}: unreadable WAV file ({error})") from None
     if width != 2:
         raise ValueError(f"{path}: {8 * width}-bit PCM is not supported (use 16-bit PCM or mu-law)")

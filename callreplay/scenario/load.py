@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ..durations import DURATION_FORMS, format_us, parse_duration
-from .limits import DEFAULT_LIMITS, OVERRIDE_HINT, Limits
 from ..errors import ScenarioError
+from .limits import DEFAULT_LIMITS, OVERRIDE_HINT, Limits
 from .model import (
     DEFAULT_CLOCK_START,
     DEFAULT_TIMEZONE,
@@ -32,7 +32,7 @@ from .model import (
     WebhookStep,
     WsStep,
 )
-from .schema import validate_document
+from .schema import did_you_mean, validate_document
 from .yamlsafe import LineMap, load_with_lines, path_str
 
 MAX_SCENARIO_BYTES = 64 * 1024 * 1024
@@ -132,6 +132,7 @@ def parse_scenario(text: str, path: Path) -> Scenario:
                        "e.g. 2026-01-08T10:00:00+02:00") from None
     if clock_start.tzinfo is None:
         raise ctx.fail(("clock", "start"), f"{start_text!r} has no UTC offset", "e.g. 2026-01-08T10:00:00+02:00")
+    _check_clock_range(ctx, clock_start, start_text)
     timezone = clock.get("timezone", DEFAULT_TIMEZONE)
     _check_timezone(ctx, timezone)
     pipeline = dict(data.get("pipeline") or {})
@@ -173,6 +174,21 @@ def parse_scenario(text: str, path: Path) -> Scenario:
         businesses=businesses, steps=tuple(steps), expect=expect,
         detector_settings={k: ("off" if v is False else v) for k, v in (data.get("detectors") or {}).items()},
         evidence=dict(data.get("evidence") or {}), limits=limits)
+
+
+def _check_clock_range(ctx: _Ctx, clock_start: datetime, text: object) -> None:
+    """Virtual time runs from ``clock.start`` for up to the timeline limit; it must stay a valid date."""
+    ceiling = timedelta(hours=100_000) + timedelta(days=365)
+    try:
+        clock_start.astimezone(UTC) + ceiling
+        low = clock_start.astimezone(UTC).year >= 1970
+    except (OverflowError, ValueError):
+        low = False
+    else:
+        if low:
+            return
+    raise ctx.fail(("clock", "start"), f"{text!r} is out of the supported range",
+                   "an instant between 1970 and 9000, e.g. 2026-01-08T10:00:00+02:00")
 
 
 def _limits(ctx: _Ctx, body: dict) -> Limits:
@@ -248,14 +264,15 @@ def _check_detector_ids(ctx: _Ctx, data: dict) -> None:
             places += [(("expect", profile_name, j, "finding"), e["finding"]) for j, e in enumerate(body)]
     for parts, name in places:
         if name not in known:
-            raise ctx.fail(parts, f"unknown detector {name!r}", "one of: " + ", ".join(known))
+            raise ctx.fail(parts, f"unknown detector {name!r}{did_you_mean(name, list(known))}",
+                           "one of: " + ", ".join(known))
 
 
 def _check_profile_name(ctx: _Ctx, name: str, parts: tuple) -> None:
     from ..pipeline.profiles import profile_names
 
     if name not in profile_names() and ":" not in name:
-        raise ctx.fail(parts, f"unknown profile {name!r}",
+        raise ctx.fail(parts, f"unknown profile {name!r}{did_you_mean(name, list(profile_names()))}",
                        "one of: " + ", ".join(profile_names()) + ", or package.module:attr")
 
 
@@ -266,7 +283,8 @@ def _check_overrides(ctx: _Ctx, overrides: dict) -> None:
         try:
             build_config({name: value})
         except KeyError:
-            raise ctx.fail(("pipeline", name), f"unknown pipeline setting {name!r}",
+            raise ctx.fail(("pipeline", name), f"unknown pipeline setting {name!r}"
+                           f"{did_you_mean(name, ['profile', *OVERRIDE_NAMES])}",
                            "profile or one of: " + ", ".join(OVERRIDE_NAMES)) from None
         except (ValueError, TypeError) as exc:
             raise ctx.fail(("pipeline", name), str(exc), "a value of the setting's kind") from None
@@ -301,7 +319,8 @@ def _step(ctx: _Ctx, s: dict, parts: tuple, index: int, business_ids: set[int]) 
         try:
             route, tenant = resolve_route(s["webhook"])
         except KeyError:
-            raise ctx.fail(parts + ("webhook",), f"unknown webhook {s['webhook']!r}",
+            raise ctx.fail(parts + ("webhook",), f"unknown webhook {s['webhook']!r}"
+                           f"{did_you_mean(s['webhook'], sorted(WEBHOOK_ROUTES))}",
                            "one of: " + ", ".join(sorted(WEBHOOK_ROUTES)) + ", /twiml/incoming/<tenant>, "
                            "/twiml/outbound/<tenant>") from None
         query = {k: _text(v) for k, v in (s.get("query") or {}).items()}
@@ -325,7 +344,8 @@ def _step(ctx: _Ctx, s: dict, parts: tuple, index: int, business_ids: set[int]) 
                            "one of the ids under 'businesses'")
         for key in body["set"]:
             if key not in SETTINGS_FIELDS and key not in BUSINESS_FIELDS:
-                raise ctx.fail(parts + ("settings", "set", key), f"unknown setting {key!r}",
+                raise ctx.fail(parts + ("settings", "set", key),
+                               f"unknown setting {key!r}{did_you_mean(key, SETTINGS_FIELDS + BUSINESS_FIELDS)}",
                                "one of: " + ", ".join(SETTINGS_FIELDS + BUSINESS_FIELDS))
         changes = {k: (_prompt_text(v) if k in ("ai_prompt", "outbound_ai_prompt", "system_prompt") else v)
                    for k, v in body["set"].items()}
@@ -416,7 +436,20 @@ def _source(ctx: _Ctx, src: dict, parts: tuple) -> SourceSpec:
         return SourceSpec("payloads", payloads=tuple(body))
     if kind == "recording":
         return SourceSpec("recording", path=_safe_file(ctx, body, sparts, "a JSON-Lines recording next to the scenario"))
-    return SourceSpec("file", path=_safe_file(ctx, body, sparts))
+    path = _safe_file(ctx, body, sparts)
+    _check_wav(ctx, path, sparts)
+    return SourceSpec("file", path=path)
+
+
+def _check_wav(ctx: _Ctx, path: Path, parts: tuple) -> None:
+    """A WAV that ``run`` would refuse is refused at ``validate``: the audio reader itself decides, so the two agree."""
+    from ..audio.wav import read_wav
+
+    try:
+        read_wav(path, folder=ctx.file.parent.resolve())
+    except (ValueError, OSError) as exc:
+        raise ctx.fail(parts, f"the WAV file cannot be replayed: {exc}",
+                       "PCM 16-bit or mu-law WAV, any rate, mono or stereo") from None
 
 
 def _safe_file(ctx: _Ctx, name: str, parts: tuple, what: str = "a WAV file next to the scenario") -> Path:

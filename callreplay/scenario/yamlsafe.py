@@ -20,7 +20,10 @@ changes that matter for call data and hostile files:
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -260,6 +263,23 @@ def load_with_lines(text: str, file: str) -> tuple[object, LineMap]:
     return data, builder.lines
 
 
-def load_yaml_file_text(text: str, file: str) -> object:
-    """The plain data of a YAML side file (``--businesses``, ``--format``) with the same protections."""
-    return load_with_lines(text, file)[0]
+MAX_SIDE_YAML_BYTES = 16 * 1024 * 1024
+
+
+def load_side_yaml(path: Path) -> object:
+    """A YAML input other than a scenario (``--businesses``, ``--format``) read with the same protections:
+    a regular file of bounded size, UTF-8, and everything :func:`load_with_lines` refuses."""
+    try:
+        with open(path, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise ScenarioError("not a regular file", file=str(path), line=1, expected="a YAML file")
+            raw = fh.read(MAX_SIDE_YAML_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file: {exc.strerror}", file=str(path), line=1) from None
+    if len(raw) > MAX_SIDE_YAML_BYTES:
+        raise ScenarioError(f"the file is larger than {MAX_SIDE_YAML_BYTES} bytes", file=str(path), line=1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError("the file is not UTF-8 text", file=str(path), line=1) from None
+    return load_with_lines(text, str(path))[0]

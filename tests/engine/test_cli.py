@@ -112,7 +112,7 @@ def test_report_rerenders_without_replaying(suite, tmp_path):
 def test_listings_and_help():
     detectors = run("detectors").output.splitlines()
     ids = [line.split()[0] for line in detectors]
-    assert len(ids) == 12 and ids == sorted(ids) and "direction-contamination" in ids
+    assert len(ids) == 13 and ids == sorted(ids) and "direction-contamination" in ids
     assert "legacy" in run("profiles").output and "mutant-cache-key-no-direction" in run("profiles").output
     assert json.loads(run("schema").output)["title"] == "callreplay scenario"
     for command in ("run", "validate", "report", "detectors", "profiles", "schema"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -21,7 +22,7 @@ GOOD = HEAD + """\
   - {at: 840ms, call: CA1, ws: {media: {silence: 1s}}}
   - {at: 2s, call: CA1, ws: stop}
 """
-LOCATED = re.compile(r"^\S.*?:\d+( \S+)?: \S")
+LOCATED = re.compile(r"^\S+:\d+[ :]")
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -36,5 +37,7 @@ def is_located(message: str) -> bool:
 
 
 def cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m callreplay ARGS`` importing this checkout (any PYTHONPATH already set comes after it)."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     return subprocess.run([sys.executable, "-m", "callreplay", *args], cwd=cwd or REPO, capture_output=True,
-                          text=True, timeout=timeout, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+                          text=True, timeout=timeout, env={"PYTHONPATH": path, "PATH": "/usr/bin:/bin"})

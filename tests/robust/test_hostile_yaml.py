@@ -88,3 +88,28 @@ def test_evidence_with_mixed_keys_is_written(tmp_path):
     outcomes = run_all([tmp_path], RunOptions(report_dir=tmp_path / "out"))
     assert [o.status for o in outcomes] == ["pass"]
     assert (tmp_path / "out" / "run.json").is_file()
+
+
+def test_a_wav_format_run_would_reject_is_an_error_at_validate(tmp_path):
+    import wave
+
+    with wave.open(str(tmp_path / "a.wav"), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(1), out.setframerate(8000)   # 8-bit PCM: not replayable
+        out.writeframes(b"\x80" * 800)
+    path = write(tmp_path, "w.yaml", HEAD + "  - {at: 1s, call: CA1, ws: start}\n"
+                 "  - {at: 2s, call: CA1, ws: {media: {file: a.wav}}}\n")
+    with pytest.raises(ScenarioError, match=r"w.yaml:6 steps\[2\].ws.media.file: the WAV file cannot be replayed: "
+                                            r".*8-bit PCM is not supported"):
+        load_scenario(path)
+    (tmp_path / "b.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    with pytest.raises(ScenarioError, match="the WAV file cannot be replayed"):
+        load_scenario(write(tmp_path, "b.yaml", HEAD + "  - {at: 1s, call: CA1, ws: start}\n"
+                            "  - {at: 2s, call: CA1, ws: {media: {file: b.wav}}}\n"))
+
+
+def test_a_raw_message_with_an_overflowing_sequence_number_is_refused(tmp_path):
+    text = HEAD + ("  - {at: 1s, call: CA1, ws: start}\n"
+                   "  - {at: 2s, call: CA1, ws: {event: media, sequenceNumber: '" + "9" * 40 + "', "
+                   "media: {payload: ''}}}\n")
+    with pytest.raises(ScenarioError, match=r"s.yaml:6 steps\[2\].ws.sequenceNumber"):
+        load_scenario(write(tmp_path, "s.yaml", text))

@@ -30,6 +30,8 @@ PAIRS = {
                             ("audio/caller-waits-for-greeting.yaml", "mutant-sender-ignores-session")),
     "audio-protocol": (("audio/network-faults.yaml", "fixed"), ("audio/clean-stream.yaml", "fixed")),
     "missing-prompt": (("race/prebuild-race.yaml", "legacy"), ("race/prebuild-in-time.yaml", "legacy")),
+    "call-not-processed": (("lifecycle/start-without-parameters.yaml", "fixed"),
+                           ("tenants/unknown-number-rejected.yaml", "fixed")),
 }
 
 
