@@ -97,3 +97,21 @@ def test_capture_lines_with_wrong_types_are_located_errors(tmp_path):
                        '{"t_us":99999999999999999999,"type":"ws.open"}\n', encoding="utf-8")
     with pytest.raises(ImportFormatError, match=r"c.jsonl:2: t_us is"):
         import_capture([capture], tmp_path / "out.yaml")
+
+
+def test_an_overflowing_sequence_number_in_a_capture_is_a_located_error(tmp_path):
+    import json
+
+    from callreplay.capture.importers.from_capture import import_capture
+
+    start = {"event": "start", "sequenceNumber": "1", "start": {"callSid": "CA1", "customParameters": {"To": "+1"}}}
+    media = {"event": "media", "sequenceNumber": "9" * 24, "media": {"payload": ""}}
+    lines = [{"type": "capture", "version": 1, "call_sid": "CA1", "started_at": "2026-01-08T08:00:00+00:00"},
+             {"t_us": 0, "type": "http.request", "method": "POST", "path": "/webhook/incoming_call",
+              "form": {"CallSid": "CA1", "To": "+1"}},
+             {"t_us": 1, "type": "ws.in", "text": json.dumps(start)},
+             {"t_us": 2, "type": "ws.in", "text": json.dumps(media)}]
+    capture = tmp_path / "c.jsonl"
+    capture.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    with pytest.raises(ImportFormatError, match=r"c.jsonl:4: sequenceNumber has 24 characters"):
+        import_capture([capture], tmp_path / "out.yaml")

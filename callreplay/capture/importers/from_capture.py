@@ -155,6 +155,11 @@ class _CaptureImport:
         if not isinstance(msg, dict) or "event" not in msg:
             self.problems.append(f"{where}: a Twilio message without 'event' was skipped")
             return
+        seq_value = msg.get("sequenceNumber")
+        if isinstance(seq_value, (str, int)) and not isinstance(seq_value, bool) and len(str(seq_value)) > 15:
+            file, _, line = where.rpartition(":")
+            raise format_error(file, int(line), f"sequenceNumber has {len(str(seq_value))} characters",
+                               "a Twilio sequence number (a decimal string of at most 15 digits)")
         msg = self.redactor.value(msg) if msg.get("event") != "media" else msg
         event = msg["event"]
         if event == "start":
