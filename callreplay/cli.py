@@ -1,7 +1,8 @@
 """The ``callreplay`` command line: parse, call the library, map errors to exit codes.
 
 Exit codes: 0 every expectation met, 1 a replay failed its expectation, 2 a usage or input error
-(a scenario that does not load, an unknown profile or detector).
+(a scenario that does not load, an unknown profile or detector), 5 ``run`` selected no scenario
+(as pytest), 130 interrupted by Ctrl-C (finished results are kept).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import click
 
 from ._version import __version__
 from .detectors import all_detectors
-from .errors import CallReplayError
+from .errors import CallReplayError, ScenarioError  # noqa: F401
 from .live.cli_options import _live_options, live_options
 from .pipeline.profiles import load_profile, profile_names
 from .run_command import EXIT_FAILED, EXIT_INPUT, EXIT_OK, _detector_settings, _executor, _run_command  # noqa: F401
@@ -79,7 +80,13 @@ def validate(paths) -> None:
             load_scenario(file)
         except CallReplayError as exc:
             bad += 1
-            click.echo(f"error: {exc}", err=True)
+            for line in exc.all_lines() if isinstance(exc, ScenarioError) else [str(exc)]:
+                click.echo(f"error: {line}", err=True)
+        except (Exception, RecursionError, MemoryError) as exc:  # noqa: BLE001 (one bad file never stops the rest)
+            from .runner import unforeseen
+
+            bad += 1
+            click.echo(f"error: {unforeseen(exc, f'{file}:1: loading')}", err=True)
         else:
             click.echo(f"ok: {file}")
     click.echo(f"{len(files) - bad} valid, {bad} invalid")

@@ -6,6 +6,7 @@ every machine, which is what keeps traces byte-identical.
 
 from __future__ import annotations
 
+import math
 import re
 
 US_PER_MS = 1_000
@@ -17,6 +18,17 @@ _COMPOUND = re.compile(r"^\s*(?:\d+(?:\.\d+)?(?:us|ms|s|m|h)\s*){2,}$")
 _PART = re.compile(r"(\d+(?:\.\d+)?)(us|ms|s|m|h)")
 
 
+MAX_DURATION_US = 100_000 * 3600 * US_PER_S   # ~11 years: beyond any call, far below datetime's range
+
+
+def _bounded(us: float, value: object) -> int:
+    if not math.isfinite(us):
+        raise ValueError(f"{value!r} is not a finite duration")
+    if us > MAX_DURATION_US:
+        raise ValueError(f"{value!r} is longer than 100000h")
+    return round(us)
+
+
 def parse_duration(value: object) -> int:
     """Return ``value`` in microseconds; raise ValueError with the accepted forms on bad input."""
     if isinstance(value, bool):
@@ -24,14 +36,16 @@ def parse_duration(value: object) -> int:
     if isinstance(value, (int, float)):
         if value < 0:
             raise ValueError(f"{value!r} is negative")
-        return round(value * US_PER_S)
-    if isinstance(value, str):
+        if isinstance(value, int) and value > MAX_DURATION_US:
+            raise ValueError(f"{value!r} is longer than 100000h")
+        return _bounded(float(value) * US_PER_S, value)
+    if isinstance(value, str) and len(value) <= 200:
         match = _PATTERN.match(value)
         if match:
             number, unit = match.groups()
-            return round(float(number) * _UNITS[unit or "s"])
+            return _bounded(float(number) * _UNITS[unit or "s"], value)
         if _COMPOUND.match(value):
-            return sum(round(float(n) * _UNITS[u]) for n, u in _PART.findall(value))
+            return sum(_bounded(float(n) * _UNITS[u], value) for n, u in _PART.findall(value))
     raise ValueError(f"{value!r} is not a duration")
 
 

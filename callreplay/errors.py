@@ -27,7 +27,12 @@ class ScenarioError(CallReplayError):
         self.line = line
         self.path = path
         self.expected = expected
+        self.others: list[ScenarioError] = []   # further errors of the same file, reported in the same run
         super().__init__(self.render())
+
+    def all_lines(self) -> list[str]:
+        """This error and every other one found in the same file, one line each."""
+        return [self.render()] + [other.render() for other in self.others]
 
     def render(self) -> str:
         where = self.file or "<scenario>"

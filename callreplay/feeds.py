@@ -55,7 +55,8 @@ class PacedPattern(NamedTuple):
         return self.at_us + (self.total - 1) * FRAME_US
 
 
-def _source_frames(spec: SourceSpec, seed: int) -> tuple[np.ndarray | list[bytes], tuple[str, ...] | None]:
+def _source_frames(spec: SourceSpec, seed: int, scenario: Scenario | None = None
+                   ) -> tuple[np.ndarray | list[bytes], tuple[str, ...] | None]:
     if spec.kind == "silence":
         return sources.silence(spec.duration_us), None
     if spec.kind == "tone":
@@ -63,6 +64,8 @@ def _source_frames(spec: SourceSpec, seed: int) -> tuple[np.ndarray | list[bytes
     if spec.kind == "speech":
         return sources.speech(spec.duration_us, spec.rms, spec.seed if spec.seed is not None else seed), None
     if spec.kind == "file":
+        if scenario is not None:   # opened safely inside the scenario's folder, under its size limit
+            return sources.wav_file(spec.path, folder=scenario.folder, max_bytes=scenario.limits.side_file_bytes), None
         return sources.wav_file(spec.path), None
     decoded = sources.payloads(spec.payloads)
     if decoded.frames is not None:
@@ -113,7 +116,7 @@ def expand_media(scenario: Scenario, step: WsStep, start_us: int) -> FrameBatch:
     b64: list[str] | None = []
     try:
         for k, spec in enumerate(step.media.sources):
-            frames, encoded = _source_frames(spec, scenario.seed * 7919 + step.index * 31 + k)
+            frames, encoded = _source_frames(spec, scenario.seed * 7919 + step.index * 31 + k, scenario)
             parts.append(frames)
             if b64 is not None and encoded is not None:
                 b64.extend(encoded)

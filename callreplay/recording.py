@@ -25,6 +25,8 @@ import orjson
 
 from .audio.frames import FrameBatch
 from .errors import ScenarioError
+from .safe_open import open_side_file
+from .scenario.limits import DEFAULT_LIMITS
 
 CHUNK_FRAMES = 4096
 MAX_LINE_BYTES = 1 << 20
@@ -74,8 +76,12 @@ def decode_frames(b64: list[str]) -> np.ndarray | None:
     return frames
 
 
-def recording_chunks(path: Path, at_us: int, *, where: str, chunk: int = CHUNK_FRAMES) -> Iterator[FrameBatch]:
-    """FrameBatches of at most ``chunk`` frames, in file order, timed from the recorded timestamps."""
+def recording_chunks(path: Path, at_us: int, *, where: str, chunk: int = CHUNK_FRAMES, folder: Path | None = None,
+                     max_bytes: int = DEFAULT_LIMITS.side_file_bytes) -> Iterator[FrameBatch]:
+    """FrameBatches of at most ``chunk`` frames, in file order, timed from the recorded timestamps.
+
+    The file is opened safely inside ``folder`` (the scenario's; default the file's own) and read a
+    bounded line at a time."""
     first_ts = first_seq = None
     b64: list[str] = []
     lines: list[int] = []
@@ -98,8 +104,14 @@ def recording_chunks(path: Path, at_us: int, *, where: str, chunk: int = CHUNK_F
         b64.clear(), lines.clear(), stamps.clear(), seqs.clear(), chunks.clear()
         return batch
 
-    with open(path, "rb") as fh:
-        for number, line in enumerate(fh, 1):
+    try:
+        fh = open_side_file(path, folder if folder is not None else Path(path).parent, max_bytes=max_bytes)
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(f"cannot open {Path(path).name}: {exc}", path=where) from None
+    with fh:
+        number = 0
+        while line := fh.readline(MAX_LINE_BYTES + 1):   # bounded: a file with no newline is not read whole
+            number += 1
             if len(line) > MAX_LINE_BYTES:
                 raise ScenarioError(f"line {number} of {path.name} is longer than {MAX_LINE_BYTES} bytes", path=where)
             if not line.strip():

@@ -199,7 +199,9 @@ class _Engine:
             self._send(sock, stream.start_message(ctx.now, step.custom_parameters, step.tracks, step.stream_sid))
         elif message == "media":
             if step.media.sources[0].kind == "recording":
-                chunks = recording_chunks(step.media.sources[0].path, step.at_us, where=f"{step.path}.ws.media")
+                chunks = recording_chunks(step.media.sources[0].path, step.at_us, where=f"{step.path}.ws.media",
+                                          folder=self.scenario.folder,
+                                          max_bytes=self.scenario.limits.side_file_bytes)
                 batch = next(chunks, None) or expand_media(self.scenario, _no_media(step), step.at_us)
                 feed = start_feed(step.call, batch, stream, step.path, more=chunks)
             else:

@@ -19,7 +19,7 @@ from .detectors.base import Severity
 from .errors import CallReplayError
 from .pipeline.profiles import load_profile
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_NOTHING_SELECTED, EXIT_INTERRUPTED = 0, 1, 2, 5, 130
 
 
 def _detector_settings(values: tuple[str, ...]) -> dict[str, str]:
@@ -46,8 +46,9 @@ def _executor(value: str) -> str:
 
 def _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags, junit, json_out, show_pii, no_html,
                  jobs, quiet, verbose, live, executor="local", update_expectations=False) -> None:
+    from .atomic_write import write_text_atomic
     from .executors import ExecutorError
-    from .runner import RunOptions, aggregate_json, run_all
+    from .runner import RunInterrupted, RunOptions, aggregate_json, run_all
     from .summary import failure_lines, not_run_lines, outcome_line
 
     if any(":" in name for name in profiles):
@@ -78,13 +79,21 @@ def _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags,
                 progress.echo(line)
 
     command = "callreplay " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    interrupted = False
     try:
         outcomes = run_all(list(paths), options, on_outcome=show, on_plan=progress.plan, command=command,
                            on_announce=progress.echo if quiet < 2 else None)
     except ExecutorError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INPUT)
+    except RunInterrupted as stop:
+        outcomes, interrupted = stop.outcomes, True
     progress.close()
+    if interrupted:
+        click.echo("interrupted: finished replays are kept, the rest are marked not run", err=True)
+    elif not outcomes:
+        click.echo("no scenario selected (no *.yaml under the paths, or -k/--tag matched none)", err=True)
+        sys.exit(EXIT_NOTHING_SELECTED)
     if not no_html:
         from .report import render_reports
 
@@ -94,14 +103,16 @@ def _run_command(paths, profiles, report_dir, fail_on, detectors, keyword, tags,
     if junit:
         from .junit import junit_xml
 
-        junit.write_text(junit_xml(outcomes, show_pii=show_pii), encoding="utf-8")
+        write_text_atomic(junit, junit_xml(outcomes, show_pii=show_pii))
     if json_out:
-        json_out.write_text(aggregate_json(outcomes, show_pii), encoding="utf-8")
+        write_text_atomic(json_out, aggregate_json(outcomes, show_pii))
     if update_expectations:
         outcomes = _update_expectations(outcomes, Severity(fail_on))
     totals = {s: sum(o.status == s for o in outcomes) for s in ("pass", "fail", "error", "skipped")}
     click.echo(f"{totals['pass']} passed, {totals['fail']} failed, {totals['error']} errors, "
                f"{totals['skipped']} skipped")
+    if interrupted:
+        sys.exit(EXIT_INTERRUPTED)
     if totals["error"]:
         sys.exit(EXIT_INPUT)
     sys.exit(EXIT_FAILED if totals["fail"] else EXIT_OK)

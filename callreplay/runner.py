@@ -1,8 +1,11 @@
 """Run many scenarios under many profiles, isolate failures, and write the results directory.
 
-One broken scenario never stops the others: its load or replay error becomes that scenario's
-``error`` result. Everything written under the report directory is redacted (phone numbers,
-credentials) unless ``show_pii`` is set; nothing outside it is written.
+One broken scenario never stops the others: its load or replay error (even an unforeseen one)
+becomes that scenario's ``error`` result. Ctrl-C stops the run but keeps what finished: the
+results, ``run.json`` and the index are written, the replays not reached are ``skipped`` as not
+run, and :class:`RunInterrupted` tells the CLI to exit 130. Every file is written atomically.
+Everything written under the report directory is redacted (phone numbers, credentials) unless
+``show_pii`` is set; nothing outside it is written.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._version import __version__
+from .atomic_write import write_text_atomic
 from .detectors import run_detectors
 from .detectors.base import Finding, Severity
-from .errors import CallReplayError, ProfileError
+from .errors import CallReplayError, ProfileError, ScenarioError
 from .expectations import Verdict, evaluate
 from .pipeline.profiles import load_profile
 from .redact import redact, redact_text
@@ -66,6 +70,23 @@ class Outcome:
     result: dict | None = None
 
 
+NOT_RUN = "not run: the run was interrupted (Ctrl-C)"
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C arrived; ``outcomes`` holds every replay, finished or marked not run, already written."""
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        super().__init__("interrupted")
+        self.outcomes = outcomes
+
+
+def unforeseen(exc: BaseException, where: str) -> str:
+    """One located line for an error no check foresaw (a bug to report, never a traceback)."""
+    text = " ".join(str(exc).split())[:300]
+    return f"{where}: internal error while {type(exc).__name__}: {text} (please report this scenario)"
+
+
 def select(files: list[Path], options: RunOptions) -> tuple[list[Scenario], list[Outcome]]:
     """Load every file; keep those that match ``-k``/``--tag``; broken files become error outcomes."""
     scenarios, errors = [], []
@@ -73,7 +94,11 @@ def select(files: list[Path], options: RunOptions) -> tuple[list[Scenario], list
         try:
             scenario = load_scenario(file)
         except CallReplayError as exc:
-            errors.append(Outcome(str(file), str(file), "-", "error", error=str(exc)))
+            lines = exc.all_lines() if isinstance(exc, ScenarioError) else [str(exc)]
+            errors.append(_load_error(file, "\n".join(lines)))
+            continue
+        except (Exception, RecursionError, MemoryError) as exc:  # noqa: BLE001 (isolate one bad file)
+            errors.append(_load_error(file, unforeseen(exc, f"{file}:1: loading")))
             continue
         if options.keyword and not (fnmatch.fnmatch(scenario.name, f"*{options.keyword}*")
                                     or options.keyword in str(file)):
@@ -82,6 +107,12 @@ def select(files: list[Path], options: RunOptions) -> tuple[list[Scenario], list
             continue
         scenarios.append(scenario)
     return scenarios, errors
+
+
+def _load_error(file: Path, message: str) -> Outcome:
+    slug = "load-error--" + slugify(str(file))
+    return Outcome(str(file), str(file), "-", "error", error=message,
+                   result=error_result(str(file), slug, "-", message))
 
 
 def profiles_for(scenario: Scenario, options: RunOptions) -> list[tuple[str, str | None]]:
@@ -106,6 +137,11 @@ def run_one(scenario: Scenario, profile: str, options: RunOptions, slug: str) ->
         return Outcome(str(scenario.file), scenario.name, profile, "error", error=str(exc),
                        wall_s=time.perf_counter() - started,
                        result=error_result(str(scenario.file), slug, profile, str(exc), scenario.name))
+    except (Exception, RecursionError, MemoryError) as exc:  # noqa: BLE001 (one bad replay never stops a run)
+        message = unforeseen(exc, f"{scenario.file}: replaying under {profile}")
+        return Outcome(str(scenario.file), scenario.name, profile, "error", error=message,
+                       wall_s=time.perf_counter() - started,
+                       result=error_result(str(scenario.file), slug, profile, message, scenario.name))
     verdict = evaluate(scenario.expect.get(profile), profile, findings, options.fail_on, result.trace)
     trace_file = f"traces/{slug}.jsonl"
     data = build_result(result, findings, verdict, slug=slug, trace_file=trace_file)
@@ -140,8 +176,7 @@ def _live_target(scenario: Scenario, options: RunOptions) -> LiveOptions | None:
 
 
 def _write_trace(path: Path, text: str, show_pii: bool) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text if show_pii else redact_text(text), encoding="utf-8")
+    write_text_atomic(path, text if show_pii else redact_text(text))
 
 
 def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Outcome], None] | None = None,
@@ -173,17 +208,36 @@ def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Out
             work.append((scenario, profile, skip, base if used[base] == 1 else f"{base}-{used[base]}"))
     if on_plan:
         on_plan(len(work) + len(outcomes) + sum(len(plans) for _, plans in live_plans.values()))
-    for outcome in _run_work(work, options):
-        outcomes.append(outcome)
-        if on_outcome:
-            on_outcome(outcome)
+    done = 0
+    try:
+        for outcome in _run_work(work, options):
+            outcomes.append(outcome)
+            done += 1
+            if on_outcome:
+                on_outcome(outcome)
+    except KeyboardInterrupt:
+        outcomes += [Outcome(str(s.file), s.name, p, "skipped", error=NOT_RUN) for s, p, _, _ in work[done:]]
+        outcomes += [Outcome(str(plan.scenario.file), plan.scenario.name, "live", "skipped", error=NOT_RUN)
+                     for _, plans in live_plans.values() for plan in plans]
+        if options.write:
+            write_results(outcomes, options, started_at, command, interrupted=True)
+        raise RunInterrupted(outcomes) from None
+    interrupted = False
     for live, plans in live_plans.values():
         from .live.runner import run_live
 
-        for outcome in run_live(plans, live, options, announce=on_announce):
+        if interrupted:
+            outcomes += [Outcome(str(p.scenario.file), p.scenario.name, "live", "skipped", error=NOT_RUN) for p in plans]
+            continue
+        live_outcomes, interrupted = run_live(plans, live, options, announce=on_announce)
+        for outcome in live_outcomes:
             outcomes.append(outcome)
             if on_outcome:
                 on_outcome(outcome)
+    if interrupted:
+        if options.write:
+            write_results(outcomes, options, started_at, command, interrupted=True)
+        raise RunInterrupted(outcomes)
     if options.write:
         write_results(outcomes, options, started_at, command)
     return outcomes
@@ -232,7 +286,8 @@ def _run_work(work: list, options: RunOptions):
         yield from pool.imap(_run_in_worker, range(len(work)))
 
 
-def write_results(outcomes: list[Outcome], options: RunOptions, started_at: datetime, command: str) -> None:
+def write_results(outcomes: list[Outcome], options: RunOptions, started_at: datetime, command: str, *,
+                  interrupted: bool = False) -> None:
     root = options.report_dir
     (root / "results").mkdir(parents=True, exist_ok=True)
     entries = []
@@ -241,8 +296,7 @@ def write_results(outcomes: list[Outcome], options: RunOptions, started_at: date
         if o.result is not None:
             result_file = f"results/{o.result['slug']}.json"
             body = o.result if options.show_pii else redact(o.result)
-            (root / result_file).write_text(json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
-                                            encoding="utf-8")
+            write_text_atomic(root / result_file, _json_text(body, sort_keys=True))
         entries.append({"file": o.file, "scenario": o.scenario, "profile": o.profile, "status": o.status,
                         "error": redact_text(o.error) if o.error and not options.show_pii else o.error,
                         "counts": severity_counts(o.findings), "result_file": result_file,
@@ -254,7 +308,25 @@ def write_results(outcomes: list[Outcome], options: RunOptions, started_at: date
            "fail_on": options.fail_on.value, "show_pii": options.show_pii,
            "totals": {s: sum(1 for o in outcomes if o.status == s) for s in ("pass", "fail", "error", "skipped")},
            "results": entries}
-    (root / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    if interrupted:
+        run["interrupted"] = True
+    write_text_atomic(root / "run.json", _json_text(run, sort_keys=False))
+
+
+def _json_text(body: object, *, sort_keys: bool) -> str:
+    """Indented JSON; keys of user data (``evidence``) may mix types, so they are written as text."""
+    try:
+        return json.dumps(body, ensure_ascii=False, indent=1, sort_keys=sort_keys) + "\n"
+    except TypeError:
+        return json.dumps(_text_keys(body), ensure_ascii=False, indent=1, sort_keys=sort_keys, default=str) + "\n"
+
+
+def _text_keys(value: object) -> object:
+    if isinstance(value, dict):
+        return {str(k): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_text_keys(v) for v in value]
+    return value
 
 
 def aggregate_json(outcomes: list[Outcome], show_pii: bool) -> str:

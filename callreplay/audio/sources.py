@@ -92,9 +92,9 @@ def speech(duration_us: int, rms: float, seed: int) -> np.ndarray:
     return frames_from_pcm(_scale_to_rms(signal * envelope, rms))
 
 
-def wav_file(path: str | Path) -> np.ndarray:
-    """A WAV file (PCM16 or mu-law, any rate, mono or stereo) as 8 kHz mu-law frames."""
-    audio = read_wav(path)
+def wav_file(path: str | Path, *, folder: str | Path | None = None, max_bytes: int | None = None) -> np.ndarray:
+    """A WAV file (PCM16 or mu-law, any rate, mono or stereo) as 8 kHz mu-law frames (opened safely in ``folder``)."""
+    audio = read_wav(path, folder=folder) if max_bytes is None else read_wav(path, folder=folder, max_bytes=max_bytes)
     if audio.mulaw is not None and audio.rate == TARGET_RATE:
         return frames_from_mulaw(audio.mulaw)  # already Twilio's format: keep the bytes
     return frames_from_pcm(resample_to_8k(audio.pcm16, audio.rate))

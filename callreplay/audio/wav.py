@@ -9,6 +9,7 @@ byte; their ``data`` chunk is read directly because libsndfile hands out decoded
 
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import soundfile  # type: ignore[import-untyped]  # no stubs published
 
+from ..safe_open import open_side_file, read_side_file
+from ..scenario.limits import DEFAULT_LIMITS
 from .mulaw import decode
 
 TARGET_RATE = 8000
@@ -47,13 +50,18 @@ class AudioFormat:
         return f"{self.container} {self.subtype}, {self.channels} ch, {self.rate} Hz, {self.frames} frames"
 
 
-def audio_format(path: str | Path) -> AudioFormat:
-    """The file's format; ValueError says why a file is refused (missing, unreadable, empty header)."""
+def audio_format(path: str | Path, *, folder: str | Path | None = None,
+                 max_bytes: int = DEFAULT_LIMITS.side_file_bytes) -> AudioFormat:
+    """The file's format; ValueError says why a file is refused (missing, unsafe, unreadable, empty header).
+
+    The file is opened through :func:`callreplay.safe_open.open_side_file` (inside ``folder``, else the
+    file's own; no symlink, a regular file, its size checked) and libsndfile reads that open file."""
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
     try:
-        info = soundfile.info(str(path))
+        with open_side_file(path, Path(folder) if folder is not None else path.parent, max_bytes=max_bytes) as fh:
+            info = soundfile.info(fh)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
     except (soundfile.LibsndfileError, RuntimeError) as error:
         raise ValueError(f"{path}: unreadable audio file ({_reason(error)})") from None
     if info.channels < 1 or info.samplerate < 1:
@@ -66,9 +74,8 @@ def _reason(error: Exception) -> str:
     return text.split(": ", 1)[-1].strip().rstrip(".") if "Error opening" in text else text.strip().rstrip(".")
 
 
-def _riff_mulaw_codes(path: Path) -> np.ndarray | None:
+def _riff_mulaw_codes(data: bytes) -> np.ndarray | None:
     """The raw ``data`` bytes of a mu-law WAV (plain or EXTENSIBLE), or None if the file is not one."""
-    data = path.read_bytes()
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         return None
     fmt = body = None
@@ -99,12 +106,26 @@ def _to_pcm16(samples: np.ndarray) -> np.ndarray:
     return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
 
 
-def read_wav(path: str | Path) -> WavAudio:
-    """Mono samples and rate of any audio file libsndfile reads; ValueError says why a file is refused."""
+def read_wav(path: str | Path, *, folder: str | Path | None = None,
+             max_bytes: int = DEFAULT_LIMITS.side_file_bytes) -> WavAudio:
+    """Mono samples and rate of any audio file libsndfile reads; ValueError says why a file is refused.
+
+    The bytes are read once through the safe opener (see :func:`audio_format`) and decoded from memory,
+    so the file decoded is the file that was checked."""
     path = Path(path)
-    fmt = audio_format(path)
+    try:
+        data = read_side_file(path, Path(folder) if folder is not None else path.parent, max_bytes=max_bytes)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    try:
+        info = soundfile.info(io.BytesIO(data))
+    except (soundfile.LibsndfileError, RuntimeError) as error:
+        raise ValueError(f"{path}: unreadable audio file ({_reason(error)})") from None
+    if info.channels < 1 or info.samplerate < 1:
+        raise ValueError(f"{path}: bad audio header (channels={info.channels}, rate={info.samplerate})")
+    fmt = AudioFormat(info.format, info.subtype, info.channels, info.samplerate, info.frames)
     if fmt.subtype == "ULAW" and fmt.container in ("WAV", "WAVEX"):
-        codes = _riff_mulaw_codes(path)
+        codes = _riff_mulaw_codes(data)
         if codes is not None:
             codes = codes[:len(codes) - len(codes) % fmt.channels]
             if fmt.channels == 1:
@@ -112,9 +133,9 @@ def read_wav(path: str | Path) -> WavAudio:
             return WavAudio(_mix(decode(codes), fmt.channels), fmt.rate)
     try:
         if fmt.subtype in _INTEGER_SUBTYPES:
-            samples = soundfile.read(str(path), dtype="int16", always_2d=True)[0]
+            samples = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=True)[0]
         else:
-            samples = _to_pcm16(soundfile.read(str(path), dtype="float64", always_2d=True)[0])
+            samples = _to_pcm16(soundfile.read(io.BytesIO(data), dtype="float64", always_2d=True)[0])
     except (soundfile.LibsndfileError, RuntimeError) as error:
         raise ValueError(f"{path}: unreadable audio data ({_reason(error)})") from None
     if fmt.channels > 1:

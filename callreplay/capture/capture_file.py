@@ -84,6 +84,30 @@ class CaptureWriter:
             self._file = None
 
 
+MAX_T_US = 10 ** 15
+_SCALAR = (str, int, float, bool)
+_FIELD_TYPES: dict[str, dict[str, str]] = {
+    "capture": {"call_sid": "text", "started_at": "text"},
+    "http.request": {"method": "text", "path": "text", "form": "fields", "query": "fields", "headers": "headers"},
+    "http.response": {"status": "integer", "body": "text", "content_type": "text"},
+    "ws.open": {"path": "text", "subprotocol": "text"},
+    "ws.close": {"code": "integer", "by": "text", "reason": "text"},
+    "error": {"what": "text", "detail": "text"},
+}
+_SHAPE_NAMES = {"text": "a string", "integer": "an integer", "fields": "an object of text or number values",
+                "headers": "an object of text values"}
+
+
+def _has_shape(value: object, shape: str) -> bool:
+    if shape == "text":
+        return isinstance(value, str)
+    if shape == "integer":
+        return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2 ** 53
+    if shape == "fields":
+        return isinstance(value, dict) and all(v is None or isinstance(v, _SCALAR) for v in value.values())
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
 class CaptureReader:
     """Iterates the records of one capture file; ``header`` is read on construction.
 
@@ -109,6 +133,10 @@ class CaptureReader:
             if header.get("type") != "capture" or header.get("version") != FORMAT_VERSION:
                 raise format_error(self.path, 1, "the first line is not a capture header",
                                    f'{{"type":"capture","version":{FORMAT_VERSION},...}}')
+            for name in ("call_sid", "started_at"):
+                if header.get(name) is not None and not isinstance(header.get(name), str):
+                    raise format_error(self.path, 1, f"the header's {name} is {type(header[name]).__name__}",
+                                       "a string")
         except BaseException:
             self._file.close()
             raise
@@ -180,6 +208,13 @@ class CaptureReader:
             return None
         if kind in ("ws.in", "ws.out") and not isinstance(record.get("text"), str):
             raise format_error(self.path, line, f"{kind} record without a text message", '"text": "<message>"')
+        if t_us > MAX_T_US:
+            raise format_error(self.path, line, f"t_us is {t_us}", f"at most {MAX_T_US} (about 31 years)")
+        for name, expected in _FIELD_TYPES.get(kind, {}).items():
+            value = record.get(name)
+            if value is not None and not _has_shape(value, expected):
+                raise format_error(self.path, line, f"{kind} field {name!r} is {type(value).__name__}",
+                                   _SHAPE_NAMES[expected])
         return record
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ aiohttp serves and forwards both kinds, so a message costs one parse-free pass a
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import signal
 import time
@@ -43,6 +44,20 @@ def rewrite_stream_url(body: str, public_ws: str) -> str:
     return _STREAM_URL.sub(lambda m: f"{m.group(1)}{public_ws.rstrip('/')}{m.group(2) or '/'}{m.group(3)}", body)
 
 
+MAX_NAME_CHARS = 64
+
+
+def _file_key(call: str | None) -> str:
+    """A capture file name for a CallSid: safe characters only, and short (a 300-character CallSid would exceed
+    the file system's name limit and turn the request into an HTTP 500); long ids keep a prefix and a hash."""
+    if not call:
+        return "_unbound"
+    key = _SAFE_NAME.sub("_", call).lstrip(".") or "_"
+    if len(key) > MAX_NAME_CHARS:
+        key = key[:40] + "-" + hashlib.sha256(call.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return key
+
+
 class CaptureSession:
     """One recording session: a shared clock origin, the redactor, and one writer per call."""
 
@@ -59,7 +74,7 @@ class CaptureSession:
         return (time.monotonic_ns() - self.origin_ns) // 1000
 
     def writer(self, call: str | None) -> CaptureWriter:
-        key = _SAFE_NAME.sub("_", call) if call else "_unbound"
+        key = _file_key(call)
         writer = self.writers.get(key)
         if writer is None or writer.closed:
             writer = self.writers[key] = CaptureWriter(self.out_dir / f"{key}.jsonl", call, self.started_at)
@@ -70,7 +85,7 @@ class CaptureSession:
 
     def close_call(self, call: str | None) -> None:
         """Close a call's file unless one of its sockets is still open (a later record reopens it)."""
-        key = _SAFE_NAME.sub("_", call) if call else "_unbound"
+        key = _file_key(call)
         if self.live_sockets.get(key):
             return
         writer = self.writers.pop(key, None)

@@ -85,7 +85,7 @@ class LiveHarness:
                            realtime_port=self.realtime_port, rest_port=self.rest_port,
                            server_log=self.log if self.process is not None else None)
         options = RunOptions(write=False, report_dir=self.workdir, fail_on=fail_on)
-        [outcome] = run_live([LivePlan(loaded, f"{loaded.name}--{LIVE_PROFILE}")], live, options)
+        [outcome], _ = run_live([LivePlan(loaded, f"{loaded.name}--{LIVE_PROFILE}")], live, options)
         return outcome
 
     def close(self) -> None:

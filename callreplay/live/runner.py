@@ -94,8 +94,9 @@ async def _replay_one(plan: LivePlan, session: LiveSession, options: RunOptions)
 
 
 def run_live(plans: list[LivePlan], live: LiveOptions, options: RunOptions, *,
-             announce: Callable[[str], None] | None = None) -> list[Outcome]:
-    """Every plan against the target; outcomes in plan order. Ctrl-C keeps the finished ones."""
+             announce: Callable[[str], None] | None = None) -> tuple[list[Outcome], bool]:
+    """Every plan against the target: (outcomes in plan order, whether Ctrl-C stopped the run). Ctrl-C stops the
+    calls, the emulators (and, through exec, the server) and keeps the finished replays; the rest are not run."""
     from ..runner import Outcome
 
     finished: dict[str, Outcome] = {}
@@ -103,13 +104,14 @@ def run_live(plans: list[LivePlan], live: LiveOptions, options: RunOptions, *,
     def done(outcome: Outcome) -> None:
         finished[outcome.scenario + "\0" + str(outcome.file)] = outcome
 
+    interrupted = False
     try:
         asyncio.run(_replay_all(plans, live, options, done, announce))
     except KeyboardInterrupt:
-        pass
+        interrupted = True
     out = []
     for plan in plans:
         key = plan.scenario.name + "\0" + str(plan.scenario.file)
         out.append(finished.get(key) or Outcome(str(plan.scenario.file), plan.scenario.name, LIVE_PROFILE,
-                                                "skipped", error="not run: the live run was interrupted"))
-    return out
+                                                "skipped", error="not run: the live run was interrupted (Ctrl-C)"))
+    return out, interrupted

@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
+from ..atomic_write import write_text_atomic
 from ..redact import redact, redact_text
 from .index import index_context
 from .instructions import ScenarioSources
@@ -98,7 +99,7 @@ class _PageWriter:
         ctx = scenario_context(result, entry, trace, siblings, self.sources)
         for table in ctx["tables"]:
             write_csv(table, pages, slug, show_pii=self.show_pii)
-        (pages / f"{slug}.html").write_text(self.template.render(ctx), encoding="utf-8")
+        write_text_atomic(pages / f"{slug}.html", self.template.render(ctx))
         return summary(result)
 
 
@@ -142,5 +143,5 @@ def render_reports(report_dir: Path, *, show_pii: bool = False) -> Path:
     for table in ctx["tables"]:
         write_csv(table, report_dir, "index", show_pii=show_pii)
     index = report_dir / "index.html"
-    index.write_text(make_env(show_pii).get_template("index.html.j2").render(ctx), encoding="utf-8")
+    write_text_atomic(index, make_env(show_pii).get_template("index.html.j2").render(ctx))
     return index

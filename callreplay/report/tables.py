@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..atomic_write import write_text_atomic
 from ..redact import redact_text
 
 
@@ -66,5 +67,5 @@ def write_csv(table: Table, directory: Path, stem: str, *, show_pii: bool) -> No
     if not show_pii:
         text = redact_text(text)
     name = f"{stem}-{table.name}.csv"
-    (directory / name).write_text(text, encoding="utf-8")
+    write_text_atomic(directory / name, text)
     table.csv = name

@@ -8,12 +8,14 @@ per step, steps for unknown calls, media before ``start``, audio files that esca
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..durations import DURATION_FORMS, parse_duration
+from ..durations import DURATION_FORMS, format_us, parse_duration
 from ..errors import ScenarioError
+from .limits import DEFAULT_LIMITS, OVERRIDE_HINT, Limits
 from .model import (
     DEFAULT_CLOCK_START,
     DEFAULT_TIMEZONE,
@@ -32,12 +34,13 @@ from .model import (
     WebhookStep,
     WsStep,
 )
-from .schema import validate_document
+from .schema import did_you_mean, validate_document
 from .vocabulary import Vocabulary
 from .vocabulary import installed as installed_vocabulary
 from .yamlsafe import LineMap, load_with_lines, path_str
 
 MAX_SCENARIO_BYTES = 64 * 1024 * 1024
+FRAME_US = 20_000
 ACTIONS = ("webhook", "ws", "settings", "cache", "realtime", "http")
 LIVE_PROFILE = "live"  # the expectations of a live replay (the target is the user's server, not a profile)
 
@@ -91,8 +94,8 @@ class _Ctx:
     def duration(self, value: Any, parts: tuple) -> int:
         try:
             return parse_duration(value)
-        except ValueError:
-            raise self.fail(parts, f"{value!r} is not a duration", DURATION_FORMS) from None
+        except ValueError as exc:
+            raise self.fail(parts, str(exc), DURATION_FORMS) from None
 
 
 def _prompt_text(value: Any) -> str | None:
@@ -108,12 +111,13 @@ def load_scenario(path: Path, *, known: Vocabulary | None = None) -> Scenario:
     try:
         size = path.stat().st_size
         if size > MAX_SCENARIO_BYTES:
-            raise ScenarioError(f"the file is {size} bytes", file=str(path), expected=f"at most {MAX_SCENARIO_BYTES}")
+            raise ScenarioError(f"the file is {size} bytes", file=str(path), line=1,
+                                expected=f"at most {MAX_SCENARIO_BYTES}")
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ScenarioError("the file is not UTF-8 text", file=str(path)) from None
+        raise ScenarioError("the file is not UTF-8 text", file=str(path), line=1) from None
     except OSError as exc:
-        raise ScenarioError(f"cannot read the file: {exc.strerror}", file=str(path)) from None
+        raise ScenarioError(f"cannot read the file: {exc.strerror}", file=str(path), line=1) from None
     return parse_scenario(text, path, known=known)
 
 
@@ -133,6 +137,7 @@ def parse_scenario(text: str, path: Path, *, known: Vocabulary | None = None) ->
                        "e.g. 2026-01-08T10:00:00+02:00") from None
     if clock_start.tzinfo is None:
         raise ctx.fail(("clock", "start"), f"{start_text!r} has no UTC offset", "e.g. 2026-01-08T10:00:00+02:00")
+    _check_clock_range(ctx, clock_start, start_text)
     timezone = clock.get("timezone", DEFAULT_TIMEZONE)
     _check_timezone(ctx, timezone)
     pipeline = dict(data.get("pipeline") or {})
@@ -145,9 +150,11 @@ def parse_scenario(text: str, path: Path, *, known: Vocabulary | None = None) ->
     for i, b in enumerate(businesses):
         if ids.count(b.id) > 1:
             raise ctx.fail(("businesses", i, "id"), f"business id {b.id} is listed twice", "unique ids")
+    limits = _limits(ctx, data.get("limits") or {})
     steps = [_step(ctx, s, ("steps", i), i, set(ids)) for i, s in enumerate(data["steps"])]
     steps.sort(key=lambda s: (s.at_us, s.index))
     _check_calls(ctx, steps)
+    _check_sizes(ctx, steps, limits)
     _check_detector_ids(ctx, vocabulary, data)
     expect = {}
     for profile_name, body in (data.get("expect") or {}).items():
@@ -167,13 +174,14 @@ def parse_scenario(text: str, path: Path, *, known: Vocabulary | None = None) ->
             latency = tuple(_expected_latency(ctx, e, ("expect", profile_name, j))
                             for j, e in enumerate(body) if "metric" in e)
             expect[profile_name] = Expectation(profile_name, False, findings, latency)
+    _check_expected_calls(ctx, data, steps)
     return Scenario(
         name=data["name"], file=path, description=data.get("description", ""), tags=tuple(data.get("tags") or ()),
         seed=data.get("seed", 0), clock_start=clock_start, timezone=timezone, profile=profile, overrides=pipeline,
         businesses=businesses, steps=tuple(steps), expect=expect,
         detector_settings={k: ("off" if v is False else v) for k, v in (data.get("detectors") or {}).items()},
         evidence=dict(data.get("evidence") or {}), target=_target(data.get("target")),
-        model=_model(ctx, data.get("model") or {}))
+        model=_model(ctx, data.get("model") or {}), limits=limits)
 
 
 def _model(ctx: _Ctx, body: dict) -> dict[str, Any]:
@@ -200,6 +208,74 @@ def _expected_latency(ctx: _Ctx, entry: dict, parts: tuple) -> ExpectedLatency:
                            ctx.lines.line_for(parts))
 
 
+def _check_clock_range(ctx: _Ctx, clock_start: datetime, text: object) -> None:
+    """Virtual time runs from ``clock.start`` for up to the timeline limit; it must stay a valid date."""
+    ceiling = timedelta(hours=100_000) + timedelta(days=365)
+    try:
+        clock_start.astimezone(UTC) + ceiling
+        low = clock_start.astimezone(UTC).year >= 1970
+    except (OverflowError, ValueError):
+        low = False
+    else:
+        if low:
+            return
+    raise ctx.fail(("clock", "start"), f"{text!r} is out of the supported range",
+                   "an instant between 1970 and 9000, e.g. 2026-01-08T10:00:00+02:00")
+
+
+def _limits(ctx: _Ctx, body: dict) -> Limits:
+    """The scenario's ``limits:`` over the defaults (see :mod:`callreplay.scenario.limits`)."""
+    values = {}
+    if "media_step" in body:
+        values["media_step_us"] = ctx.duration(body["media_step"], ("limits", "media_step"))
+    if "timeline" in body:
+        values["timeline_us"] = ctx.duration(body["timeline"], ("limits", "timeline"))
+    if "side_file_bytes" in body:
+        values["side_file_bytes"] = body["side_file_bytes"]
+    return replace(DEFAULT_LIMITS, **values)
+
+
+def _pattern_us(spec: MediaSpec) -> int:
+    """Audio one pass of a media pattern lasts (files and recordings count as 0: their size is checked on open)."""
+    return sum(src.duration_us if src.kind in ("silence", "tone", "speech") else
+               len(src.payloads) * FRAME_US if src.kind == "payloads" else 0 for src in spec.sources)
+
+
+def _check_sizes(ctx: _Ctx, steps: list[Step], limits: Limits) -> None:
+    """No step may ask for more audio or a later time than the limits allow (they would exhaust memory)."""
+    for step in steps:
+        parts = _parts_of(step)
+        audio_us = 0
+        if isinstance(step, WsStep) and step.media is not None:
+            audio_us = step.media.for_us if step.media.for_us is not None else _pattern_us(step.media) * \
+                step.media.repeat
+            if audio_us > limits.media_step_us:
+                raise ctx.fail(parts, f"this media step expands to {format_us(audio_us)} of audio, more than the "
+                               f"limit of {format_us(limits.media_step_us)}", OVERRIDE_HINT)
+        if step.at_us + audio_us > limits.timeline_us:
+            raise ctx.fail(parts + ("at",), f"this step ends at {format_us(step.at_us + audio_us)}, later than the "
+                           f"timeline limit of {format_us(limits.timeline_us)}", OVERRIDE_HINT)
+
+
+def _check_expected_calls(ctx: _Ctx, data: dict, steps: list[Step]) -> None:
+    """An expectation naming a call no step creates can never be met: say so now, not after the replay."""
+    named = [step.params.get("CallSid") for step in steps if isinstance(step, WebhookStep)]
+    named += [step.creates_call for step in steps if isinstance(step, HttpStep)]
+    named += [getattr(step, "call", None) for step in steps]
+    named += [(step.raw.get("start") or {}).get("callSid") for step in steps
+              if isinstance(step, WsStep) and step.message == "raw" and isinstance(step.raw, dict)]
+    created: set[str] = {sid for sid in named if isinstance(sid, str) and sid}
+    for profile_name, body in (data.get("expect") or {}).items():
+        if not isinstance(body, list):
+            continue
+        for j, e in enumerate(body):
+            call = e.get("call")
+            if call is not None and call not in created:
+                raise ctx.fail(("expect", profile_name, j, "call"), f"no step creates the call {call!r}",
+                               "a CallSid of this scenario" + (" (" + ", ".join(sorted(created)) + ")"
+                                                               if created else ""))
+
+
 def _check_timezone(ctx: _Ctx, name: str) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -220,12 +296,13 @@ def _check_detector_ids(ctx: _Ctx, vocabulary: Vocabulary, data: dict) -> None:
                        if "finding" in e]
     for parts, name in places:
         if name not in known:
-            raise ctx.fail(parts, f"unknown detector {name!r}", "one of: " + ", ".join(known))
+            raise ctx.fail(parts, f"unknown detector {name!r}{did_you_mean(name, list(known))}",
+                           "one of: " + ", ".join(known))
 
 
 def _check_profile_name(ctx: _Ctx, vocabulary: Vocabulary, name: str, parts: tuple) -> None:
     if name not in vocabulary.profiles and ":" not in name and name != LIVE_PROFILE:
-        raise ctx.fail(parts, f"unknown profile {name!r}",
+        raise ctx.fail(parts, f"unknown profile {name!r}{did_you_mean(name, list(vocabulary.profiles))}",
                        "one of: " + ", ".join(vocabulary.profiles) + ", or package.module:attr")
 
 
@@ -234,7 +311,8 @@ def _check_overrides(ctx: _Ctx, vocabulary: Vocabulary, overrides: dict) -> None
         try:
             vocabulary.check_setting(name, value)
         except KeyError:
-            raise ctx.fail(("pipeline", name), f"unknown pipeline setting {name!r}",
+            raise ctx.fail(("pipeline", name), f"unknown pipeline setting {name!r}"
+                           f"{did_you_mean(name, ['profile', *vocabulary.settings])}",
                            "profile or one of: " + ", ".join(vocabulary.settings)) from None
         except (ValueError, TypeError) as exc:
             raise ctx.fail(("pipeline", name), str(exc), "a value of the setting's kind") from None
@@ -270,7 +348,8 @@ def _step(ctx: _Ctx, s: dict, parts: tuple, index: int, business_ids: set[int]) 
             route, tenant = resolve_route(s["webhook"])
         except KeyError:
             if not s["webhook"].startswith("/") or s["webhook"].startswith("/webhook/"):
-                raise ctx.fail(parts + ("webhook",), f"unknown webhook {s['webhook']!r}",
+                raise ctx.fail(parts + ("webhook",), f"unknown webhook {s['webhook']!r}"
+                               f"{did_you_mean(s['webhook'], sorted(WEBHOOK_ROUTES))}",
                            "one of: " + ", ".join(sorted(WEBHOOK_ROUTES)) + ", /twiml/incoming/<tenant>, "
                            "/twiml/outbound/<tenant>, or any path of your own server") from None
             route, tenant = "", None  # a path of the user's own server (live mode); in-process: 404
@@ -301,7 +380,8 @@ def _step(ctx: _Ctx, s: dict, parts: tuple, index: int, business_ids: set[int]) 
                            "one of the ids under 'businesses'")
         for key in body["set"]:
             if key not in SETTINGS_FIELDS and key not in BUSINESS_FIELDS:
-                raise ctx.fail(parts + ("settings", "set", key), f"unknown setting {key!r}",
+                raise ctx.fail(parts + ("settings", "set", key),
+                               f"unknown setting {key!r}{did_you_mean(key, SETTINGS_FIELDS + BUSINESS_FIELDS)}",
                                "one of: " + ", ".join(SETTINGS_FIELDS + BUSINESS_FIELDS))
         changes = {k: (_prompt_text(v) if k in ("ai_prompt", "outbound_ai_prompt", "system_prompt") else v)
                    for k, v in body["set"].items()}
@@ -449,9 +529,9 @@ def _check_calls(ctx: _Ctx, steps: list[Step]) -> None:
             event = (step.raw or {}).get("event") if step.message == "raw" else step.message
             if event == "start":
                 started.add(call)
-            elif event == "media" and call not in started:
-                raise ctx.fail(parts + ("ws",), f"media for call {call!r} before its 'start'",
-                               "a ws start step earlier than the first media step")
+            elif event in ("media", "stop", "mark", "dtmf") and call not in started:
+                raise ctx.fail(parts + ("ws",), f"{event} for call {call!r} before its 'start'",
+                               f"a ws start step earlier than the first {event} step")
 
 
 def _parts_of(step: Step) -> tuple:

@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .limits import DEFAULT_LIMITS, Limits
+
 # Neutral defaults: UTC unless the scenario's ``clock:`` says otherwise (the shipped scenarios, written for
 # one deployment in Israel, state ``timezone: Asia/Jerusalem`` and ``+02:00`` explicitly). The default start
 # is the same instant the earlier default (10:00 at +02:00) named.
@@ -166,6 +168,7 @@ class Scenario:
     evidence: dict[str, Any] = field(default_factory=dict)
     target: str | None = None          # live mode: the server's base URL, if the scenario names one
     model: dict[str, Any] = field(default_factory=dict)  # live mode: the emulated realtime model's behaviour
+    limits: Limits = DEFAULT_LIMITS
 
     @property
     def folder(self) -> Path:

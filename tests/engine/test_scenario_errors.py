@@ -56,7 +56,8 @@ CASES = [
     ("expect: {nightly: clean}\n",
      "s.yaml:8 expect.nightly: unknown profile 'nightly'"),
     ("expect: {legacy: [{finding: direction-contamnation}]}\n",
-     "s.yaml:8 expect.legacy[0].finding: unknown detector 'direction-contamnation' (expected one of: "),
+     "s.yaml:8 expect.legacy[0].finding: unknown detector 'direction-contamnation'; "
+     "did you mean 'direction-contamination'? (expected one of: "),
     ("detectors: {prompt-outlived: off}\n",
      "s.yaml:8 detectors.prompt-outlived: unknown detector 'prompt-outlived'"),
     ("clock: {start: '2026-01-08T10:00:00'}\n",

@@ -5,8 +5,8 @@ import sys
 import pytest
 
 import callreplay.feeds as feeds
-from callreplay.testing import INBOUND_SID, business, scenario_from_dict
 from callreplay.replay import replay
+from callreplay.testing import INBOUND_SID, business, scenario_from_dict
 
 
 def _call(minutes: int, *, simple: bool, faults: dict | None = None) -> dict:

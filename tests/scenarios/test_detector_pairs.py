@@ -35,6 +35,8 @@ PAIRS = {
     "twiml-url-unroutable": (("lifecycle/status-callback-unrouted.yaml", "fixed"),
                              ("lifecycle/ended-by-webhooks.yaml", "fixed")),
     "instructions-integrity": (("race/prebuild-race.yaml", "legacy"), ("race/prebuild-in-time.yaml", "legacy")),
+    "call-not-processed": (("lifecycle/start-without-parameters.yaml", "fixed"),
+                           ("tenants/unknown-number-rejected.yaml", "fixed")),
 }
 # The model has no mechanism behind these yet (its TwiML is always valid, its handlers never crash, it sends
 # no session value out of range): their fire/silent pairs run in live mode against the example bridge

@@ -77,6 +77,7 @@ class _CaptureImport:
         self.counts = {"ws.out": 0, "frames": 0, "raw_media": 0, "dropped_media": 0, "errors": 0}
         self.twiml_business: dict[str, str] = {}
         self.to_numbers: list[str] = []
+        self.open_runs: list[_Run] = []   # WAV writers to close if the import fails half-way
 
     # -- steps --------------------------------------------------------------------------------------
     def add(self, abs_us: int, step: dict[str, Any]) -> None:
@@ -91,6 +92,8 @@ class _CaptureImport:
         if run is None:
             return
         run.writer.close()
+        if run in self.open_runs:
+            self.open_runs.remove(run)
         conn.run = None
         self.add(run.at_abs, {"call": run.call, "ws": {"media": {"file": run.name}}})
         self.not_before[run.call] = run.at_abs + (run.frames - 1) * FRAME_US + 1
@@ -152,12 +155,20 @@ class _CaptureImport:
         if not isinstance(msg, dict) or "event" not in msg:
             self.problems.append(f"{where}: a Twilio message without 'event' was skipped")
             return
+        seq_value = msg.get("sequenceNumber")
+        if isinstance(seq_value, (str, int)) and not isinstance(seq_value, bool) and len(str(seq_value)) > 15:
+            file, _, line = where.rpartition(":")
+            raise format_error(file, int(line), f"sequenceNumber has {len(str(seq_value))} characters",
+                               "a Twilio sequence number (a decimal string of at most 15 digits)")
         msg = self.redactor.value(msg) if msg.get("event") != "media" else msg
         event = msg["event"]
         if event == "start":
             sid = (msg.get("start") or {}).get("callSid") if isinstance(msg.get("start"), dict) else None
-            if sid:
+            if sid and isinstance(sid, str):
+                if conn.call is not None and conn.call != sid:
+                    self.rename_call(conn, sid, where)
                 conn.call = sid
+            self.check_start(msg, where)
         if event == "media":
             self.media(abs_us, msg, conn, where)
             return
@@ -168,6 +179,30 @@ class _CaptureImport:
         if event == "stop":
             conn.stopped = True
         self.ws_step(abs_us, conn, msg)
+
+    def check_start(self, msg: dict[str, Any], where: str) -> None:
+        """Warn when the recorded start lacks what the model reads to find the business (the replay would be
+        rejected at start, which the call-not-processed detector reports as an error)."""
+        from ...detectors.not_processed import missing_start_parameters
+
+        start = msg.get("start") if isinstance(msg.get("start"), dict) else {}
+        params = start.get("customParameters") if isinstance(start.get("customParameters"), dict) else {}
+        direction = "outbound" if str(params.get("direction", "")).startswith("outbound") else "inbound"
+        to = start.get("to") or next((params[k] for k in ("To", "Called", "to", "called") if params.get(k)), None)
+        missing = missing_start_parameters(params, direction, to)
+        if missing:
+            shown = ", ".join(sorted(map(str, params))) or "none"
+            self.problems.append(f"{where}: the recorded start lacks {', '.join(missing)} (customParameters: "
+                                 f"{shown}); the model cannot identify the business and will reject the call")
+
+    def rename_call(self, conn: _Conn, sid: str, where: str) -> None:
+        """The start names another call than the capture header: the start wins (it is what the app reads)."""
+        self.problems.append(f"{where}: the start names call {sid} but the capture header says {conn.call}; "
+                             f"the socket's steps use {sid}")
+        self.close_run(conn)
+        for _, _, step in self.steps:
+            if step.get("call") == conn.call:
+                step["call"] = sid
 
     def ws_step(self, abs_us: int, conn: _Conn, ws: Any) -> None:
         if conn.call is None:
@@ -213,6 +248,7 @@ class _CaptureImport:
             at_abs = max(abs_us, self.not_before.get(conn.call, -1))
             self.max_shift = max(self.max_shift, at_abs - abs_us)
             run = conn.run = _Run(conn.call, at_abs, MulawWavWriter(self.out.side_path(name)), name, abs_us)
+            self.open_runs.append(run)
         run.writer.write(self.frame_bytes(payload))
         run.frames += 1
         run.last_abs = abs_us
@@ -249,7 +285,7 @@ def import_capture(files: list[Path], out: Path, *, businesses: Path | None = No
         raise ValueError(f"unknown --audio {audio!r} (expected one of: {', '.join(AUDIO_CHOICES)})")
     files = [Path(f) for f in files]
     redactor = Redactor.for_folder(files[0].parent, keep, create=False) if files else Redactor(keep)
-    output = Output(out, files, force)
+    output = Output(out, files + ([Path(businesses)] if businesses is not None else []), force)
     try:
         job = _CaptureImport(output, redactor, audio)
         for path in files:
@@ -267,6 +303,23 @@ def _import_file(job: _CaptureImport, path: Path) -> None:
     reader = read_capture(path)
     base = _started_at_us(reader.header, path)
     header_call = reader.header.get("call_sid")
+    conn: _Conn | None = None
+    try:
+        conn = _import_records(job, path, reader, base, header_call)
+    except BaseException:
+        for run in job.open_runs:
+            run.writer.close()
+        raise
+    if conn is not None:
+        job.close_run(conn)
+        if conn.pending:
+            job.problems.append(f"{path}: {len(conn.pending)} messages of a socket that never named its call "
+                                "(no start, no call_sid in the header) were skipped")
+    job.problems.extend(reader.problems)
+
+
+def _import_records(job: _CaptureImport, path: Path, reader, base: int, header_call: str | None) -> _Conn | None:
+    """Feed every record of one capture to the job; return the socket still open at the end."""
     conn: _Conn | None = None
     call_of_request: str | None = None
     for record in reader:
@@ -296,12 +349,7 @@ def _import_file(job: _CaptureImport, path: Path) -> None:
             job.counts["errors"] += 1
             detail = job.redactor.text(str(record.get("detail", "")))
             job.problems.append(f"{where}: recorded error: {record.get('what')}: {detail}")
-    if conn is not None:
-        job.close_run(conn)
-        if conn.pending:
-            job.problems.append(f"{path}: {len(conn.pending)} messages of a socket that never named its call "
-                                "(no start, no call_sid in the header) were skipped")
-    job.problems.extend(reader.problems)
+    return conn
 
 
 def _document(job: _CaptureImport, files: list[Path], businesses_file: Path | None, redactor: Redactor,

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..capture_file import format_error
 from ..redact import Redactor
-from .log_format import LogFormat, load_format
+from .log_format import LogFormat, RegexTimeout, load_format
 from .output import ImportReport, Output, ScenarioDoc, format_at, load_businesses
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -94,6 +94,9 @@ class _LogImport:
         except ValueError:
             self.unmatched += 1
             return
+        if not 1970 <= when.year <= 9000:
+            raise format_error(path, line_no, f"the timestamp {prefix.group('timestamp')!r} is out of range",
+                               "a time between the years 1970 and 9000")
         message = text[prefix.end():]
         for name, regex in self.fmt.events:
             match = regex.search(message)
@@ -174,7 +177,10 @@ def _read_lines(job: _LogImport, path: Path) -> None:
                 raise format_error(path, line_no, "binary data (NUL bytes)", "a text log, one entry a line")
             if len(raw) > MAX_LINE_BYTES:
                 raise format_error(path, line_no, f"a line longer than {MAX_LINE_BYTES} bytes", "a text log")
-            job.feed(path, line_no, raw.decode("utf-8", "replace").rstrip("\r\n"))
+            try:
+                job.feed(path, line_no, raw.decode("utf-8", "replace").rstrip("\r\n"))
+            except RegexTimeout as exc:
+                raise format_error(path, line_no, str(exc), "a regex without nested repetition") from None
     if line_no == 0:
         raise format_error(path, 1, "the file is empty", "application log lines")
 
@@ -182,14 +188,15 @@ def _read_lines(job: _LogImport, path: Path) -> None:
 def import_logs(files: list[Path], out: Path, *, fmt: str = "prosaas", businesses: Path | None = None,
                 keep: frozenset[str] = frozenset(), force: bool = False) -> ImportReport:
     files = [Path(f) for f in files]
-    job = _LogImport(load_format(fmt), Redactor(keep))
+    log_format = load_format(fmt)
+    job = _LogImport(log_format, Redactor(keep))
     for path in files:
         _read_lines(job, path)
     calls = [c for c in job.calls.values() if c.webhook or c.start]
     if not calls:
         raise format_error(files[0], None, f"no call found in {job.lines} lines ({job.unmatched} matched nothing)",
                            f"log lines of the {job.fmt.name!r} format with CallSids")
-    output = Output(out, files, force)
+    output = Output(out, files + [p for p in (businesses, log_format.source) if p is not None], force)
     try:
         doc, assumptions = _document(job, calls, files, output, businesses)
         evidence_name = f"{output.stem}.evidence.log"

@@ -29,6 +29,9 @@ _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:
                  "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M")
 
 
+MAX_CALL_SECONDS = 24 * 3600   # a Twilio call lasts at most 24 hours
+
+
 def parse_twilio_time(text: str) -> tuple[datetime, bool]:
     """A Twilio export timestamp; returns (aware datetime, True if the text had no offset and UTC was assumed)."""
     text = text.strip()
@@ -102,8 +105,13 @@ def import_twilio_calls(files: list[Path], out: Path, *, businesses: Path | None
                 assumptions.append(f"{path.name}:{line}: time without UTC offset read as UTC")
             try:
                 duration = int(float(get["duration"] or 0))
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise format_error(path, line, f"Duration is {get['duration']!r}", "whole seconds") from None
+            if not 0 <= duration <= MAX_CALL_SECONDS:
+                raise format_error(path, line, f"Duration is {get['duration']!r}",
+                                   f"whole seconds from 0 to {MAX_CALL_SECONDS}")
+            if not 1970 <= start.year <= 9000 or (end is not None and not 1970 <= end.year <= 9000):
+                raise format_error(path, line, "a start or end time is out of range", "a time between 1970 and 9000")
             if not re.match(r"^CA[0-9a-fA-F]{32}$", get["callsid"]):
                 raise format_error(path, line, f"Call Sid is {get['callsid']!r}", "CA followed by 32 hex digits")
             rows.append({"sid": get["callsid"], "from": red.text(get["from"]), "to": red.text(get["to"]),
@@ -121,7 +129,7 @@ def import_twilio_calls(files: list[Path], out: Path, *, businesses: Path | None
     for order, row in enumerate(rows):
         _call_steps(row, order, origin, steps, assumptions)
     steps.sort(key=lambda s: (s[0], s[1]))
-    output = Output(out, files, force)
+    output = Output(out, files + ([Path(businesses)] if businesses is not None else []), force)
     try:
         if businesses is not None:
             business_list, template = load_businesses(businesses, red), False

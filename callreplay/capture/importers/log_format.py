@@ -4,20 +4,57 @@ A format is data, not code, so a user can describe another application's logs wi
 Python, and the built-in ``prosaas`` format goes through the same loader as theirs (it lives in
 ``callreplay/capture/formats/``). A format is checked when it is loaded: every regex must compile,
 the timestamp regex must capture ``timestamp``, and each error names the file and the key.
+
+A user's regex is untrusted: ``(a+)+$`` can take hours on one line with Python's ``re``. Patterns
+are compiled with the ``regex`` module and every match runs under a time limit
+(:data:`MATCH_TIMEOUT_S`); a line that exceeds it is a located error naming the key.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
+import regex
 
-from ...scenario.yamlsafe import ScenarioYamlLoader
+from ...errors import ScenarioError
+from ...scenario.yamlsafe import load_side_yaml
 from ..capture_file import format_error
+
+MATCH_TIMEOUT_S = 0.25
+
+
+class RegexTimeout(ValueError):
+    """A format's regex ran longer than :data:`MATCH_TIMEOUT_S` on one line."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"the regex {key} took more than {MATCH_TIMEOUT_S}s on this line "
+                         "(catastrophic backtracking?)")
+        self.key = key
+
+
+class BoundedPattern:
+    """A compiled pattern whose ``match``/``search`` give up after :data:`MATCH_TIMEOUT_S`."""
+
+    def __init__(self, key: str, pattern: str) -> None:
+        self.key = key
+        self.compiled = regex.compile(pattern, flags=regex.VERSION0)
+        self.groupindex = self.compiled.groupindex
+        self.pattern = pattern
+
+    def match(self, text: str):
+        try:
+            return self.compiled.match(text, timeout=MATCH_TIMEOUT_S)
+        except TimeoutError:
+            raise RegexTimeout(self.key) from None
+
+    def search(self, text: str):
+        try:
+            return self.compiled.search(text, timeout=MATCH_TIMEOUT_S)
+        except TimeoutError:
+            raise RegexTimeout(self.key) from None
 
 FORMATS_DIR = Path(__file__).resolve().parent.parent / "formats"
 
@@ -25,10 +62,11 @@ FORMATS_DIR = Path(__file__).resolve().parent.parent / "formats"
 @dataclass(frozen=True)
 class LogFormat:
     name: str
-    timestamp: re.Pattern
+    timestamp: BoundedPattern
     time_format: str | None
     timezone: str
-    events: tuple[tuple[str, re.Pattern], ...]
+    events: tuple[tuple[str, BoundedPattern], ...]
+    source: Path | None = None       # the user's format file (an input the import must never overwrite)
 
     def parse_time(self, text: str) -> datetime:
         """The prefix's timestamp as an aware datetime (naive ones are in the format's time zone)."""
@@ -52,13 +90,10 @@ def load_format(name_or_path: str) -> LogFormat:
         raise format_error(name_or_path, None, "no such log format",
                            "a built-in name (" + ", ".join(builtin_formats()) + ") or a YAML file")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=ScenarioYamlLoader)  # noqa: S506 (safe subclass)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise format_error(path, None, f"cannot read the format: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise format_error(path, mark.line + 1 if mark else None, "not valid YAML",
-                           "timestamp: {regex, format}, events: {name: regex}") from None
+        data = load_side_yaml(path)
+    except ScenarioError as exc:
+        raise format_error(path, exc.line, exc.message + (f" at {exc.path}" if exc.path else ""),
+                           exc.expected or "timestamp: {regex, format}, events: {name: regex}") from None
     if not isinstance(data, dict) or not isinstance(data.get("timestamp"), dict) \
             or not isinstance(data.get("events"), dict) or not data["events"]:
         raise format_error(path, 1, "a log format needs 'timestamp' and 'events'",
@@ -73,13 +108,14 @@ def load_format(name_or_path: str) -> LogFormat:
     except (ZoneInfoNotFoundError, ValueError):
         raise format_error(path, None, f"timestamp.timezone {zone!r} is unknown", "an IANA name") from None
     events = tuple((str(name), _compile(path, f"events.{name}", regex)) for name, regex in data["events"].items())
-    return LogFormat(str(data.get("name", path.stem)), ts_regex, ts.get("format"), zone, events)
+    source = None if path.parent == FORMATS_DIR else path
+    return LogFormat(str(data.get("name", path.stem)), ts_regex, ts.get("format"), zone, events, source)
 
 
-def _compile(path: Path, key: str, regex: object) -> re.Pattern:
-    if not isinstance(regex, str) or not regex:
+def _compile(path: Path, key: str, pattern: object) -> BoundedPattern:
+    if not isinstance(pattern, str) or not pattern:
         raise format_error(path, None, f"{key} is missing", "a regular expression")
     try:
-        return re.compile(regex)
-    except re.error as exc:
+        return BoundedPattern(key, pattern)
+    except (regex.error, ValueError, OverflowError, RecursionError) as exc:
         raise format_error(path, None, f"{key} does not compile: {exc}", "a Python regular expression") from None

@@ -87,19 +87,14 @@ def _mark_template_lines(lines: list[str]) -> list[str]:
 
 def load_businesses(path: Path, redactor: Redactor) -> list[dict[str, Any]]:
     """A ``--businesses`` file: a YAML list in the scenario format (or a mapping with ``businesses:``)."""
-    from ...scenario.yamlsafe import ScenarioYamlLoader
+    from ...errors import ScenarioError
+    from ...scenario.yamlsafe import load_side_yaml
 
     try:
-        text = Path(path).read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=ScenarioYamlLoader)  # noqa: S506 (a SafeLoader subclass)
-    except OSError as exc:
-        raise format_error(path, None, f"cannot read the file: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise format_error(path, None, "not UTF-8 text", "a YAML list of businesses") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise format_error(path, mark.line + 1 if mark else None, f"not valid YAML ({getattr(exc, 'problem', exc)})",
-                           "a YAML list of businesses") from None
+        data = load_side_yaml(Path(path))
+    except ScenarioError as exc:
+        raise format_error(path, exc.line, exc.message + (f" at {exc.path}" if exc.path else ""),
+                           exc.expected or "a YAML list of businesses") from None
     if isinstance(data, dict) and "businesses" in data:
         data = data["businesses"]
     if not isinstance(data, list) or not all(isinstance(b, dict) and "id" in b for b in data):
@@ -142,10 +137,28 @@ class Output:
                 raise format_error(existing[0], None, "the file exists and would be overwritten",
                                    "a new -o name, or --force")
         (self.stage / self.target.name).write_text(text, encoding="utf-8")
+        self._check_loads(self.stage / self.target.name)
         for name in self.names + [self.target.name]:
             (self.stage / name).replace(self.target.parent / name)
         self.abort()
         return finals
+
+    def _check_loads(self, staged: Path) -> None:
+        """Never write a scenario that ``validate`` would refuse: the import fails instead, saying why."""
+        from ...errors import ScenarioError
+        from ...scenario.load import load_scenario
+
+        try:
+            load_scenario(staged)
+        except ScenarioError as exc:
+            self.abort()
+            where = f"line {exc.line}" + (f" ({exc.path})" if exc.path else "") if exc.line else "the scenario"
+            raise format_error(self._inputs_text, None, f"the input cannot be turned into a valid scenario: at "
+                               f"{where} of the result, {exc.message}", exc.expected) from None
+
+    @property
+    def _inputs_text(self) -> str:
+        return ", ".join(sorted(str(p) for p in self._inputs)) or str(self.target)
 
     def abort(self) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)
