@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING
 from ._version import __version__
 from .atomic_write import write_text_atomic
 from .detectors import run_detectors
-from .detectors.base import Finding, Severity
+from .detectors.base import Severity
 from .errors import CallReplayError, ProfileError, ScenarioError
-from .expectations import Verdict, evaluate
+from .expectations import evaluate
+from .outcome import Outcome, write_trace
 from .pipeline.profiles import load_profile
 from .redact import redact, redact_text
 from .replay import replay
@@ -55,19 +56,6 @@ class RunOptions:
     executor: str = "local"          # local (the process pool above) or dask://HOST:PORT
 
 
-@dataclass
-class Outcome:
-    file: str
-    scenario: str
-    profile: str
-    status: str                    # pass | fail | error | skipped
-    findings: list[Finding] = field(default_factory=list)
-    verdict: Verdict | None = None
-    error: str | None = None
-    wall_s: float = 0.0
-    calls: int = 0
-    virtual_us: int = 0
-    result: dict | None = None
 
 
 NOT_RUN = "not run: the run was interrupted (Ctrl-C)"
@@ -146,22 +134,10 @@ def run_one(scenario: Scenario, profile: str, options: RunOptions, slug: str) ->
     trace_file = f"traces/{slug}.jsonl"
     data = build_result(result, findings, verdict, slug=slug, trace_file=trace_file)
     if options.write:
-        _write_trace(options.report_dir / trace_file, result.trace.dumps(), options.show_pii)
+        write_trace(options.report_dir / trace_file, result.trace.dumps(), options.show_pii)
     return Outcome(str(scenario.file), scenario.name, profile, data["status"], findings, verdict,
                    wall_s=time.perf_counter() - started, calls=len(data["calls"]), virtual_us=result.end_us,
                    result=data)
-
-
-def live_outcome(result, findings: list[Finding], verdict: Verdict, slug: str, options: RunOptions, wall_s: float,
-                 not_run: list[dict[str, str]]) -> Outcome:
-    """A live replay's outcome, written like an in-process one (the trace says it ran on wall time)."""
-    trace_file = f"traces/{slug}.jsonl"
-    data = build_result(result, findings, verdict, slug=slug, trace_file=trace_file, mode="live",
-                        detectors_not_run=not_run)
-    if options.write:
-        _write_trace(options.report_dir / trace_file, result.trace.dumps(), options.show_pii)
-    return Outcome(str(result.scenario.file), result.scenario.name, result.profile, data["status"], findings,
-                   verdict, wall_s=wall_s, calls=len(data["calls"]), virtual_us=result.end_us, result=data)
 
 
 def _live_target(scenario: Scenario, options: RunOptions) -> LiveOptions | None:
@@ -175,8 +151,6 @@ def _live_target(scenario: Scenario, options: RunOptions) -> LiveOptions | None:
     return None
 
 
-def _write_trace(path: Path, text: str, show_pii: bool) -> None:
-    write_text_atomic(path, text if show_pii else redact_text(text))
 
 
 def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Outcome], None] | None = None,

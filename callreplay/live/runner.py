@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..detectors import detectors_not_run, run_detectors
+from ..detectors.base import Finding
 from ..errors import CallReplayError
-from ..expectations import evaluate
+from ..expectations import Verdict, evaluate
+from ..outcome import Outcome, write_trace
+from ..results import build_result
 from ..scenario.model import Scenario, WsStep
 from .driver import LiveReplay, LiveResult
 from .session import LiveOptions, LiveSession
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..runner import Outcome, RunOptions
+    from ..runner import RunOptions
 
 LIVE_PROFILE = "live"
 REPLAY_GRACE_S = 60.0
@@ -70,7 +73,6 @@ async def _replay_all(plans: list[LivePlan], live: LiveOptions, options: RunOpti
 
 
 async def _replay_one(plan: LivePlan, session: LiveSession, options: RunOptions) -> Outcome:
-    from ..runner import Outcome, live_outcome
 
     scenario = plan.scenario
     started = time.perf_counter()
@@ -97,8 +99,6 @@ def run_live(plans: list[LivePlan], live: LiveOptions, options: RunOptions, *,
              announce: Callable[[str], None] | None = None) -> tuple[list[Outcome], bool]:
     """Every plan against the target: (outcomes in plan order, whether Ctrl-C stopped the run). Ctrl-C stops the
     calls, the emulators (and, through exec, the server) and keeps the finished replays; the rest are not run."""
-    from ..runner import Outcome
-
     finished: dict[str, Outcome] = {}
 
     def done(outcome: Outcome) -> None:
@@ -115,3 +115,15 @@ def run_live(plans: list[LivePlan], live: LiveOptions, options: RunOptions, *,
         out.append(finished.get(key) or Outcome(str(plan.scenario.file), plan.scenario.name, LIVE_PROFILE,
                                                 "skipped", error="not run: the live run was interrupted (Ctrl-C)"))
     return out, interrupted
+
+
+def live_outcome(result, findings: list[Finding], verdict: Verdict, slug: str, options: RunOptions, wall_s: float,
+                 not_run: list[dict[str, str]]) -> Outcome:
+    """A live replay's outcome, written like an in-process one (the trace says it ran on wall time)."""
+    trace_file = f"traces/{slug}.jsonl"
+    data = build_result(result, findings, verdict, slug=slug, trace_file=trace_file, mode="live",
+                        detectors_not_run=not_run)
+    if options.write:
+        write_trace(options.report_dir / trace_file, result.trace.dumps(), options.show_pii)
+    return Outcome(str(result.scenario.file), result.scenario.name, result.profile, data["status"], findings,
+                   verdict, wall_s=wall_s, calls=len(data["calls"]), virtual_us=result.end_us, result=data)

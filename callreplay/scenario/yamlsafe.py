@@ -212,14 +212,14 @@ class _Builder:
         result: dict[str, object] = {}
         for key_node, value_node in merged:    # earlier merge sources win, so set them last-first
             key = self.key(key_node, parts)
-            result.setdefault(key, (key_node, value_node))  # type: ignore[arg-type]
+            result.setdefault(key, (key_node, value_node))
         seen: set[str] = set()
         for key_node, value_node in own:
             key = self.key(key_node, parts)
             if key in seen:
                 raise self.fail(key_node, parts, f"duplicate key {key!r}", "each key once")
             seen.add(key)
-            result[key] = (key_node, value_node)  # type: ignore[assignment]
+            result[key] = (key_node, value_node)
         return {key: self.build(pair[1], parts + (key,)) for key, pair in result.items()}  # type: ignore[index]
 
     def merge_pairs(self, value: yaml.Node, parts: tuple) -> list[tuple[yaml.Node, yaml.Node]]:

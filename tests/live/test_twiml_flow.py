@@ -107,7 +107,8 @@ def test_verbs_redirect_connect_action_and_invalid_twiml(tmp_path, scripted_serv
     bad = scenario(tmp_path / "bad.yaml", "flow-bad", SID_BAD, "/bad")
     rude = scenario(tmp_path / "rude.yaml", "flow-rude", SID_RUDE, "/rude")
     boom = scenario(tmp_path / "boom.yaml", "flow-boom", SID_BOOM, "/boom")
-    done = run_cli("run", str(good), str(bad), str(rude), str(boom), "--concurrency", "4", "--target", scripted_server, "--report-dir", str(tmp_path / "r"),
+    done = run_cli("run", str(good), str(bad), str(rude), str(boom), "--concurrency", "4", "--target", scripted_server,
+                   "--report-dir", str(tmp_path / "r"),
                    "--json", str(tmp_path / "out.json"), "--no-html")
     results = {r["scenario"]: r for r in json.loads((tmp_path / "out.json").read_text())["results"]}
     assert results["flow-good"]["status"] == "pass", done.stdout + done.stderr

@@ -1,0 +1,34 @@
+"""One replay's outcome, and the one place its trace file is written (redacted unless --show-pii).
+
+Both targets produce these: the in-process runner and live mode; keeping them here lets each import
+it without importing the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .atomic_write import write_text_atomic
+from .detectors.base import Finding
+from .expectations import Verdict
+from .redact import redact_text
+
+
+@dataclass
+class Outcome:
+    file: str
+    scenario: str
+    profile: str
+    status: str                    # pass | fail | error | skipped
+    findings: list[Finding] = field(default_factory=list)
+    verdict: Verdict | None = None
+    error: str | None = None
+    wall_s: float = 0.0
+    calls: int = 0
+    virtual_us: int = 0
+    result: dict | None = None
+
+
+def write_trace(path: Path, text: str, show_pii: bool) -> None:
+    write_text_atomic(path, text if show_pii else redact_text(text))
