@@ -107,13 +107,17 @@ def run_shipped(shipped: ShippedItem, options: RunOptions, run_item: RunItem) ->
         root = Path(tmp)
         scenario, profile, skip, slug = shipped.item
         local: dict[str, Path] = {}
+        home = root / "scenario"   # the scenario's folder on this worker: side files are opened safely inside it
         for original, data in shipped.files.items():
-            folder = root / "files" / hashlib.sha256(original.encode()).hexdigest()[:16]
+            folder = home / hashlib.sha256(original.encode()).hexdigest()[:16]
             folder.mkdir(parents=True)
             target = folder / Path(original).name   # the name is kept: error messages quote it
             target.write_bytes(data)
             local[original] = target
-        item = (_with_paths(scenario, local), profile, skip, slug)
+        moved = _with_paths(scenario, local)
+        if local:
+            moved = dataclasses.replace(moved, side_files_root=home)
+        item = (moved, profile, skip, slug)
         outcome = run_item(item, dataclasses.replace(options, report_dir=root / "report"))
         trace_text = None
         if outcome.result is not None and outcome.result.get("trace_file"):

@@ -65,7 +65,7 @@ def _source_frames(spec: SourceSpec, seed: int, scenario: Scenario | None = None
         return sources.speech(spec.duration_us, spec.rms, spec.seed if spec.seed is not None else seed), None
     if spec.kind == "file":
         if scenario is not None:   # opened safely inside the scenario's folder, under its size limit
-            return sources.wav_file(spec.path, folder=scenario.folder, max_bytes=scenario.limits.side_file_bytes), None
+            return sources.wav_file(spec.path, folder=scenario.side_files_folder, max_bytes=scenario.limits.side_file_bytes), None
         return sources.wav_file(spec.path), None
     decoded = sources.payloads(spec.payloads)
     if decoded.frames is not None:

@@ -200,7 +200,7 @@ class _Engine:
         elif message == "media":
             if step.media.sources[0].kind == "recording":
                 chunks = recording_chunks(step.media.sources[0].path, step.at_us, where=f"{step.path}.ws.media",
-                                          folder=self.scenario.folder,
+                                          folder=self.scenario.side_files_folder,
                                           max_bytes=self.scenario.limits.side_file_bytes)
                 batch = next(chunks, None) or expand_media(self.scenario, _no_media(step), step.at_us)
                 feed = start_feed(step.call, batch, stream, step.path, more=chunks)

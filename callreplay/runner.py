@@ -203,11 +203,12 @@ def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Out
         if interrupted:
             outcomes += [Outcome(str(p.scenario.file), p.scenario.name, "live", "skipped", error=NOT_RUN) for p in plans]
             continue
-        live_outcomes, interrupted = run_live(plans, live, options, announce=on_announce)
-        for outcome in live_outcomes:
-            outcomes.append(outcome)
-            if on_outcome:
-                on_outcome(outcome)
+        live_outcomes, interrupted = run_live(plans, live, options, announce=on_announce, on_outcome=on_outcome)
+        outcomes += live_outcomes
+        if interrupted and on_outcome:
+            for outcome in live_outcomes:
+                if outcome.status == "skipped" and outcome.error and "interrupted" in outcome.error:
+                    on_outcome(outcome)
     if interrupted:
         if options.write:
             write_results(outcomes, options, started_at, command, interrupted=True)

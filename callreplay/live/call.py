@@ -255,6 +255,7 @@ class LiveCall:
             sock = await self.open_stream()
             if sock is not None and not sock.closed:
                 await self.send_start(sock, None, None, None)
+                self.replay.stream_silence(self, sock)
         done = asyncio.ensure_future(self.ended.wait())
         while self.socket is None and not self.ended.is_set():
             await asyncio.wait([done], timeout=0.05)

@@ -26,6 +26,7 @@ from ..trace import Trace
 from ..twilio import twiml
 from ..twilio.voice_params import DIRECTIONS
 from .call import LiveCall
+from .line_noise import open_line, with_line_noise
 from .media_socket import LiveMediaSocket
 from .recorder import LiveRecorder
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 FRAME_US = 20_000
 DRAIN_S = 1.0            # after the last step and the last frame: let the server answer, then hang up
 MAX_CALL_WAIT_S = 10.0   # bound on waiting for a call's tasks at the end
+SESSION_CLOSE_WAIT_S = 3.5
 ROUTE_FOR_DIRECTION = {"inbound": "incoming_call", "outbound": "outbound_call"}
 
 
@@ -146,6 +148,9 @@ class LiveReplay:
                 if not call.ended.is_set():
                     await call.complete("completed", reason="scenario-ended")
             await self._wait_calls()
+            # a session the server closes after Twilio's stop is closed within moments; session-not-closed
+            # judges a 3 s bound, so wait a little longer than that before the trace is assembled
+            await self.session.sessions_closed(self, SESSION_CLOSE_WAIT_S)
         finally:
             self.finished = True
             self.session.replay_finished(self)
@@ -318,7 +323,8 @@ class LiveReplay:
                 self.recorder.emit(step.call, "replay", "live.step_unsupported", action="ws.media",
                                    path=step.path, reason="recordings are replayed in-process only for now")
                 return
-            batch = expand_media(self.scenario, step, stream.start_us or step.at_us)
+            batch = with_line_noise(expand_media(self.scenario, step, stream.start_us or step.at_us), step.call,
+                                    first_index=step.index * 1_000_003)
             late_us = self.recorder.now_us() - step.at_us
             if late_us > FRAME_US and len(batch):
                 # the stream opened late (a slow webhook or socket): Twilio starts the caller's audio when the
@@ -347,6 +353,17 @@ class LiveReplay:
             await call.complete("completed", reason="network-drop")
         elif message == "raw" and step.raw is not None:
             await sock.send(dict(step.raw))
+
+    def stream_silence(self, call: LiveCall, sock: LiveMediaSocket) -> None:
+        """A call no ws step scripts: its line stays open and quiet until the scenario ends."""
+        end = max((s.at_us for s in self.scenario.steps), default=0) + int(DRAIN_S * 1e6)
+        batch = open_line(call.sid, self.recorder.now_us(), end)
+        if len(batch):
+            feed = start_feed(call.sid, batch, sock.stream, "live:open-line")
+            sock.feeds.append(feed)
+            self.session.remember_audio(self, call.sid, batch)
+            self.feeds.append((sock, feed))
+            self.session.pacer.add(self.recorder, sock, feed)
 
     async def _respond(self, step: RealtimeStep) -> None:
         conn = self.session.connection_for(self, step.call)

@@ -96,13 +96,16 @@ async def _replay_one(plan: LivePlan, session: LiveSession, options: RunOptions)
 
 
 def run_live(plans: list[LivePlan], live: LiveOptions, options: RunOptions, *,
-             announce: Callable[[str], None] | None = None) -> tuple[list[Outcome], bool]:
+             announce: Callable[[str], None] | None = None,
+             on_outcome: Callable[[Outcome], None] | None = None) -> tuple[list[Outcome], bool]:
     """Every plan against the target: (outcomes in plan order, whether Ctrl-C stopped the run). Ctrl-C stops the
     calls, the emulators (and, through exec, the server) and keeps the finished replays; the rest are not run."""
     finished: dict[str, Outcome] = {}
 
     def done(outcome: Outcome) -> None:
         finished[outcome.scenario + "\0" + str(outcome.file)] = outcome
+        if on_outcome:
+            on_outcome(outcome)  # as each finishes: live replays take wall time
 
     interrupted = False
     try:

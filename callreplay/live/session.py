@@ -247,6 +247,15 @@ class LiveSession:
         if replay is not None:
             replay.recorder.emit(sid, "twilio_rest", kind, **data)
 
+    async def sessions_closed(self, replay: LiveReplay, timeout_s: float) -> None:
+        """Wait (bounded) until the server has closed this replay's model sessions, so their close is traced."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            open_ = [e for e in self._connections.values() if e.replay is replay and e.conn.closed_by is None]
+            if not open_:
+                return
+            await asyncio.sleep(0.05)
+
     def connection_for(self, replay: LiveReplay, sid: str) -> Any:
         for entry in self._connections.values():
             if entry.replay is replay and entry.call == sid:

@@ -169,10 +169,16 @@ class Scenario:
     target: str | None = None          # live mode: the server's base URL, if the scenario names one
     model: dict[str, Any] = field(default_factory=dict)  # live mode: the emulated realtime model's behaviour
     limits: Limits = DEFAULT_LIMITS
+    side_files_root: Path | None = None  # where its side files are, if not beside it (a Dask worker's copy)
 
     @property
     def folder(self) -> Path:
         return self.file.parent
+
+    @property
+    def side_files_folder(self) -> Path:
+        """The folder side files must stay inside when they are opened (the scenario's own, normally)."""
+        return self.side_files_root or self.folder
 
     def profiles_to_run(self) -> list[str]:
         """The profiles ``expect`` names, else the scenario's default profile, else ``fixed``."""

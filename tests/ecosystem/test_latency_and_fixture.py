@@ -41,8 +41,10 @@ def test_latency_bounds_pass_and_fail_with_the_measured_interval(callreplay_repl
 
 
 def test_a_bound_with_nothing_to_measure_fails(callreplay_replay):
-    run = callreplay_replay(_scenario({"fixed": [{"metric": "reply-latency", "within": "1s", "call": "CA9"}]}),
-                            "fixed")
+    body = _scenario({"fixed": [{"metric": "reply-latency", "within": "1s", "call": "CA9"}]})
+    ringing = dict(body["steps"][0], params={**body["steps"][0]["params"], "CallSid": "CA9"})  # rings, never streams
+    body["steps"] = [*body["steps"], ringing]
+    run = callreplay_replay(body, "fixed")
     assert not run.passed and run.verdict.latency[0].measured == []
 
 

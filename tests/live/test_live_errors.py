@@ -94,3 +94,34 @@ def test_tls_emulators_and_the_bridge_trust_the_runs_certificate(tmp_path):
     code, results, output = _exec(tmp_path, "--tls")
     assert code == 0, output
     assert "OPENAI_REALTIME_URL=wss://127.0.0.1:" in output and results["bridge-inbound-both-prompts"]["status"] == "pass"
+
+
+def test_ctrl_c_keeps_finished_live_replays_stops_the_server_and_exits_130(tmp_path):
+    import os
+    import signal
+    import threading
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k != "CALLREPLAY_TARGET"}
+    env["PYTHONPATH"] = str(ROOT)
+    argv = [sys.executable, "-m", "callreplay", "exec", "-s", str(BRIDGE_SCENARIOS / "inbound-both-prompts.yaml"),
+            "-s", str(BRIDGE_SCENARIOS / "session-never-confirmed.yaml"), "--report-dir", str(tmp_path / "r"),
+            "--no-html", "--", sys.executable, "-m", "examples.bridge"]
+    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not any("bridge-inbound-both-prompts" in line for line in lines):
+        time.sleep(0.2)  # the first replay is reported; the second (9 s) is under way
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    process.wait(60)
+    reader.join(10)
+    process.stdout.close()
+    output = "".join(lines)
+    assert process.returncode == 130, output
+    statuses = {r["scenario"]: r["status"] for r in json.loads((tmp_path / "r" / "run.json").read_text())["results"]}
+    assert statuses == {"bridge-inbound-both-prompts": "pass", "bridge-session-never-confirmed": "skipped"}, output
+    assert "Traceback" not in output
+    assert not subprocess.run(["pgrep", "-f", "[-]m examples[.]bridge"], capture_output=True).stdout.strip()
