@@ -21,7 +21,19 @@ from .pipeline.profiles import load_profile, profile_names
 from .run_command import EXIT_FAILED, EXIT_INPUT, EXIT_OK, _detector_settings, _executor, _run_command  # noqa: F401
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group: an error callreplay raises on purpose (a broken detector plugin, say) is one line
+    and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except CallReplayError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="callreplay")
 def main() -> None:
     """Replay recorded Twilio call traffic against a faithful model of the AI voice-call pipeline and flag
