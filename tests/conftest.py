@@ -1,3 +1,5 @@
+"""Fixtures shared by the component tests (engine, pipeline): a bare pipeline context and its log lines."""
+
 from datetime import datetime
 
 import pytest
