@@ -165,14 +165,20 @@ class PrematureClose(BaseDetector):
     severity = Severity.ERROR
 
     def check(self, view: TraceView) -> Iterable[Finding]:
+        """Only a call the model had begun to talk on can be cut off: a server closing before any model
+        audio is refusing the call (an unknown number, say), which is its right."""
         scripted_end = _scripted_ends(view)
+        spoke = {}
+        for e in view.events("ws.out"):
+            if e.data.get("event") == "media" and e.call and e.call not in spoke:
+                spoke[e.call] = e.t_us
         for e in view.events("ws.closed") + view.events("call.hangup_requested"):
             by_server = (e.kind == "ws.closed" and e.data.get("by") == "server") or \
                         (e.kind == "call.hangup_requested" and e.data.get("by") == "rest-api")
             if not by_server or e.call is None:
                 continue
             end = scripted_end.get(e.call)
-            if end is None or e.t_us >= end:
+            if end is None or e.t_us >= end or spoke.get(e.call, e.t_us + 1) > e.t_us:
                 continue
             what = "closed the media stream" if e.kind == "ws.closed" else "hung up through the REST API"
             yield self.finding(view, e.call, e.t_us, f"call {e.call}: the server {what} at {format_us(e.t_us)}, "

@@ -79,6 +79,7 @@ class LiveCall:
         """One signed request to the target: (status or None if it failed, body, content type)."""
         replay = self.replay
         method = (method or "POST").upper()
+        url = replay.session.http_url(url)
         if not replay.guard.allowed(url):
             self.rec.emit(self.sid, "twilio", "webhook.refused_host", url=replay.redact_url(url), purpose=purpose)
             return None, "", None

@@ -163,6 +163,15 @@ class LiveSession:
             return urlunsplit(("ws", split.netloc, split.path, split.query, ""))
         return wss_url
 
+    def http_url(self, url: str) -> str:
+        """Like the TLS tunnel in front of a plain-HTTP server, ``https://`` to the target's own host is
+        requested as ``http://`` (the URLs an app hands Twilio are its public, TLS ones)."""
+        split = urlsplit(url)
+        target = urlsplit(self.options.target)
+        if split.scheme == "https" and target.scheme == "http" and split.netloc == target.netloc:
+            return urlunsplit(("http", split.netloc, split.path, split.query, ""))
+        return url
+
     # -- calls and model sessions -------------------------------------------------------------------------
     def replay_started(self, replay: LiveReplay) -> None:
         self._replays.append(replay)
