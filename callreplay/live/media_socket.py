@@ -31,6 +31,7 @@ FRAME_US = 20_000
 US_PER_BYTE = 125  # mu-law 8 kHz: one byte is 125 µs of audio
 CONNECT_TIMEOUT_S = 5.0  # Twilio's stream connect timeout (error 31901)
 CLOSE_TIMEOUT_S = 2.0
+IN_FLIGHT_US = 250_000   # messages arriving this soon after our stop crossed it on the wire
 SEND_TIMEOUT_S = 5.0     # a server that stops reading the stream for this long has hung
 KNOWN_APP_EVENTS = ("media", "mark", "clear")
 
@@ -60,6 +61,7 @@ class LiveMediaSocket:
     closed_by: str | None = None   # twilio | server | network
     close_code: int | None = None
     stop_sent: bool = False
+    stop_sent_us: int = 0
     playout_end_us: int = 0
     pending_marks: list[_PendingMark] = field(default_factory=list)
     warned: set[str] = field(default_factory=set)
@@ -151,6 +153,7 @@ class LiveMediaSocket:
         if self.closed or self.ws is None:
             return
         self.stop_sent = True
+        self.stop_sent_us = self.recorder.now_us()
         await self.send(self.stream.stop_message())
         await self._close(1000, "twilio")
 
@@ -223,7 +226,9 @@ class LiveMediaSocket:
     def _judge(self, message: str | bytes) -> None:
         rec = self.recorder
         if self.stop_sent:
-            self._problem(31951, "message-after-stop", once=False, size=len(message))
+            # what the server sent before our stop reached it is in flight, not a fault (jitter tolerated)
+            if rec.now_us() - self.stop_sent_us > IN_FLIGHT_US:
+                self._problem(31951, "message-after-stop", once=False, size=len(message))
             return
         if isinstance(message, bytes):
             self._problem(31950, "binary-frame", size=len(message))
