@@ -15,7 +15,7 @@ import email.utils
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -391,6 +391,3 @@ def speech_spans(batch: Any) -> list[list[int]]:
             spans.append([int(batch.arrival_us[start]), int(batch.arrival_us[stop - 1]), int(stop - start)])
     return spans
 
-
-def split_host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()

@@ -138,12 +138,10 @@ class LiveMediaSocket:
         for problem in protocol_problems(previous, wire, batch, start, stop, feed.consecutive):
             self.recorder.emit(self.call, "twilio", "ws.protocol", step="live", **problem)
         feed.pos = stop
-        sid = self.stream.stream_sid
         for i in range(start, stop):
             self.lateness_us.append(now_us - int(batch.arrival_us[i]))
-            msg = {"event": "media", "sequenceNumber": str(int(batch.seq[i])), "streamSid": sid,
-                   "media": {"track": "inbound", "chunk": str(int(batch.chunk[i])),
-                             "timestamp": str(int(batch.timestamp_ms[i])), "payload": batch.b64_at(i)}}
+            msg = self.stream.media_message(batch.b64_at(i), int(batch.seq[i]), int(batch.chunk[i]),
+                                            int(batch.timestamp_ms[i]))
             if self.closed:
                 return
             await self._send_text(json.dumps(msg, separators=(",", ":")))

@@ -38,10 +38,6 @@ class LiveRecorder:
     def emit_at(self, t_us: int, call: str | None, component: str, kind: str, **data: Any) -> None:
         self._rows.append((t_us, call, component, kind, data))
 
-    def emit_connection(self, conn_id: str, kind: str, data: dict[str, Any]) -> None:
-        """A realtime-emulator record: the call is resolved later (see :meth:`to_trace`)."""
-        self._rows.append((self.now_us(), CONN_PREFIX + conn_id, "realtime", kind, dict(data, conn=conn_id)))
-
     def to_trace(self, connection_calls: dict[str, str]) -> Trace:
         """The rows in time order (ties keep arrival order), each connection's events under its call."""
         rows = sorted(enumerate(self._rows), key=lambda item: (item[1][0], item[0]))
