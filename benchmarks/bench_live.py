@@ -34,18 +34,35 @@ BUSINESS = {"id": 1, "name": "Bench Clinic", "phone": "+15550000001", "greeting"
                          "outbound_ai_prompt": "You call patients of {{business_name}} about their visit."}}
 
 
-def scenario_text(index: int, seconds: float) -> str:
+def scenario_text(index: int, seconds: float, phase_s: float = 0.0) -> str:
     sid = f"CA{index:032x}"
     steps = [
-        {"at": 0, "webhook": "incoming_call",
+        {"at": round(phase_s, 6), "webhook": "incoming_call",
          "params": {"CallSid": sid, "From": f"+1555{index:07d}", "To": BUSINESS["phone"], "Direction": "inbound"}},
-        {"at": 0.3, "call": sid, "ws": "start"},
-        {"at": 0.32, "call": sid, "ws": {"media": [{"speech": {"duration": "2s", "rms": 1500}}, {"silence": "1s"}]},
-         "for": f"{seconds}s"},
-        {"at": seconds + 0.5, "call": sid, "ws": "stop"},
+        {"at": round(0.3 + phase_s, 6), "call": sid, "ws": "start"},
+        {"at": round(0.32 + phase_s, 6), "call": sid,
+         "ws": {"media": [{"speech": {"duration": "2s", "rms": 1500}}, {"silence": "1s"}]}, "for": f"{seconds}s"},
+        {"at": round(seconds + 0.5 + phase_s, 6), "call": sid, "ws": "stop"},
     ]
     return json.dumps({"name": f"bench-{index}", "businesses": [BUSINESS], "steps": steps,
                        "expect": {"live": "clean"}})
+
+
+ALL_CORES = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
+
+
+def _driver_core() -> set[int] | None:
+    """The one core callreplay's process runs on (the goal is stated for one core), if it can be pinned."""
+    if not hasattr(os, "sched_setaffinity") or len(ALL_CORES) < 2:
+        return None
+    return {sorted(ALL_CORES)[0]}
+
+
+def _other_cores() -> None:
+    """In the target's process: every core but callreplay's."""
+    core = _driver_core()
+    if core is not None:
+        os.sched_setaffinity(0, ALL_CORES - core)
 
 
 def percentile(ordered: list[int], q: float) -> float:
@@ -65,7 +82,7 @@ def reference(seconds: float) -> list[int]:
     return sorted(asyncio.run(tick()))
 
 
-def run(calls: int, seconds: float, workdir: Path) -> tuple[list[int], int]:
+def run(calls: int, seconds: float, workdir: Path, spread: bool = True) -> tuple[list[int], int]:
     port = free_port()
     businesses = workdir / "businesses.json"
     businesses.write_text(json.dumps([BUSINESS]))
@@ -74,12 +91,15 @@ def run(calls: int, seconds: float, workdir: Path) -> tuple[list[int], int]:
            "TWILIO_API_BASE": f"http://127.0.0.1:{rest_port}"}
     server = subprocess.Popen([sys.executable, "-m", "callreplay", "serve", "--profile", "fixed", "--businesses",
                                str(businesses), "--listen", f"127.0.0.1:{port}"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_other_cores)
     try:
         problem = wait_healthy(f"http://127.0.0.1:{port}/health", server, 20)
         if problem:
             raise SystemExit(problem)
-        scenarios = [parse_scenario(scenario_text(i + 1, seconds), workdir / f"bench-{i}.yaml") for i in range(calls)]
+        # spread: the calls' frame clocks are evenly out of phase over one 20 ms period, as calls that were
+        # not placed in the same millisecond are; aligned: every call's frames fall due at the same instant
+        scenarios = [parse_scenario(scenario_text(i + 1, seconds, i * 0.02 / calls if spread else 0.0),
+                                    workdir / f"bench-{i}.yaml") for i in range(calls)]
         live = LiveOptions(target=f"http://127.0.0.1:{port}", concurrency=calls, realtime_port=realtime_port,
                            rest_port=rest_port)
         return asyncio.run(_replay(scenarios, live))
@@ -90,6 +110,9 @@ def run(calls: int, seconds: float, workdir: Path) -> tuple[list[int], int]:
 async def _replay(scenarios: list, live: LiveOptions) -> tuple[list[int], int]:
     session = LiveSession(live)
     await session.start()
+    core = _driver_core()
+    if core is not None and session.realtime is not None and session.realtime.pid:
+        os.sched_setaffinity(session.realtime.pid, ALL_CORES - core)  # the model emulator: beside the target
     try:
         replays = [LiveReplay(s, session) for s in scenarios]
         await asyncio.gather(*(r.run() for r in replays))
@@ -106,18 +129,26 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", default="1,50,200")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--aligned", action="store_true",
+                        help="also run every call's frames due at the same instant (the worst case)")
     args = parser.parse_args()
-    print(f"cores: {os.cpu_count()}; each call streams {args.seconds:.0f} s of 20 ms frames")
+    core = _driver_core()
+    print(f"cores: {os.cpu_count()}; callreplay pinned to core {sorted(core)[0] if core else 'none (cannot pin)'}, "
+          f"the target (callreplay serve) to the others; each call streams {args.seconds:.0f} s of 20 ms frames")
+    if core is not None:
+        os.sched_setaffinity(0, core)
     ref = reference(args.seconds)
     print(f"reference (idle asyncio loop at 20 ms): p50 {percentile(ref, .5):.2f} ms, p99 {percentile(ref, .99):.2f} ms, "
           f"max {ref[-1] / 1000:.2f} ms")
     with tempfile.TemporaryDirectory() as tmp:
         for calls in (int(c) for c in args.calls.split(",")):
-            started = time.perf_counter()
-            late, frames = run(calls, args.seconds, Path(tmp))
-            print(f"{calls:4d} concurrent calls: {frames} frames, lateness p50 {percentile(late, .5):.2f} ms, "
-                  f"p99 {percentile(late, .99):.2f} ms, max {late[-1] / 1000 if late else float('nan'):.2f} ms "
-                  f"({time.perf_counter() - started:.1f} s)")
+            for spread in ((True, False) if calls > 1 and args.aligned else (True,)):
+                started = time.perf_counter()
+                late, frames = run(calls, args.seconds, Path(tmp), spread)
+                label = "spread" if spread else "aligned"
+                print(f"{calls:4d} concurrent calls ({label}): {frames} frames, lateness p50 "
+                      f"{percentile(late, .5):.2f} ms, p99 {percentile(late, .99):.2f} ms, max "
+                      f"{late[-1] / 1000 if late else float('nan'):.2f} ms ({time.perf_counter() - started:.1f} s)")
 
 
 if __name__ == "__main__":

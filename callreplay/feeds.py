@@ -221,6 +221,15 @@ def start_feed(call: str, batch: FrameBatch, stream, step_path: str,
 def number_slice(feed: Feed, stop: int, stream) -> np.ndarray:
     """Give frames ``[pos, stop)`` their wire numbers; advance the stream's counters past them."""
     start = feed.pos
+    if stop - start == 1:
+        # one frame (what live mode sends at each 20 ms tick): plain integers, no array arithmetic
+        seq = int(feed.local_seq[start]) + feed.offset
+        chunk = int(feed.local_chunk[start]) + feed.chunk_offset
+        feed.batch.seq[start] = seq
+        feed.batch.chunk[start] = chunk
+        stream.seq = max(stream.seq, seq)
+        stream.chunk = max(stream.chunk, chunk)
+        return np.array((seq,), dtype=np.int64)
     if feed.consecutive:
         first = int(feed.local_seq[start]) + feed.offset
         wire = np.arange(first, first + stop - start, dtype=np.int64)
@@ -241,6 +250,12 @@ def protocol_problems(previous_seq: int, wire: np.ndarray, batch: FrameBatch, st
     if len(wire) and consecutive:
         first = int(wire[0])
         if first != previous_seq + 1:
+            name = "seq-backwards" if first <= previous_seq else "seq-skip"
+            problems.append({"problem": name, "count": 1, "first_seq": first, "previous_seq": previous_seq,
+                             "at_us": int(batch.arrival_us[start])})
+    elif len(wire) == 1:
+        first = int(wire[0])
+        if first <= previous_seq or first > previous_seq + 1:
             name = "seq-backwards" if first <= previous_seq else "seq-skip"
             problems.append({"problem": name, "count": 1, "first_seq": first, "previous_seq": previous_seq,
                              "at_us": int(batch.arrival_us[start])})

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from callreplay.pipeline import prompt_text
 from callreplay.pipeline.policies import Borrow, CrossDirectionFallback, Refuse, SourceVerdict
 from callreplay.pipeline.policies.builder_a import direction_field
-from callreplay.pipeline import prompt_text
 from callreplay.pipeline.profiles import FIXED, OPTION3_REBUILD_ON_MISMATCH
 
 # 1. One switch. The incident's code with fix options 1 and 3 together: builder A raises instead of

@@ -31,8 +31,8 @@ def _build_decode_table() -> np.ndarray:
 DECODE_TABLE = _build_decode_table()
 DECODE_TABLE.flags.writeable = False
 
-_SQUARES = DECODE_TABLE.astype(np.int64) ** 2
-_SQUARES.flags.writeable = False
+SQUARES = DECODE_TABLE.astype(np.int64) ** 2  # each code's decoded sample squared, for RMS sums
+SQUARES.flags.writeable = False
 
 
 def decode(mulaw: bytes | bytearray | memoryview | np.ndarray) -> np.ndarray:
@@ -83,7 +83,7 @@ def frame_rms(frames: np.ndarray) -> np.ndarray:
         return out
     for start in range(0, len(frames), _RMS_CHUNK):  # bounded temporaries for long slices
         chunk = frames[start:start + _RMS_CHUNK]
-        sums = _SQUARES[chunk].sum(axis=1)
+        sums = SQUARES[chunk].sum(axis=1)
         out[start:start + len(chunk)] = _rms_from_sums(sums, width)
     return out
 
@@ -93,7 +93,7 @@ def payload_rms(payloads: tuple[bytes, ...] | list[bytes]) -> np.ndarray:
     lengths = np.fromiter((len(p) for p in payloads), dtype=np.int64, count=len(payloads))
     if len(payloads) == 0:
         return np.zeros(0, dtype=np.int64)
-    squares = _SQUARES[np.frombuffer(b"".join(payloads), dtype=np.uint8)]
+    squares = SQUARES[np.frombuffer(b"".join(payloads), dtype=np.uint8)]
     sums = np.zeros(len(payloads), dtype=np.int64)
     nonempty = lengths > 0
     if squares.size:

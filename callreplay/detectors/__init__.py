@@ -32,16 +32,25 @@ def _needs(detector: Detector) -> frozenset[Needs]:
     return frozenset(getattr(detector, "needs", None) or {Needs.MODEL})
 
 
+def _missing(detector: Detector, have: frozenset[Needs]) -> frozenset[Needs]:
+    """What the trace lacks for this detector: nothing if any of its sets of needs is there."""
+    options = [_needs(detector), *(frozenset(o) for o in getattr(detector, "needs_instead", ()) or ())]
+    gaps = [option - have for option in options]
+    return frozenset() if any(not gap for gap in gaps) else gaps[0]
+
+
 def detectors_not_run(result: ReplayResult) -> list[dict[str, str]]:
     """The detectors this trace cannot feed, each with why (shown by the CLI and the report)."""
     view = TraceView(result.trace, result.scenario)
     have = available_facets(view)
     out = []
     for detector_id, detector in all_detectors().items():
-        missing = _needs(detector) - have
+        missing = _missing(detector, have)
         if missing:
-            out.append({"detector": detector_id, "reason": "needs " + " and ".join(NEED_TEXT[m] for m in sorted(missing))
-                        + f", which this {view.mode} trace does not have"})
+            reason = "needs " + " and ".join(NEED_TEXT[m] for m in sorted(missing))
+            for option in getattr(detector, "needs_instead", ()) or ():
+                reason += " (or " + " and ".join(NEED_TEXT[m] for m in sorted(option - have)) + ")"
+            out.append({"detector": detector_id, "reason": reason + f", which this {view.mode} trace does not have"})
     return out
 
 
@@ -56,7 +65,7 @@ def run_detectors(result: ReplayResult, settings: dict[str, str] | None = None) 
     findings: list[Finding] = []
     for detector_id, detector in all_detectors().items():
         switch = merged.get(detector_id)
-        if switch == "off" or _needs(detector) - have:
+        if switch == "off" or _missing(detector, have):
             continue
         for finding in detector.check(view):
             if switch:

@@ -95,6 +95,9 @@ class BaseDetector:
     why = ""
     severity = Severity.ERROR
     needs: frozenset[Needs] = frozenset({Needs.MODEL})  # the safe default: in-process only
+    # other sets of facets that also let it run (e.g. the model's internals in-process, or the server's
+    # log lines in live mode); ``check`` reads whichever the trace has
+    needs_instead: tuple[frozenset[Needs], ...] = ()
 
     def finding(self, view: TraceView, call: str | None, at_us: int, message: str, *evidence: Evidence,
                 severity: Severity | None = None, business_id: int | None = None, **details: Any) -> Finding:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..durations import format_us
-from .base import BaseDetector, Evidence, Finding, Severity
+from .base import BaseDetector, Evidence, Finding, Needs, Severity
+from .server_log import call_of, tagged_lines
 from .view import TraceView
+
+FROM_SERVER_LOG = (frozenset({Needs.LOGS}),)  # live mode: the target's captured log, by the spec's tags
 
 OTHER = {"inbound": "outbound", "outbound": "inbound"}
 
@@ -16,8 +19,12 @@ class CrossDirectionFallback(BaseDetector):
     summary = "the prompt builder fell back to the other direction's prompt source"
     why = "Root cause 1 of the incident: an empty inbound prompt silently borrowed the outbound one."
     severity = Severity.WARNING
+    needs_instead = FROM_SERVER_LOG
 
     def check(self, view: TraceView) -> Iterable[Finding]:
+        if view.mode == "live":
+            yield from self._logged(view)
+            return
         part_d = [e for e in view.events("prompt.built") if e.data["path"] == "part-d"]
         for e in view.events("prompt.built"):
             d = e.data
@@ -34,14 +41,38 @@ class CrossDirectionFallback(BaseDetector):
                                f"{d['business_id']} was built from {d['source_field']} ({d['path']})", *evidence,
                                business_id=d["business_id"], prompt_id=d["prompt_id"], path=d["path"])
 
+    def _logged(self, view: TraceView) -> Iterable[Finding]:
+        """The server said so itself: ``[PROMPT FALLBACK] Using outbound prompt as fallback for inbound ...``."""
+        for e, groups in tagged_lines(view, "prompt_fallback"):
+            used, requested = groups.get("used"), groups.get("requested")
+            if requested is None or used != OTHER.get(requested):
+                continue
+            business = int(groups["business_id"]) if groups.get("business_id", "").isdigit() else None
+            yield self.finding(view, call_of(view, e, None), e.t_us, f"the server built the {requested} prompt "
+                               f"of business {business} from its {used} prompt (its own log says so)",
+                               Evidence("log", str(e.data.get("message", ""))[:300], (e.seq,)),
+                               business_id=business, source="server-log")
+
 
 class MismatchIgnored(BaseDetector):
     id = "mismatch-ignored"
     summary = "the pipeline detected a direction mismatch and carried on without rebuilding"
     why = "Root cause 3: the HARD LOCK check logged [PROMPT_MISMATCH] ... action=CONTINUE_NO_REBUILD and kept the prompt."
     severity = Severity.ERROR
+    needs_instead = FROM_SERVER_LOG
 
     def check(self, view: TraceView) -> Iterable[Finding]:
+        if view.mode == "live":
+            for e, groups in tagged_lines(view, "prompt_mismatch"):
+                if groups.get("action") != "CONTINUE_NO_REBUILD":
+                    continue
+                call = call_of(view, e, groups.get("call_sid"))
+                yield self.finding(view, call, e.t_us, f"call {call}: the server found its prompt looked "
+                                   f"{groups.get('prebuilt')} for a {groups.get('expected')} call and kept it "
+                                   "(its own log says so)",
+                                   Evidence("log", str(e.data.get("message", ""))[:300], (e.seq,)),
+                                   source="server-log")
+            return
         for e in view.events("prompt.mismatch_check"):
             d = e.data
             if d["mismatch"] and d["action"] == "continue":

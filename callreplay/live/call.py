@@ -210,6 +210,7 @@ class LiveCall:
                 sock = self.make_socket(action, doc.url, bidirectional=False)
                 if sock is not None and await sock.open():
                     self.forks.append(sock)
+                    self.stream_ready.set()
                     await self.replay.stream_opened(self, sock)
                     await sock.send(sock.stream.connected_message())
                     await self.send_start(sock, dict(action.parameters), None, None)
@@ -243,7 +244,23 @@ class LiveCall:
                               schedule=lambda *_: None, deliver=lambda _msg: None)
         headers = {"X-Twilio-Signature": websocket_signature(wss_url, replay.auth_token)}
         return LiveMediaSocket(self.sid, connect_url, wss_url, stream, self.rec, bidirectional, headers,
-                               ssl=replay.client_ssl if connect_url.startswith("wss:") else None)
+                               ssl=replay.client_ssl if connect_url.startswith("wss:") else None,
+                               pacer=replay.session.pacer)
+
+    async def stream_offered(self, timeout_s: float) -> None:
+        """Wait (bounded) until the call's TwiML has asked for a stream or the call has ended.
+
+        A slow webhook answers after the time the scenario scripted the stream's first message;
+        Twilio cannot carry the caller's audio before the stream exists, so the message waits.
+        """
+        if self.pending_stream is not None or self.forks or self.socket is not None or self.ended.is_set():
+            return
+        waits = [asyncio.ensure_future(self.stream_ready.wait()), asyncio.ensure_future(self.ended.wait())]
+        try:
+            await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def connect_stream(self, action: Any, doc_url: str) -> str | None:
         """Open the bidirectional stream when the scenario's first ws step comes (or now) and wait for its end."""

@@ -37,6 +37,7 @@ FRAME_US = 20_000
 DRAIN_S = 1.0            # after the last step and the last frame: let the server answer, then hang up
 MAX_CALL_WAIT_S = 10.0   # bound on waiting for a call's tasks at the end
 SESSION_CLOSE_WAIT_S = 3.5
+STREAM_OFFER_WAIT_S = 15.0  # a ws step waits this long at most for the TwiML that opens its stream (the webhook timeout)
 ROUTE_FOR_DIRECTION = {"inbound": "incoming_call", "outbound": "outbound_call"}
 
 
@@ -300,6 +301,8 @@ class LiveReplay:
 
     async def _ws(self, step: WsStep) -> None:
         call = self.calls.get(step.call)
+        if call is not None:
+            await call.stream_offered(STREAM_OFFER_WAIT_S)
         if call is not None and call.pending_stream is None and call.forks:
             sock: LiveMediaSocket | None = call.forks[0]  # a <Start><Stream> fork carries the caller's audio
         elif call is None or call.pending_stream is None:

@@ -13,16 +13,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import json
+import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, ProtocolError
+from websockets.frames import DATA_OPCODES, Frame, Opcode
+from websockets.protocol import State
 
-from ..audio.mulaw import decode
+from ..audio.mulaw import SQUARES
 from ..feeds import FRAME_BYTES, Feed, number_slice, protocol_problems
 from ..twilio.stream import TwilioStream
 from .recorder import LiveRecorder
@@ -33,7 +38,47 @@ CONNECT_TIMEOUT_S = 5.0  # Twilio's stream connect timeout (error 31901)
 CLOSE_TIMEOUT_S = 2.0
 IN_FLIGHT_US = 250_000   # messages arriving this soon after our stop crossed it on the wire
 SEND_TIMEOUT_S = 5.0     # a server that stops reading the stream for this long has hung
+BACKLOG_BYTES = 64 * 1024  # unsent bytes beyond this mean the server is not reading (about 1.3 s of frames)
 KNOWN_APP_EVENTS = ("media", "mark", "clear")
+READ_CHUNK_BYTES = 512  # about one media message per read callback
+log = logging.getLogger(__name__)
+
+
+class _JudgedConnection(ClientConnection):
+    """A client connection that hands each complete message to ``on_message`` as it is parsed.
+
+    The server's messages are judged, never queued for a reader task: with hundreds of streams
+    on one loop, waking a task per message costs more than judging it.
+    """
+
+    def __init__(self, *args: Any, on_message: Callable[[str | bytes], None], pacer: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_message = on_message
+        self.pacer = pacer
+        self._parts: list[bytes] = []
+        self._text = False
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # frames towards the server come first: while one is due, this socket waits its turn
+        if self.pacer is not None and self.pacer.frames_due() and not self.transport.is_closing():
+            self.pacer.hold(self.transport)
+
+    def process_event(self, event: Any) -> None:
+        if self.response is None or not isinstance(event, Frame) or event.opcode not in DATA_OPCODES:
+            super().process_event(event)
+            return
+        if event.opcode is not Opcode.CONT:
+            self._parts, self._text = [], event.opcode is Opcode.TEXT
+        self._parts.append(bytes(event.data))
+        if not event.fin:
+            return
+        data, self._parts = b"".join(self._parts), []
+        try:
+            self.on_message(data.decode("utf-8", errors="replace") if self._text else data)
+        except Exception:  # noqa: BLE001 - judging must never break the stream it judges
+            log.exception("judging a server message failed")
 
 
 @dataclass
@@ -54,6 +99,7 @@ class LiveMediaSocket:
     bidirectional: bool
     headers: dict[str, str]
     ssl: Any = None
+    pacer: Any = None              # the run's FramePacer: reading yields to frames that are due
     on_closed: Callable[[LiveMediaSocket], None] | None = None
     ws: ClientConnection | None = None
     feeds: list[Feed] = field(default_factory=list)
@@ -68,6 +114,7 @@ class LiveMediaSocket:
     reader: asyncio.Task[None] | None = None
     closed_event: asyncio.Event = field(default_factory=asyncio.Event)
     lateness_us: list[int] = field(default_factory=list)
+    backlog_since_us: int | None = None
 
     # -- connecting --------------------------------------------------------------------------------
     async def open(self) -> bool:
@@ -77,7 +124,9 @@ class LiveMediaSocket:
         try:
             self.ws = await asyncio.wait_for(
                 connect(self.url, additional_headers=self.headers, ssl=self.ssl, open_timeout=CONNECT_TIMEOUT_S,
-                        close_timeout=CLOSE_TIMEOUT_S, max_size=2 ** 22, compression=None),
+                        close_timeout=CLOSE_TIMEOUT_S, max_size=2 ** 22, compression=None,
+                        create_connection=functools.partial(  # type: ignore[arg-type]  # a factory is what it calls
+                            _JudgedConnection, on_message=self._judge, pacer=self.pacer)),
                 CONNECT_TIMEOUT_S + 1)
         except InvalidStatus as exc:
             self._refused(31920, f"the WebSocket handshake was answered with HTTP {exc.response.status_code}",
@@ -87,6 +136,10 @@ class LiveMediaSocket:
             code = 31901 if isinstance(exc, (TimeoutError, asyncio.TimeoutError)) else 31902
             self._refused(code, f"could not open the media stream: {type(exc).__name__}: {exc}")
             return False
+        # bounded reads: one socket's burst is judged a few messages at a time, between the pacer's turns
+        assert self.ws is not None
+        transport: Any = self.ws.transport
+        transport.max_size = READ_CHUNK_BYTES
         self.reader = asyncio.ensure_future(self._read())
         return True
 
@@ -111,11 +164,15 @@ class LiveMediaSocket:
         except ConnectionClosed:
             self._lost()
         except TimeoutError:
-            # the server stopped reading: Twilio gives up on the stream (31903, broken pipe)
-            self.recorder.emit(self.call, "twilio", "ws.refused", code=31903,
-                               message=f"the server read nothing for {SEND_TIMEOUT_S:.0f} s; the stream was dropped")
-            self.ws.transport.abort()
-            await self._finish("network", None)
+            await self._stalled()
+
+    async def _stalled(self) -> None:
+        """The server stopped reading: Twilio gives up on the stream (31903, broken pipe)."""
+        assert self.ws is not None
+        self.recorder.emit(self.call, "twilio", "ws.refused", code=31903,
+                           message=f"the server read nothing for {SEND_TIMEOUT_S:.0f} s; the stream was dropped")
+        self.ws.transport.abort()
+        await self._finish("network", None)
 
     def _counting_message(self) -> None:
         """A non-media message takes a number from the one counter: audio still to come moves up by one."""
@@ -140,11 +197,40 @@ class LiveMediaSocket:
         feed.pos = stop
         for i in range(start, stop):
             self.lateness_us.append(now_us - int(batch.arrival_us[i]))
-            msg = self.stream.media_message(batch.b64_at(i), int(batch.seq[i]), int(batch.chunk[i]),
-                                            int(batch.timestamp_ms[i]))
+            text = self.stream.media_text(batch.b64_at(i), int(batch.seq[i]), int(batch.chunk[i]),
+                                          int(batch.timestamp_ms[i]))
             if self.closed:
                 return
-            await self._send_text(json.dumps(msg, separators=(",", ":")))
+            self._write_now(text)
+        await self._check_backlog(now_us)
+
+    def _write_now(self, text: str) -> None:
+        """Hand one frame to the socket without waiting for it to drain.
+
+        The pacer serves every stream of the run from one loop: waiting on one server's flow control
+        would make every other call's frames late. A server that does not read lets the backlog grow
+        here instead, and :meth:`_check_backlog` drops its stream once that lasts ``SEND_TIMEOUT_S``.
+        """
+        ws = self.ws
+        if ws is None or ws.protocol.state is not State.OPEN or ws.send_in_progress is not None:
+            return
+        try:
+            ws.protocol.send_text(text.encode())
+            ws.send_data()
+        except (OSError, ProtocolError, ConnectionClosed):
+            self._lost()
+
+    async def _check_backlog(self, now_us: int) -> None:
+        ws = self.ws
+        if ws is None or self.closed:
+            return
+        if ws.transport.get_write_buffer_size() <= BACKLOG_BYTES:
+            self.backlog_since_us = None
+            return
+        if self.backlog_since_us is None:
+            self.backlog_since_us = now_us
+        elif now_us - self.backlog_since_us >= SEND_TIMEOUT_S * 1e6:
+            await self._stalled()
 
     async def hang_up(self) -> None:
         """The caller hangs up: Twilio sends ``stop`` and closes the socket."""
@@ -203,12 +289,10 @@ class LiveMediaSocket:
 
     # -- server -> Twilio ---------------------------------------------------------------------------
     async def _read(self) -> None:
+        """Messages are judged as they arrive (:class:`_JudgedConnection`); this waits for the close."""
         assert self.ws is not None
         try:
-            async for message in self.ws:
-                self._judge(message)
-        except ConnectionClosed:
-            pass
+            await self.ws.wait_closed()
         except asyncio.CancelledError:
             return
         if not self.closed:
@@ -286,6 +370,23 @@ class LiveMediaSocket:
             asyncio.ensure_future(self.send(self.stream.mark_message(pending.name)))
 
 
+_RMS_MEMO: dict[bytes, float] = {}
+_RMS_MEMO_MAX = 4096
+
+
 def _rms(audio: bytes) -> float:
-    samples = decode(np.frombuffer(audio, dtype=np.uint8)).astype(np.float64)
-    return round(float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0, 1)
+    """The RMS of one outbound payload (what silent-call and model-audio-lost read).
+
+    Models repeat their frames (silence, a held tone), so results are remembered per payload;
+    the memo is bounded and only a cache, never a difference in what is recorded.
+    """
+    known = _RMS_MEMO.get(audio)
+    if known is not None:
+        return known
+    if not audio:
+        return 0.0
+    value = round(math.sqrt(float(SQUARES[np.frombuffer(audio, dtype=np.uint8)].sum()) / len(audio)), 1)
+    if len(_RMS_MEMO) >= _RMS_MEMO_MAX:
+        _RMS_MEMO.clear()
+    _RMS_MEMO[audio] = value
+    return value

@@ -1,14 +1,18 @@
 """One pacer for every stream of a live run: each frame leaves at its 20 ms schedule.
 
-A task per stream would wake 50 times a second per call; with hundreds of concurrent calls the
-wake-ups themselves make frames late. One pacer sends every frame that is due across all streams,
-then sleeps until the next one is due (never less than ``MIN_SLEEP_S``, which bounds the wake-up
-rate while keeping lateness well under the 5 ms budget).
+A task per stream would wake 50 times a second per call, and a pacer that looked at every
+stream on every wake-up would do hundreds of checks per frame sent. This one keeps the streams
+in a heap ordered by when their next frame is due: a wake-up sends what is due and touches
+nothing else, then sleeps until the next frame (never less than ``MIN_SLEEP_S``, which bounds the
+wake-up rate while keeping lateness well under the 5 ms budget).
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,40 +32,85 @@ class _Lane:
     socket: LiveMediaSocket
     feed: Feed
 
+    @property
+    def live(self) -> bool:
+        return not self.feed.done and not self.socket.closed
+
+    def due_ns(self) -> int:
+        """When the next frame is due, on the monotonic clock every recorder counts from."""
+        return self.recorder.t0_ns + self.feed.next_us() * 1000
+
 
 @dataclass
 class FramePacer:
-    lanes: list[_Lane] = field(default_factory=list)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    heap: list[tuple[int, int, _Lane]] = field(default_factory=list)
+    order: itertools.count = field(default_factory=itertools.count)
     task: asyncio.Task[None] | None = None
     stopping: bool = False
+    _sleeper: asyncio.Future[None] | None = None
+    _held: list[asyncio.Transport] = field(default_factory=list)
+
+    def frames_due(self) -> bool:
+        """A frame is due now (the server's messages can wait the moment it takes to send it)."""
+        return bool(self.heap) and self.heap[0][0] <= time.monotonic_ns()
+
+    def hold(self, transport: asyncio.Transport) -> None:
+        """Pause reading ``transport`` until the frames that are due have been sent."""
+        transport.pause_reading()
+        self._held.append(transport)
+        self._wake()
+
+    def _release(self) -> None:
+        held, self._held = self._held, []
+        for transport in held:
+            if not transport.is_closing():
+                transport.resume_reading()
+
+    @property
+    def lanes(self) -> list[_Lane]:
+        return [lane for _, _, lane in self.heap]
 
     def add(self, recorder: LiveRecorder, socket: LiveMediaSocket, feed: Feed) -> None:
-        self.lanes.append(_Lane(recorder, socket, feed))
+        lane = _Lane(recorder, socket, feed)
+        if lane.live:
+            heapq.heappush(self.heap, (lane.due_ns(), next(self.order), lane))
         if self.task is None:
             self.task = asyncio.ensure_future(self._run())
-        self.wake.set()
+        self._wake()
 
     async def stop(self) -> None:
         self.stopping = True
-        self.wake.set()
+        self._release()
+        self._wake()
         if self.task is not None:
             await asyncio.gather(self.task, return_exceptions=True)
 
+    def _wake(self) -> None:
+        if self._sleeper is not None and not self._sleeper.done():
+            self._sleeper.set_result(None)
+
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        heap = self.heap
         while not self.stopping:
-            self.lanes = [lane for lane in self.lanes if not lane.feed.done and not lane.socket.closed]
-            soonest: float | None = None
-            for lane in list(self.lanes):
-                now = lane.recorder.now_us()
-                if lane.feed.next_us() <= now:
-                    await lane.socket.send_frames(lane.feed, now)
-                if not lane.feed.done and not lane.socket.closed:
-                    wait = (lane.feed.next_us() - lane.recorder.now_us()) / 1e6
-                    soonest = wait if soonest is None else min(soonest, wait)
-            self.wake.clear()
-            timeout = IDLE_S if soonest is None else max(soonest, MIN_SLEEP_S)
+            while heap and heap[0][0] <= time.monotonic_ns():
+                _, n, lane = heapq.heappop(heap)
+                if not lane.live:
+                    continue
+                await lane.socket.send_frames(lane.feed, lane.recorder.now_us())
+                if lane.live:
+                    heapq.heappush(heap, (lane.due_ns(), n, lane))
+            self._release()
+            timeout = IDLE_S if not heap else max((heap[0][0] - time.monotonic_ns()) / 1e9, MIN_SLEEP_S)
+            self._sleeper = loop.create_future()
+            timer = loop.call_later(timeout, _settle, self._sleeper)
             try:
-                await asyncio.wait_for(self.wake.wait(), timeout)
-            except TimeoutError:
-                pass
+                await self._sleeper
+            finally:
+                timer.cancel()
+                self._sleeper = None
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -10,6 +10,7 @@ moved) by the caller audio it receives, which callreplay itself sent on exactly 
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import ssl
 import time
@@ -21,11 +22,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-from ..emulators.realtime import RealtimeEmulator, RealtimeScript
+from ..emulators.realtime import RealtimeScript
 from ..emulators.twilio_rest import TwilioRestEmulator
 from ..twilio.ids import ACCOUNT_SID, TEST_AUTH_TOKEN
 from .guard import HostGuard, is_loopback
 from .pacer import FramePacer
+from .realtime_process import RealtimeProcess
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..audio.frames import FrameBatch
@@ -33,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SILENCE_BYTES = (0xFF, 0x7F)
 MAX_DIGESTS_PER_CALL = 2000
+FREEZE_EVERY_S = 0.5
 
 
 @dataclass
@@ -78,7 +81,7 @@ def _digest(payload: bytes) -> bytes:
 class LiveSession:
     options: LiveOptions
     http: aiohttp.ClientSession | None = None
-    realtime: RealtimeEmulator | None = None
+    realtime: RealtimeProcess | None = None
     rest: TwilioRestEmulator | None = None
     pacer: FramePacer = field(default_factory=FramePacer)
     client_ssl: ssl.SSLContext | None = None
@@ -90,6 +93,7 @@ class LiveSession:
     _digests: dict[bytes, tuple[LiveReplay, str]] = field(default_factory=dict)
     _replays: list[LiveReplay] = field(default_factory=list)
     api_replay: LiveReplay | None = None
+    _freezer: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------
     @property
@@ -111,6 +115,7 @@ class LiveSession:
 
     async def start(self) -> None:
         server_ssl = None
+        cert_files: tuple[str | None, str | None] = (None, None)
         if self.options.tls:
             certs = self.options.certs
             if certs is None:
@@ -122,17 +127,34 @@ class LiveSession:
             server_ssl = certs.server_context()
             self.client_ssl = certs.client_context()
             self.ca_path = Path(certs.ca_pem_path)
+            cert_files = (str(certs.server_cert_path), str(certs.server_key_path))
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
-        self.realtime = RealtimeEmulator(script=self.options.realtime_script or RealtimeScript(),
-                                         record=self._record_realtime, on_audio=self._on_audio,
-                                         script_for=self._script_for)
-        await self.realtime.start(host="127.0.0.1", port=self.options.realtime_port, ssl=server_ssl)
+        # the model runs in its own process, off the core the pacer needs (realtime_child.py)
+        self.realtime = RealtimeProcess(self.options.realtime_script or RealtimeScript(), record=self._record_realtime,
+                                        on_audio=self._on_audio, script_for=self._script_for)
+        await self.realtime.start(self.options.realtime_port, *cert_files)
         self.rest = TwilioRestEmulator(ACCOUNT_SID, self.options.auth_token, record=self._record_rest,
                                        hooks=_RestHooks(self))
         await self.rest.start(host="127.0.0.1", port=self.options.rest_port, ssl=server_ssl)
+        self._freezer = asyncio.ensure_future(self._freeze_heap())
+
+    async def _freeze_heap(self) -> None:
+        """Keep the collector off what the run has recorded so far.
+
+        A run keeps every event until its trace is written: hundreds of thousands of small objects
+        at 200 calls, which a full collection scans at once (over 100 ms, every frame of every call
+        late meanwhile). Frozen objects are still freed when unreferenced; only cycles wait for
+        :meth:`close`, which unfreezes.
+        """
+        while True:
+            await asyncio.sleep(FREEZE_EVERY_S)
+            gc.freeze()
 
     async def close(self) -> None:
         """Stop everything the run started, each step on its own (one failing never leaves the rest open)."""
+        if self._freezer is not None:
+            self._freezer.cancel()
+            gc.unfreeze()
         steps = [self.http.close() if self.http is not None else None, self.pacer.stop(),
                  self.realtime.stop() if self.realtime is not None else None,
                  self.rest.stop() if self.rest is not None else None]
@@ -221,17 +243,18 @@ class LiveSession:
         base = self.options.realtime_script or RealtimeScript()
         return script_from(entry.replay.scenario.model, base) if entry.replay is not None else base
 
-    def _on_audio(self, conn: Any, payload: bytes) -> None:
+    def _on_audio(self, conn: Any, payload: bytes) -> bool:
+        """Tie the session to the call whose audio this is; True once it is tied."""
         entry = self._entry(conn)
         if entry.confirmed:
-            return
+            return True
         owner = None
         for start in range(0, len(payload) - len(payload) % 160, 160):  # one append may carry several frames
             owner = self._digests.get(_digest(payload[start:start + 160]))
             if owner is not None and owner[1]:
                 break
         if owner is None or not owner[1]:
-            return
+            return False
         replay, sid = owner
         if (entry.replay, entry.call) != (replay, sid):
             # the provisional guess was wrong: give the guessed call back to the queue
@@ -240,13 +263,12 @@ class LiveSession:
             self._waiting = deque(w for w in self._waiting if w != (replay, sid))
             entry.replay, entry.call = replay, sid
         entry.confirmed = True
+        return True
 
-    def _record_realtime(self, conn_id: str, kind: str, data: dict[str, Any]) -> None:
-        if conn_id not in self._connections and self.realtime is not None:
-            conn = next((c for c in self.realtime.connections if c.id == conn_id), None)
-            if conn is not None:
-                self._entry(conn)
-        self._rows.setdefault(conn_id, []).append((time.monotonic_ns(), kind, data))
+    def _record_realtime(self, conn_id: str, t_ns: int, kind: str, data: dict[str, Any]) -> None:
+        if conn_id not in self._connections and self.realtime is not None and conn_id != "-":
+            self._entry(self.realtime.connection(conn_id))
+        self._rows.setdefault(conn_id, []).append((t_ns, kind, data))
 
     def _record_rest(self, kind: str, data: dict[str, Any]) -> None:
         path = str(data.get("path", ""))

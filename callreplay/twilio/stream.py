@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _json_str
 from typing import Any
 
 from .ids import ACCOUNT_SID
@@ -71,6 +72,18 @@ class TwilioStream:
         self.chunk = max(self.chunk, chunk)
         return {"event": "media", "sequenceNumber": str(seq), "streamSid": self.stream_sid,
                 "media": {"track": track, "chunk": str(chunk), "timestamp": str(timestamp_ms), "payload": payload_b64}}
+
+    def media_text(self, payload_b64: str, seq: int, chunk: int, timestamp_ms: int, track: str = "inbound") -> str:
+        """:meth:`media_message` as compact JSON text, without building the dict first.
+
+        Live mode sends tens of thousands of these a second from one loop; the text is exactly
+        ``json.dumps(media_message(...), separators=(",", ":"))`` (a test holds the two together).
+        """
+        self.seq = max(self.seq, seq)
+        self.chunk = max(self.chunk, chunk)
+        return (f'{{"event":"media","sequenceNumber":"{seq}","streamSid":{_json_str(self.stream_sid)},'
+                f'"media":{{"track":{_json_str(track)},"chunk":"{chunk}","timestamp":"{timestamp_ms}",'
+                f'"payload":{_json_str(payload_b64)}}}}}')
 
     def dtmf_message(self, digit: str) -> dict:
         return {"event": "dtmf", "streamSid": self.stream_sid, "sequenceNumber": self.next_seq(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from examples.bridge.config import Business, Settings
@@ -16,6 +17,7 @@ DIRECTION_SENTENCES = {
 GENERIC_PROMPT = ("Help the caller politely and briefly on behalf of {name}. If you cannot help, offer to take a "
                   "message with their name and number.")
 TRUNCATED_LENGTH = 1000
+log = logging.getLogger("examples.bridge")
 
 
 def prompt_text(raw: Any, business_name: str) -> str:
@@ -53,6 +55,8 @@ def build_instructions(business: Business, direction: str, settings: Settings) -
     if not body and settings.bug("cross-direction-fallback"):
         # BUG SWITCH cross-direction-fallback: the 2026-01-08 incident, the other direction's script is borrowed.
         body = prompt_text(business.settings.get(PROMPT_FIELDS[other]), business.name)
+        if body:  # the incident's own log line (shared/pipeline-spec.md's tag), which callreplay reads live
+            log.warning("[PROMPT FALLBACK] Using %s prompt as fallback for %s business_id=%s", other, own, business.id)
     if not body:
         body = GENERIC_PROMPT.format(name=business.name)
     sentence = DIRECTION_SENTENCES.get(direction, "")

@@ -61,6 +61,11 @@ def test_cross_direction_fallback_is_caught_by_the_content_proof(tmp_path):
     assert finding["call"] == "CA7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b"
     assert [e["label"] for e in finding["evidence"]] == ["content"]  # no provenance on the wire: content alone
     assert "outbound_ai_prompt" in finding["evidence"][0]["text"]
+    # the cause, from the bridge's own captured log: the builder borrowed the other direction's prompt
+    [logged] = findings(results["bridge-inbound-empty-prompt"], "cross-direction-fallback")
+    assert logged["call"] == finding["call"] and logged["details"]["source"] == "server-log"
+    assert "[PROMPT FALLBACK]" in logged["evidence"][0]["text"]
+    assert not findings(results["bridge-inbound-both-prompts"], "cross-direction-fallback")
 
 
 def test_rest_created_call_is_placed_and_an_unrouted_status_callback_is_found(tmp_path):

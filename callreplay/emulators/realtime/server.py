@@ -8,8 +8,9 @@ Gemini Live; anything else gets a 404 at the handshake, recorded like everything
 from __future__ import annotations
 
 import asyncio
+import inspect
 import ssl as ssl_module
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import parse_qsl, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -47,7 +48,8 @@ class RealtimeEmulator:
 
     def __init__(self, script: RealtimeScript | None = None, record: RecordFn | None = None,
                  on_audio: AudioHook | None = None,
-                 script_for: Callable[[Connection], RealtimeScript] | None = None) -> None:
+                 script_for: Callable[[Connection], RealtimeScript | Awaitable[RealtimeScript]] | None = None
+                 ) -> None:
         self.script = script or RealtimeScript()
         self.record = record
         self.on_audio = on_audio
@@ -141,5 +143,6 @@ class RealtimeEmulator:
                    self.record, self.on_audio)
         self.connections.append(conn)
         if self.script_for is not None:
-            conn.apply_script(self.script_for(conn))
+            script = self.script_for(conn)  # a coroutine when the script comes from another process
+            conn.apply_script(await script if inspect.isawaitable(script) else script)
         await conn.run()
