@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import pickle
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..emulators.realtime import RealtimeScript
@@ -52,9 +54,12 @@ class RealtimeProcess:
         self._stopped = asyncio.Event()
 
     async def start(self, port: int = 0, cert: str | None = None, key: str | None = None) -> None:
+        # the child imports this very callreplay, wherever the run was started from
+        package_root = str(Path(__file__).resolve().parents[2])
+        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "callreplay.live.realtime_child", stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE)
+            stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": path})
         self._write(pickle.dumps({"script": self.script, "port": port, "cert": cert, "key": key}))
         try:
             ready = await asyncio.wait_for(self._read(), START_TIMEOUT_S)
