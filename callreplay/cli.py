@@ -15,10 +15,10 @@ import click
 
 from ._version import __version__
 from .detectors import all_detectors
-from .errors import CallReplayError, ScenarioError  # noqa: F401
+from .errors import CallReplayError, ScenarioError
 from .live.cli_options import _live_options, live_options
 from .pipeline.profiles import load_profile, profile_names
-from .run_command import EXIT_FAILED, EXIT_INPUT, EXIT_OK, _detector_settings, _executor, _run_command  # noqa: F401
+from .run_command import EXIT_INPUT, EXIT_OK, _run_command
 
 
 class _Main(click.Group):

@@ -17,10 +17,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .atomic_write import write_text_atomic
 from .errors import CallReplayError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .runner import Outcome, RunOptions
+    from .outcome import Outcome
+    from .runner import RunOptions
     from .scenario.model import Scenario
 
 DASK_PREFIX = "dask://"
@@ -72,9 +74,8 @@ def run_on_dask(address: str, work: list[WorkItem], options: RunOptions, run_ite
         for future in futures:   # in submission order: the output does not depend on who finished first
             outcome, trace_text = future.result()
             if trace_text is not None and options.write and outcome.result is not None:
-                path = options.report_dir / outcome.result["trace_file"]
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(trace_text, encoding="utf-8")
+                # already redacted on the worker (unless --show-pii); written atomically like every result file
+                write_text_atomic(options.report_dir / outcome.result["trace_file"], trace_text)
             yield outcome
 
 
@@ -140,12 +141,15 @@ def _with_paths(scenario: Scenario, local: dict[str, Path]) -> Scenario:
         return scenario
     from .scenario.model import Step, WsStep
 
+    def moved(source: Any) -> Any:
+        copy = local.get(str(source.path)) if source.path is not None else None
+        return source if copy is None else dataclasses.replace(source, path=copy)
+
     steps: list[Step] = []
     for step in scenario.steps:
-        media = step.media if isinstance(step, WsStep) else None
-        if isinstance(step, WsStep) and media is not None and any(s.path is not None and str(s.path) in local for s in media.sources):
-            sources = tuple(dataclasses.replace(s, path=local[str(s.path)]) if s.path is not None
-                            and str(s.path) in local else s for s in media.sources)
-            step = dataclasses.replace(step, media=dataclasses.replace(media, sources=sources))
+        if isinstance(step, WsStep) and step.media is not None:
+            sources = tuple(moved(s) for s in step.media.sources)
+            if sources != step.media.sources:
+                step = dataclasses.replace(step, media=dataclasses.replace(step.media, sources=sources))
         steps.append(step)
     return dataclasses.replace(scenario, steps=tuple(steps))

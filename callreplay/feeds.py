@@ -24,12 +24,12 @@ import numpy as np
 from .audio import sources
 from .audio.faults import apply_faults
 from .audio.frames import FrameBatch
+from .audio.mulaw import frame_rms
 from .errors import ScenarioError
+from .pipeline.constants import FRAME_BYTES, FRAME_US
 from .pipeline.media_audio import MAX_SLICE_FRAMES
-from .scenario.model import Scenario, SourceSpec, WsStep
+from .scenario.model import MediaSpec, Scenario, SourceSpec, WsStep
 
-FRAME_US = 20_000
-FRAME_BYTES = 160
 WINDOW_FRAMES = 30_000                 # 10 minutes of audio, 4.8 MB of payload, per streamed feed
 STREAM_ABOVE_FRAMES = 2 * WINDOW_FRAMES  # shorter steps are built whole, as they always were
 MIN_AHEAD_FRAMES = MAX_SLICE_FRAMES + 1  # a window slides before fewer frames than a slice are left in it
@@ -42,20 +42,27 @@ class PacedPattern(NamedTuple):
     total: int
     at_us: int
     start_us: int        # the stream's start: media timestamps count from it
+    pattern_rms: np.ndarray  # the pattern's per-frame RMS, computed once rather than once per window
 
     def window(self, first: int, size: int) -> FrameBatch:
         """Frames ``[first, first + size)`` of the step with their local numbers, exactly as the whole batch has them."""
         index = np.arange(first, min(first + size, self.total), dtype=np.int64)
         arrival = self.at_us + index * FRAME_US
-        return FrameBatch.build(self.pattern[index % len(self.pattern)], arrival, index + 1, index + 1,
-                                (arrival - self.start_us) // 1000)
+        rows = index % len(self.pattern)
+        return FrameBatch.build(self.pattern[rows], arrival, index + 1, index + 1,
+                                (arrival - self.start_us) // 1000).with_rms(self.pattern_rms[rows])
 
     @property
     def last_us(self) -> int:
         return self.at_us + (self.total - 1) * FRAME_US
 
 
-def _source_frames(spec: SourceSpec, seed: int, scenario: Scenario | None = None
+def _source_seed(scenario: Scenario, step: WsStep, k: int) -> int:
+    """The seed of a step's ``k``-th source: fixed by the scenario, so a replay is repeatable."""
+    return scenario.seed * 7919 + step.index * 31 + k
+
+
+def _source_frames(spec: SourceSpec, seed: int, scenario: Scenario
                    ) -> tuple[np.ndarray | list[bytes], tuple[str, ...] | None]:
     if spec.kind == "silence":
         return sources.silence(spec.duration_us), None
@@ -63,10 +70,9 @@ def _source_frames(spec: SourceSpec, seed: int, scenario: Scenario | None = None
         return sources.tone(spec.hz, spec.rms, spec.duration_us), None
     if spec.kind == "speech":
         return sources.speech(spec.duration_us, spec.rms, spec.seed if spec.seed is not None else seed), None
-    if spec.kind == "file":
-        if scenario is not None:   # opened safely inside the scenario's folder, under its size limit
-            return sources.wav_file(spec.path, folder=scenario.side_files_folder, max_bytes=scenario.limits.side_file_bytes), None
-        return sources.wav_file(spec.path), None
+    if spec.kind == "file":  # opened safely inside the scenario's folder, under its size limit
+        return sources.wav_file(spec.path, folder=scenario.side_files_folder,
+                                max_bytes=scenario.limits.side_file_bytes), None
     decoded = sources.payloads(spec.payloads)
     if decoded.frames is not None:
         return decoded.frames, decoded.b64
@@ -79,25 +85,30 @@ def media_feed_source(scenario: Scenario, step: WsStep, start_us: int) -> tuple[
     A long fault-free synthetic step starts with its first window; any other step with all of its frames.
     """
     pattern = _paced_pattern(scenario, step, start_us)
-    if pattern is not None and pattern.total >= STREAM_ABOVE_FRAMES:
+    if pattern is not None:
         return pattern.window(0, WINDOW_FRAMES), pattern
     return expand_media(scenario, step, start_us), None
 
 
+def _planned_frames(media: MediaSpec) -> int | None:
+    """The step's frame count when it is known without reading a file, else None."""
+    if media.for_us is not None:
+        return sources.frame_count(media.for_us)
+    if any(spec.kind == "file" for spec in media.sources):
+        return None
+    return media.repeat * sum(sources.frame_count(spec.duration_us) for spec in media.sources)
+
+
 def _paced_pattern(scenario: Scenario, step: WsStep, start_us: int) -> PacedPattern | None:
+    """The repeated pattern of a long fault-free synthetic step; None: the step is built whole by expand_media."""
     media = step.media
     if media is None or step.faults or any(spec.kind in ("payloads", "recording") for spec in media.sources):
         return None
-    if media.for_us is not None:
-        long_enough = -(-media.for_us // FRAME_US) >= STREAM_ABOVE_FRAMES
-    else:  # without ``for`` the length needs the sources' lengths: known without reading only for synthetic ones
-        frames = sum(sources.frame_count(spec.duration_us) for spec in media.sources)
-        long_enough = all(spec.kind != "file" for spec in media.sources) and \
-            media.repeat * frames >= STREAM_ABOVE_FRAMES
-    if not long_enough:
+    planned = _planned_frames(media)
+    if planned is None or planned < STREAM_ABOVE_FRAMES:
         return None  # built whole by expand_media, sources read once
     try:
-        parts = [_source_frames(spec, scenario.seed * 7919 + step.index * 31 + k)[0]
+        parts = [_source_frames(spec, _source_seed(scenario, step, k), scenario)[0]
                  for k, spec in enumerate(media.sources)]
     except (ValueError, OSError):
         return None  # expand_media reports it, located
@@ -106,8 +117,10 @@ def _paced_pattern(scenario: Scenario, step: WsStep, start_us: int) -> PacedPatt
     one = np.concatenate(parts)
     if not len(one):
         return None
-    total = -(-media.for_us // FRAME_US) if media.for_us is not None else len(one) * media.repeat
-    return PacedPattern(one, total, step.at_us, start_us) if total else None
+    total = planned if media.for_us is not None else len(one) * media.repeat
+    if not total or total < STREAM_ABOVE_FRAMES:
+        return None
+    return PacedPattern(one, total, step.at_us, start_us, frame_rms(one))
 
 
 def expand_media(scenario: Scenario, step: WsStep, start_us: int) -> FrameBatch:
@@ -116,7 +129,7 @@ def expand_media(scenario: Scenario, step: WsStep, start_us: int) -> FrameBatch:
     b64: list[str] | None = []
     try:
         for k, spec in enumerate(step.media.sources):
-            frames, encoded = _source_frames(spec, scenario.seed * 7919 + step.index * 31 + k, scenario)
+            frames, encoded = _source_frames(spec, _source_seed(scenario, step, k), scenario)
             parts.append(frames)
             if b64 is not None and encoded is not None:
                 b64.extend(encoded)
@@ -129,7 +142,7 @@ def expand_media(scenario: Scenario, step: WsStep, start_us: int) -> FrameBatch:
         one = np.concatenate(parts) if parts else np.zeros((0, FRAME_BYTES), np.uint8)
         pattern_len = len(one)
         if step.media.for_us is not None and pattern_len:
-            total = -(-step.media.for_us // FRAME_US)
+            total = sources.frame_count(step.media.for_us)
             one = np.resize(one, (total, FRAME_BYTES)) if total else one[:0]
         elif step.media.repeat > 1:
             one = np.tile(one, (step.media.repeat, 1))
@@ -186,21 +199,23 @@ class Feed:
         if paced is not None and len(self.batch) - self.pos < MIN_AHEAD_FRAMES \
                 and self.base + len(self.batch) < paced.total:
             self.base += self.pos
-            self.batch, self.pos = paced.window(self.base, WINDOW_FRAMES), 0
-            self.local_seq, self.local_chunk = self.batch.seq.copy(), self.batch.chunk.copy()
-            self._classify()
+            self._load(paced.window(self.base, WINDOW_FRAMES))
         while self.more is not None and self.pos >= len(self.batch):
             nxt = next(self.more, None)
             if nxt is None:
                 self.more = None
                 return
-            self.batch, self.pos = nxt, 0
-            self.local_seq, self.local_chunk = nxt.seq.copy(), nxt.chunk.copy()
-            self._classify()
+            self._load(nxt)
+
+    def _load(self, batch: FrameBatch) -> None:
+        """Deliver ``batch`` next, from its first frame; its numbers as built are the local ones."""
+        self.batch, self.pos = batch, 0
+        self.local_seq, self.local_chunk = batch.seq.copy(), batch.chunk.copy()
+        self._classify()
 
     @property
     def done(self) -> bool:
-        """No frame left: this chunk is delivered and no further chunk of a recording is pending."""
+        """No frame left: this chunk is delivered and no further window or chunk of a recording is pending."""
         return self.pos >= len(self.batch) and self.more is None and (
             self.paced is None or self.base + len(self.batch) >= self.paced.total)
 
@@ -247,15 +262,10 @@ def protocol_problems(previous_seq: int, wire: np.ndarray, batch: FrameBatch, st
                       consecutive: bool = False) -> list[dict]:
     """Sequence numbers that go backwards or skip, and payloads that are not 160-byte frames."""
     problems = []
-    if len(wire) and consecutive:
+    if len(wire) == 1 or (len(wire) and consecutive):
+        # one frame (live mode's tick), or numbers that go up by one: only the first can deviate
         first = int(wire[0])
         if first != previous_seq + 1:
-            name = "seq-backwards" if first <= previous_seq else "seq-skip"
-            problems.append({"problem": name, "count": 1, "first_seq": first, "previous_seq": previous_seq,
-                             "at_us": int(batch.arrival_us[start])})
-    elif len(wire) == 1:
-        first = int(wire[0])
-        if first <= previous_seq or first > previous_seq + 1:
             name = "seq-backwards" if first <= previous_seq else "seq-skip"
             problems.append({"problem": name, "count": 1, "first_seq": first, "previous_seq": previous_seq,
                              "at_us": int(batch.arrival_us[start])})

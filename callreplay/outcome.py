@@ -30,5 +30,13 @@ class Outcome:
     result: dict | None = None
 
 
+NOT_RUN = "not run: the run was interrupted (Ctrl-C)"
+
+
+def not_run(file: str, scenario: str, profile: str) -> Outcome:
+    """A replay Ctrl-C stopped before it ran, in-process or live: listed, never counted as passed."""
+    return Outcome(file, scenario, profile, "skipped", error=NOT_RUN)
+
+
 def write_trace(path: Path, text: str, show_pii: bool) -> None:
     write_text_atomic(path, text if show_pii else redact_text(text))

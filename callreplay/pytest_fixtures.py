@@ -56,7 +56,7 @@ class ReplayRun:
         """Fail with the CLI's missing/unexpected lines when the scenario's expectation is not met."""
         if self.verdict.passed:
             return
-        from .runner import Outcome
+        from .outcome import Outcome
         from .summary import failure_lines
 
         outcome = Outcome(str(self.result.scenario.file), self.result.scenario.name, self.result.profile.name, "fail",

@@ -24,8 +24,9 @@ import pytest
 
 from .detectors.base import Severity
 from .errors import CallReplayError
+from .outcome import Outcome
 from .results import slugify
-from .runner import Outcome, RunOptions, profiles_for, run_one
+from .runner import RunOptions, profiles_for, run_one
 from .scenario.load import load_scenario
 from .scenario.model import Scenario
 from .summary import failure_lines, outcome_line

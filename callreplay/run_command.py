@@ -1,7 +1,8 @@
 """What ``callreplay run`` (and ``exec``) do once the options are parsed: the run, its lines, its exit code.
 
 Exit codes: 0 every expectation met, 1 a replay failed its expectation, 2 a usage or input error
-(a scenario that does not load, an unknown profile or detector). Kept apart from the command
+(a scenario that does not load, an unknown profile or detector), 5 nothing was selected, 130
+interrupted by Ctrl-C. Kept apart from the command
 definitions so ``exec`` can run the same thing without importing the whole CLI.
 """
 

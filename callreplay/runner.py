@@ -27,7 +27,7 @@ from .detectors import run_detectors
 from .detectors.base import Severity
 from .errors import CallReplayError, ProfileError, ScenarioError
 from .expectations import evaluate
-from .outcome import Outcome, write_trace
+from .outcome import NOT_RUN, Outcome, not_run, write_trace
 from .pipeline.profiles import load_profile
 from .redact import redact, redact_text
 from .replay import replay
@@ -56,9 +56,6 @@ class RunOptions:
     executor: str = "local"          # local (the process pool above) or dask://HOST:PORT
 
 
-
-
-NOT_RUN = "not run: the run was interrupted (Ctrl-C)"
 
 
 class RunInterrupted(Exception):
@@ -151,6 +148,14 @@ def _live_target(scenario: Scenario, options: RunOptions) -> LiveOptions | None:
     return None
 
 
+def _unique_slug(used: dict[str, int], base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``... for the later replays that would share it."""
+    used[base] = used.get(base, 0) + 1
+    return base if used[base] == 1 else f"{base}-{used[base]}"
+
+
+def _not_run(scenario: Scenario, profile: str) -> Outcome:
+    return not_run(str(scenario.file), scenario.name, profile)
 
 
 def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Outcome], None] | None = None,
@@ -171,15 +176,11 @@ def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Out
         if live is not None:
             from .live.runner import LIVE_PROFILE, LivePlan
 
-            base = slugify(scenario.name) + "--" + LIVE_PROFILE
-            used[base] = used.get(base, 0) + 1
-            live_plans.setdefault(live.target, (live, []))[1].append(
-                LivePlan(scenario, base if used[base] == 1 else f"{base}-{used[base]}"))
+            slug = _unique_slug(used, slugify(scenario.name) + "--" + LIVE_PROFILE)
+            live_plans.setdefault(live.target, (live, []))[1].append(LivePlan(scenario, slug))
             continue
         for profile, skip in profiles_for(scenario, options):
-            base = slugify(scenario.name) + "--" + slugify(profile)
-            used[base] = used.get(base, 0) + 1
-            work.append((scenario, profile, skip, base if used[base] == 1 else f"{base}-{used[base]}"))
+            work.append((scenario, profile, skip, _unique_slug(used, slugify(scenario.name) + "--" + slugify(profile))))
     if on_plan:
         on_plan(len(work) + len(outcomes) + sum(len(plans) for _, plans in live_plans.values()))
     done = 0
@@ -190,9 +191,8 @@ def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Out
             if on_outcome:
                 on_outcome(outcome)
     except KeyboardInterrupt:
-        outcomes += [Outcome(str(s.file), s.name, p, "skipped", error=NOT_RUN) for s, p, _, _ in work[done:]]
-        outcomes += [Outcome(str(plan.scenario.file), plan.scenario.name, "live", "skipped", error=NOT_RUN)
-                     for _, plans in live_plans.values() for plan in plans]
+        outcomes += [_not_run(s, p) for s, p, _, _ in work[done:]]
+        outcomes += [_not_run(plan.scenario, "live") for _, plans in live_plans.values() for plan in plans]
         if options.write:
             write_results(outcomes, options, started_at, command, interrupted=True)
         raise RunInterrupted(outcomes) from None
@@ -201,13 +201,13 @@ def run_all(paths: list[Path], options: RunOptions, *, on_outcome: Callable[[Out
         from .live.runner import run_live
 
         if interrupted:
-            outcomes += [Outcome(str(p.scenario.file), p.scenario.name, "live", "skipped", error=NOT_RUN) for p in plans]
+            outcomes += [_not_run(p.scenario, "live") for p in plans]
             continue
         live_outcomes, interrupted = run_live(plans, live, options, announce=on_announce, on_outcome=on_outcome)
         outcomes += live_outcomes
         if interrupted and on_outcome:
             for outcome in live_outcomes:
-                if outcome.status == "skipped" and outcome.error and "interrupted" in outcome.error:
+                if outcome.error == NOT_RUN:
                     on_outcome(outcome)
     if interrupted:
         if options.write:

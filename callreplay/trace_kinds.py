@@ -1,7 +1,7 @@
 """The trace's vocabulary: every event kind, the component(s) that emit it and the fields its data may carry.
 
 Detectors, results and the report read trace events by kind; the catalogue makes that contract
-explicit and a test keeps it honest (``tests/structure/test_trace_kinds.py``): every kind read is
+explicit and a test keeps it honest (``tests/scenarios/test_trace_kinds.py``): every kind read is
 declared and emitted by some shipped scenario, and every kind emitted is declared with its fields.
 
 Other packages add their own kinds through :func:`declare` (live mode's ``live.*``, ``realtime.*``
@@ -237,15 +237,13 @@ declare('ws.unhandled', ('media_ws',),
         'the handler received an event it does not handle')
 
 
+declare('replay.step_skipped', ('replay',), ('path', 'reason'), 'in-process: a step only live mode can carry out')
+
+
 # -- live mode (callreplay.live): what crosses the sockets between Twilio, the server and the model ----------
-LIVE_ONLY_KINDS = frozenset({
-    "app.request", "app.response", "app.failed", "call.answered", "call.business_expected", "call.hangup_requested",
-    "callback.failed", "realtime.audio_in", "realtime.audio_out", "realtime.client_event", "realtime.closed",
-    "realtime.connected", "realtime.error", "realtime.item_created", "realtime.rejected_handshake",
-    "realtime.server_event", "realtime.mirror_problem", "twilio.rest", "twiml.problem", "twiml.unsupported",
-    "twiml.verb", "webhook.failed", "webhook.refused_host", "ws.app_problem", "ws.media_late", "ws.pacing",
-    "ws.refused", "live.step_unsupported",
-})
+# Every kind declared below this line is emitted only by live mode (and serve); LIVE_ONLY_KINDS is derived
+# from that, at the end of the file.
+_IN_PROCESS_KINDS = frozenset(KINDS)
 declare('app.request', ('replay',), ('form', 'json', 'method', 'path'), "live: an http step's request to the server's own API")
 declare('app.response', ('replay',), ('body', 'status'), "live: the server's answer to an http step")
 declare('app.failed', ('replay',), ('message',), "live: an http step's request failed")
@@ -288,4 +286,5 @@ declare('ws.media_late', ('twilio',), ('late_us', 'step'),
 declare('ws.pacing', ('twilio',), ('frames', 'max_us', 'p50_us', 'p99_us'), "live: how late one stream's frames left")
 declare('ws.refused', ('twilio',), ('code', 'message', 'status', 'url'), 'live: a media stream that could not be opened')
 declare('live.step_unsupported', ('replay',), ('action', 'path', 'reason'), 'live: a step live mode skipped')
-declare('replay.step_skipped', ('replay',), ('path', 'reason'), 'in-process: a step only live mode can carry out')
+
+LIVE_ONLY_KINDS = frozenset(KINDS) - _IN_PROCESS_KINDS

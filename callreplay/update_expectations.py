@@ -15,6 +15,7 @@ snapshot of a latency is no bound.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -70,12 +71,9 @@ def _scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    import json
-
     text = str(value)
     if _PLAIN.match(text) and not text.endswith(":") and YAML(typ="safe").load(text) == text:
         return text  # plain only where YAML reads it back as this very string (not a number, bool, null)
-
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted scalar
 
 

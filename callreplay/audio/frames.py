@@ -104,6 +104,13 @@ class FrameBatch:
             self._cache["rms"] = cached
         return cached
 
+    def with_rms(self, rms: np.ndarray) -> FrameBatch:
+        """Record RMS values the caller already has (a window of a repeated pattern), so ``rms()`` skips its pass."""
+        column = _int_column(rms, "rms", len(self))
+        column.flags.writeable = False
+        self._cache["rms"] = column
+        return self
+
     def take(self, indices: Sequence[int] | np.ndarray) -> FrameBatch:
         """A new batch of the given frames, in the given order."""
         idx = np.asarray(indices, dtype=np.int64)

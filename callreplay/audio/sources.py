@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..scenario.limits import DEFAULT_LIMITS
 from .mulaw import FRAME_BYTES, SILENCE_BYTE, encode
 from .wav import TARGET_RATE, read_wav, resample_to_8k
 
@@ -92,9 +93,10 @@ def speech(duration_us: int, rms: float, seed: int) -> np.ndarray:
     return frames_from_pcm(_scale_to_rms(signal * envelope, rms))
 
 
-def wav_file(path: str | Path, *, folder: str | Path | None = None, max_bytes: int | None = None) -> np.ndarray:
+def wav_file(path: str | Path, *, folder: str | Path | None = None,
+             max_bytes: int = DEFAULT_LIMITS.side_file_bytes) -> np.ndarray:
     """A WAV file (PCM16 or mu-law, any rate, mono or stereo) as 8 kHz mu-law frames (opened safely in ``folder``)."""
-    audio = read_wav(path, folder=folder) if max_bytes is None else read_wav(path, folder=folder, max_bytes=max_bytes)
+    audio = read_wav(path, folder=folder, max_bytes=max_bytes)
     if audio.mulaw is not None and audio.rate == TARGET_RATE:
         return frames_from_mulaw(audio.mulaw)  # already Twilio's format: keep the bytes
     return frames_from_pcm(resample_to_8k(audio.pcm16, audio.rate))

@@ -13,6 +13,7 @@ import io
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import soundfile  # type: ignore[import-untyped]  # no stubs published
@@ -24,7 +25,7 @@ from .mulaw import decode
 TARGET_RATE = 8000
 WAVE_FORMAT_MULAW = 7
 WAVE_FORMAT_EXTENSIBLE = 0xFFFE
-_INTEGER_SUBTYPES = {"PCM_16": "int16", "PCM_S8": "int16", "PCM_U8": "int16"}
+_INTEGER_SUBTYPES = frozenset({"PCM_16", "PCM_S8", "PCM_U8"})  # read as int16 exactly; the rest via float
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +59,21 @@ def audio_format(path: str | Path, *, folder: str | Path | None = None,
     file's own; no symlink, a regular file, its size checked) and libsndfile reads that open file."""
     path = Path(path)
     try:
-        with open_side_file(path, Path(folder) if folder is not None else path.parent, max_bytes=max_bytes) as fh:
-            info = soundfile.info(fh)
+        with open_side_file(path, _folder_of(path, folder), max_bytes=max_bytes) as fh:
+            return _format_of(path, fh)
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
+
+
+def _folder_of(path: Path, folder: str | Path | None) -> Path:
+    """The folder a side file must stay inside: the one given, else the file's own."""
+    return Path(folder) if folder is not None else path.parent
+
+
+def _format_of(path: Path, source: BinaryIO) -> AudioFormat:
+    """The header libsndfile reads from ``source``; ValueError when it cannot or the header is empty."""
+    try:
+        info = soundfile.info(source)
     except (soundfile.LibsndfileError, RuntimeError) as error:
         raise ValueError(f"{path}: unreadable audio file ({_reason(error)})") from None
     if info.channels < 1 or info.samplerate < 1:
@@ -114,16 +126,10 @@ def read_wav(path: str | Path, *, folder: str | Path | None = None,
     so the file decoded is the file that was checked."""
     path = Path(path)
     try:
-        data = read_side_file(path, Path(folder) if folder is not None else path.parent, max_bytes=max_bytes)
+        data = read_side_file(path, _folder_of(path, folder), max_bytes=max_bytes)
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
-    try:
-        info = soundfile.info(io.BytesIO(data))
-    except (soundfile.LibsndfileError, RuntimeError) as error:
-        raise ValueError(f"{path}: unreadable audio file ({_reason(error)})") from None
-    if info.channels < 1 or info.samplerate < 1:
-        raise ValueError(f"{path}: bad audio header (channels={info.channels}, rate={info.samplerate})")
-    fmt = AudioFormat(info.format, info.subtype, info.channels, info.samplerate, info.frames)
+    fmt = _format_of(path, io.BytesIO(data))
     if fmt.subtype == "ULAW" and fmt.container in ("WAV", "WAVEX"):
         codes = _riff_mulaw_codes(data)
         if codes is not None:

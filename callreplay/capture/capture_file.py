@@ -26,7 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import ImportFormatError
+from ..errors import ImportFormatError, ScenarioError
+from ..scenario.yamlsafe import load_side_yaml
 
 FORMAT_VERSION = 1
 RECORD_TYPES = ("http.request", "http.response", "ws.open", "ws.in", "ws.out", "ws.close", "error")
@@ -42,6 +43,16 @@ def format_error(file: str | Path, line: int | None, what: str, expected: str | 
     error = ImportFormatError(text)
     error.file, error.line, error.what, error.expected = str(file), line, what, expected
     return error
+
+
+def read_side_yaml(path: str | Path, expected: str) -> object:
+    """A YAML input of an import (``--businesses``, ``--format``), refused as the scenario loader refuses
+    hostile YAML; its errors take the import's one-line form."""
+    try:
+        return load_side_yaml(Path(path))
+    except ScenarioError as exc:
+        raise format_error(path, exc.line, exc.message + (f" at {exc.path}" if exc.path else ""),
+                           exc.expected or expected) from None
 
 
 def _dumps(obj: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..durations import format_us
+from ..trace import TraceEvent
 from .base import BaseDetector, Evidence, Finding, Severity
 from .view import TraceView
 
@@ -20,10 +21,15 @@ INBOUND_KEYS = ("To", "Called", "to", "called")
 OUTBOUND_KEYS = ("business_id",)
 
 
+def _in_order(view: TraceView, *kinds: str) -> list[TraceEvent]:
+    """The events of several kinds in trace order (the view indexes them by kind)."""
+    return sorted((e for kind in kinds for e in view.events(kind)), key=lambda e: e.seq)
+
+
 def _frames_sent(view: TraceView) -> dict[str, tuple[int, list[int]]]:
     """Per call, the media frames the Twilio side sent and the trace seqs that sent them."""
     sent: dict[str, tuple[int, list[int]]] = {}
-    for e in view.trace.events:
+    for e in _in_order(view, "ws.media", "ws.in"):
         count = 0
         if e.component == "twilio" and e.kind == "ws.media":
             count = int(e.data.get("frames") or 0)
@@ -76,8 +82,8 @@ class CallNotProcessed(BaseDetector):
                 continue  # the call is still live at the end of the replay: its frames may yet be read
             received = int((end.data.get("counters") or {}).get("rx") or 0)
             if received == 0:
-                dropped = [e.seq for e in view.trace.events if e.call == call and e.kind in
-                           ("ws.dropped", "ws.ignored", "ws.protocol")][:5]
+                dropped = [e.seq for e in _in_order(view, "ws.dropped", "ws.ignored", "ws.protocol")
+                           if e.call == call][:5]
                 yield self.finding(view, call, started[call].t_us,
                                    f"call {call}: {frames} inbound frames were sent after start but none reached "
                                    "the pipeline (see the dropped/ignored/protocol events)",

@@ -63,15 +63,7 @@ class MismatchIgnored(BaseDetector):
 
     def check(self, view: TraceView) -> Iterable[Finding]:
         if view.mode == "live":
-            for e, groups in tagged_lines(view, "prompt_mismatch"):
-                if groups.get("action") != "CONTINUE_NO_REBUILD":
-                    continue
-                call = call_of(view, e, groups.get("call_sid"))
-                yield self.finding(view, call, e.t_us, f"call {call}: the server found its prompt looked "
-                                   f"{groups.get('prebuilt')} for a {groups.get('expected')} call and kept it "
-                                   "(its own log says so)",
-                                   Evidence("log", str(e.data.get("message", ""))[:300], (e.seq,)),
-                                   source="server-log")
+            yield from self._logged(view)
             return
         for e in view.events("prompt.mismatch_check"):
             d = e.data
@@ -80,6 +72,18 @@ class MismatchIgnored(BaseDetector):
                                    f"{d['expected']} call ({d['method']} check) and was kept",
                                    Evidence("check", f"{d['method']} check: expected={d['expected']} "
                                             f"detected={d['detected']} action={d['action']}", (e.seq,), dict(d)))
+
+    def _logged(self, view: TraceView) -> Iterable[Finding]:
+        """The server said so itself: ``[PROMPT_MISMATCH] ... action=CONTINUE_NO_REBUILD``."""
+        for e, groups in tagged_lines(view, "prompt_mismatch"):
+            if groups.get("action") != "CONTINUE_NO_REBUILD":
+                continue
+            call = call_of(view, e, groups.get("call_sid"))
+            yield self.finding(view, call, e.t_us, f"call {call}: the server found its prompt looked "
+                               f"{groups.get('prebuilt')} for a {groups.get('expected')} call and kept it "
+                               "(its own log says so)",
+                               Evidence("log", str(e.data.get("message", ""))[:300], (e.seq,)),
+                               source="server-log")
 
 
 class PrebuildRace(BaseDetector):

@@ -33,10 +33,6 @@ def _contains_run(haystack: list[str], needle: list[str]) -> bool:
     return any(haystack[i:i + n] == needle for i, w in enumerate(haystack) if w == first)
 
 
-def _business(view: TraceView, business_id: int | None):
-    return next((b for b in view.scenario.businesses if b.id == business_id), None)
-
-
 def _provider(view: TraceView, call: str | None) -> tuple[str, str]:
     connected = next((e for e in view.events("realtime.connected") if e.call == call), None)
     if connected is None:
@@ -57,11 +53,11 @@ class VoiceMismatch(BaseDetector):
             if not voice or e.call is None:
                 continue
             info = view.calls.get(e.call)
-            business = _business(view, info.business if info else None)
+            business = view.business_spec(info.business if info else None)
             provider, interface = _provider(view, e.call)
             catalogue = VOICES.get((provider, interface)) or VOICES.get((provider, "half_cascade")) or ()
             configured = business.voice if business is not None else None
-            if configured and voice != configured:
+            if business is not None and configured and voice != configured:
                 yield self.finding(view, e.call, e.t_us, f"call {e.call}: the session speaks with voice {voice!r}; "
                                    f"business {business.id} is configured with {configured!r}",
                                    Evidence("update", f"session.update voice={voice}", (e.seq,)),
@@ -85,7 +81,7 @@ class InstructionsIntegrity(BaseDetector):
     def check(self, view: TraceView) -> Iterable[Finding]:
         for info in view.calls.values():
             field = PROMPT_FIELDS.get(info.direction or "")
-            business = _business(view, info.business)
+            business = view.business_spec(info.business)
             if field is None or business is None:
                 continue
             for binding in info.bindings:
@@ -137,16 +133,14 @@ class SessionNotClosed(BaseDetector):
 
     def check(self, view: TraceView) -> Iterable[Finding]:
         stops = {e.call: e for e in view.events("ws.closed") if e.data.get("reason") == "twilio_stop_event" and e.call}
+        configured = {e.call for e in view.events("realtime.session_update")}
         for call, stop in stops.items():
+            if call not in configured:
+                continue  # no session was set up on this call, so none was left open
             closes = [e for e in view.events("realtime.closed") + view.events("realtime.session_closed")
                       if e.call == call]
-            if not closes and not view.events("realtime.connected") and not view.events("realtime.session_update"):
-                continue
             by_app = [e for e in closes if e.kind == "realtime.session_closed" or e.data.get("by") == "client"]
             closed = min((e.t_us for e in by_app), default=None)
-            if not view.events("realtime.session_update") or not any(e.call == call for e in
-                                                                      view.events("realtime.session_update")):
-                continue
             if closed is not None and closed - stop.t_us <= CLOSE_WITHIN_US:
                 continue
             late = "never closed it" if closed is None else f"closed it {format_us(closed - stop.t_us)} later"
@@ -168,10 +162,7 @@ class PrematureClose(BaseDetector):
         """Only a call the model had begun to talk on can be cut off: a server closing before any model
         audio is refusing the call (an unknown number, say), which is its right."""
         scripted_end = _scripted_ends(view)
-        spoke = {}
-        for e in view.events("ws.out"):
-            if e.data.get("event") == "media" and e.call and e.call not in spoke:
-                spoke[e.call] = e.t_us
+        spoke = view.first_model_audio()
         for e in view.events("ws.closed") + view.events("call.hangup_requested"):
             by_server = (e.kind == "ws.closed" and e.data.get("by") == "server") or \
                         (e.kind == "call.hangup_requested" and e.data.get("by") == "rest-api")

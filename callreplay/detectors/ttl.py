@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from ..durations import format_us
 from .base import BaseDetector, Evidence, Finding, Needs, Severity
-from .view import TraceView
+from .view import Binding, CallInfo, TraceView
 
 PROMPT_RELEVANT = ("ai_prompt", "outbound_ai_prompt", "system_prompt", "name", "call_goal",
                    "enable_calendar_scheduling", "slot_size_min")
@@ -28,7 +28,7 @@ def stale_since(view: TraceView, business_id: int | None, built_us: int, until_u
     return None
 
 
-def _as_sent(info, binding) -> dict | None:
+def _as_sent(info: CallInfo, binding: Binding) -> dict | None:
     """With no provenance (a live server), a prompt's age counts from when its text was first sent on the call."""
     if binding.prompt_id is not None or binding.instructions is None:
         return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..pipeline.constants import FIELD_OF_DIRECTION
-from ..scenario.model import Scenario
+from ..scenario.model import BusinessSpec, Scenario
 from ..trace import Trace, TraceEvent
 from .fingerprint import attribute
 
@@ -136,14 +136,26 @@ class TraceView:
         event = self.prompts.get(prompt_id) if prompt_id is not None else None
         return (event.seq,) if event else ()
 
+    def first_model_audio(self) -> dict[str, int]:
+        """When each call's first model audio went out to Twilio (calls that got none are absent)."""
+        first: dict[str, int] = {}
+        for e in self.events("ws.out"):
+            if e.data.get("event") == "media" and e.call and e.call not in first:
+                first[e.call] = e.t_us
+        return first
+
     def call_end_us(self, call: str) -> int:
         info = self.calls.get(call)
         return info.ended_us if info and info.ended_us is not None else self.end_us
 
     # -- configured texts over time -----------------------------------------------------------------
+    def business_spec(self, business_id: int | None) -> BusinessSpec | None:
+        """The scenario's business of that id, as configured before any settings step."""
+        return next((b for b in self.scenario.businesses if b.id == business_id), None)
+
     def configured(self, business_id: int | None, at_us: int) -> dict[str, Any]:
         """The business's name and prompt fields as they stood at ``at_us`` (scenario plus changes)."""
-        spec = next((b for b in self.scenario.businesses if b.id == business_id), None)
+        spec = self.business_spec(business_id)
         if spec is None:
             return {}
         values = {"name": spec.name, "system_prompt": spec.system_prompt, "greeting": spec.greeting,

@@ -119,32 +119,38 @@ class HandlerCrash(BaseDetector):
 
 
 CHAINED = ("During handling of the above exception", "The above exception was the direct cause")
+TRACEBACK = "Traceback (most recent call last)"
+TRACEBACK_MAX_LINES = 400
+
+
+def _chained(text: str) -> bool:
+    return any(c in text for c in CHAINED)
 
 
 def _tracebacks(view: TraceView) -> list:
     """(first line, exception line) of each traceback in the captured server log; a chain counts once."""
     logs = [e for e in view.events("log") if e.component == "server"]
+    texts = [str(e.data.get("message", "")) for e in logs]
     out = []
     for i, e in enumerate(logs):
-        if "Traceback (most recent call last)" not in str(e.data.get("message", "")):
-            continue
-        before = [str(x.data.get("message", "")) for x in logs[max(0, i - 3):i]]
-        if any(c in line for line in before for c in CHAINED):
-            continue
-        last = e
-        for later in logs[i + 1:i + 400]:
-            text = str(later.data.get("message", ""))
-            if text.startswith((" ", "\t")) or not text.strip():
-                continue
-            if "Traceback (most recent call last)" in text or any(c in text for c in CHAINED):
-                continue
-            last = later
-            nxt = logs.index(later) + 1
-            if nxt >= len(logs) or not any(c in str(logs[nxt].data.get("message", "")) for c in CHAINED) and \
-                    str(logs[nxt].data.get("message", "")).strip():
-                break
-        out.append((e, last))
+        if TRACEBACK not in texts[i] or any(_chained(t) for t in texts[max(0, i - 3):i]):
+            continue  # not a traceback's first line, or a later link of a chain already counted
+        out.append((e, logs[_exception_line(texts, i)]))
     return out
+
+
+def _exception_line(texts: list[str], start: int) -> int:
+    """Where the traceback starting at ``start`` names its exception (the last link's, for a chain)."""
+    last = start
+    for j in range(start + 1, min(start + TRACEBACK_MAX_LINES, len(texts))):
+        text = texts[j]
+        if text.startswith((" ", "\t")) or not text.strip() or TRACEBACK in text or _chained(text):
+            continue
+        last = j
+        following = texts[j + 1] if j + 1 < len(texts) else None
+        if following is None or (following.strip() and not _chained(following)):
+            break
+    return last
 
 
 class SessionConfigRejected(BaseDetector):
@@ -175,10 +181,7 @@ class SilentCall(BaseDetector):
     severity = Severity.ERROR
 
     def check(self, view: TraceView) -> Iterable[Finding]:
-        first_audio: dict[str, int] = {}
-        for e in view.events("ws.out"):
-            if e.data.get("event") == "media" and e.call and e.call not in first_audio:
-                first_audio[e.call] = e.t_us
+        first_audio = view.first_model_audio()
         rejected = {e.call for e in view.events("call.rejected")}
         for e in view.events("call.started"):
             call = e.call

@@ -51,6 +51,8 @@ CREDENTIAL_PARAMS = frozenset({"AuthToken", "Password", "SipAuthPassword", "SipA
 UPDATE_PARAMS = ("Url", "Method", "Status", "FallbackUrl", "FallbackMethod", "StatusCallback",
                  "StatusCallbackMethod", "Twiml", "TimeLimit")
 
+RECORDING_RUNNING = ("in-progress", "paused")  # a recording that can still be paused, resumed or stopped
+
 Record = Callable[[str, dict], None]
 
 
@@ -197,7 +199,7 @@ class TwilioRestEmulator:
         if status in ENDED_STATUSES and call.end_time is None:
             call.end_time = now
             for recording in call.recordings.values():
-                if recording.status in ("in-progress", "paused"):
+                if recording.status in RECORDING_RUNNING:
                     self._stop_recording(recording, now)
             for stream in call.streams.values():
                 stream.status, stream.date_updated = "stopped", now
@@ -250,13 +252,13 @@ class TwilioRestEmulator:
                 if request.match["account"] != self.account_sid:
                     break
                 return handler
-        raise RestError(404, 20404, f"The requested resource {request.path} was not found")
+        raise _not_found(request)
 
     def _call(self, request: _Request) -> CallResource:
         sid = request.match["call"]
         request.sid = sid
         if sid not in self.calls:
-            raise RestError(404, 20404, f"The requested resource {request.path} was not found")
+            raise _not_found(request)
         return self.calls[sid]
 
     # -- calls -----------------------------------------------------------------------------------
@@ -273,13 +275,13 @@ class TwilioRestEmulator:
         call = CallResource(
             sid=sid, account_sid=self.account_sid,
             to=first(form, "To") or "", from_=first(form, "From") or "", url=url,
-            method=(first(form, "Method") or "POST").upper(),
+            method=_method(form, "Method"),
             twiml=None if url else first(form, "Twiml"),  # with both, Twilio ignores Twiml
             application_sid=first(form, "ApplicationSid"), status_callback=first(form, "StatusCallback"),
-            status_callback_method=(first(form, "StatusCallbackMethod") or "POST").upper(), events=events,
+            status_callback_method=_method(form, "StatusCallbackMethod"), events=events,
             status="queued", direction="outbound-api", date_created=now, date_updated=now,
             params={key: list(values) for key, values in form.items() if key not in CREDENTIAL_PARAMS},
-            fallback_url=first(form, "FallbackUrl"), fallback_method=(first(form, "FallbackMethod") or "POST").upper(),
+            fallback_url=first(form, "FallbackUrl"), fallback_method=_method(form, "FallbackMethod"),
             timeout_s=timeout, history=[("queued", now)],
         )
         self.calls[call.sid] = call
@@ -314,14 +316,12 @@ class TwilioRestEmulator:
             raise RestError(400, 21200, f"Status must be completed or canceled, not {status!r}")
         if "Url" in changes and "Twiml" in changes:
             raise RestError(400, 21200, "Url and Twiml are mutually exclusive on update")
-        for error in (check_url(first(form, "Url"), "Url"), check_url(first(form, "StatusCallback"), "StatusCallback"),
-                      check_methods(form), check_twiml(first(form, "Twiml"))):
-            if error:
-                raise error
+        _raise_first(check_url(first(form, "Url"), "Url"), check_url(first(form, "StatusCallback"), "StatusCallback"),
+                     check_methods(form), check_twiml(first(form, "Twiml")))
         if call.status in ENDED_STATUSES or (("Url" in changes or "Twiml" in changes) and call.status != "in-progress"):
-            raise RestError(400, 21220, f"Call is not in-progress (status {call.status}). Cannot update it.")
+            raise _not_in_progress(call, "update it.")
         if "Url" in changes:
-            call.url, call.twiml, call.method = changes["Url"], None, (changes.get("Method") or "POST").upper()
+            call.url, call.twiml, call.method = changes["Url"], None, _method(form, "Method")
         if "Twiml" in changes:
             call.twiml, call.url = changes["Twiml"], None
         if "StatusCallback" in changes:
@@ -338,12 +338,10 @@ class TwilioRestEmulator:
         request.resource = "recordings.create"
         call = self._call(request)
         form = request.form
-        for error in (check_enums(form, RECORDING_ENUMS), check_methods(form),
-                      check_url(first(form, "RecordingStatusCallback"), "RecordingStatusCallback")):
-            if error:
-                raise error
+        _raise_first(check_enums(form, RECORDING_ENUMS), check_methods(form),
+                     check_url(first(form, "RecordingStatusCallback"), "RecordingStatusCallback"))
         if call.status != "in-progress":
-            raise RestError(400, 21220, f"Call is not in-progress (status {call.status}). Cannot record it.")
+            raise _not_in_progress(call, "record it.")
         now = self._clock()
         events: list[str] = []
         for value in form.get("RecordingStatusCallbackEvent", ()):
@@ -353,7 +351,7 @@ class TwilioRestEmulator:
             call_sid=call.sid, channels=2 if first(form, "RecordingChannels") == "dual" else 1,
             track=first(form, "RecordingTrack") or "both", status="in-progress", date_created=now,
             date_updated=now, start_time=now, status_callback=first(form, "RecordingStatusCallback"),
-            status_callback_method=(first(form, "RecordingStatusCallbackMethod") or "POST").upper(),
+            status_callback_method=_method(form, "RecordingStatusCallbackMethod"),
             status_callback_events=tuple(events) or ("completed",),
         )
         call.recordings[recording.sid] = recording
@@ -375,12 +373,12 @@ class TwilioRestEmulator:
     def _recording(self, request: _Request, call: CallResource) -> RecordingResource:
         sid = request.match["recording"]
         if sid == "Twilio.CURRENT":
-            active = [r for r in call.recordings.values() if r.status in ("in-progress", "paused")]
+            active = [r for r in call.recordings.values() if r.status in RECORDING_RUNNING]
             if active:
                 sid = active[-1].sid
         request.sid = sid
         if sid not in call.recordings:
-            raise RestError(404, 20404, f"The requested resource {request.path} was not found")
+            raise _not_found(request)
         return call.recordings[sid]
 
     async def _fetch_recording(self, request: _Request) -> tuple[int, dict | None]:
@@ -398,7 +396,7 @@ class TwilioRestEmulator:
         behavior = first(request.form, "PauseBehavior")
         if behavior is not None and behavior not in ("skip", "silence"):
             raise RestError(400, 21200, f"PauseBehavior must be skip or silence, not {behavior!r}")
-        if recording.status not in ("in-progress", "paused"):
+        if recording.status not in RECORDING_RUNNING:
             raise RestError(400, 21220, f"Recording {recording.sid} is {recording.status}; it cannot change")
         now = self._clock()
         if status == "stopped":
@@ -426,20 +424,18 @@ class TwilioRestEmulator:
             raise RestError(400, 21200, f"Track must be inbound_track, outbound_track or both_tracks, not {track!r}")
         if not url.startswith("wss://") and "://" in url:
             raise RestError(400, 31922, f"Stream Url must use wss, not {url!r}")
-        error = check_methods(form) or check_url(first(form, "StatusCallback"), "StatusCallback")
-        if error:
-            raise error
+        _raise_first(check_methods(form), check_url(first(form, "StatusCallback"), "StatusCallback"))
         parameters = stream_parameters(form)
         name = first(form, "Name")
         if name and any(s.name == name and s.status == "in-progress" for s in call.streams.values()):
             raise RestError(400, 21200, f"a stream named {name!r} is already running on this call")
         if call.status != "in-progress":
-            raise RestError(400, 21220, f"Call is not in-progress (status {call.status}). Cannot start a stream.")
+            raise _not_in_progress(call, "start a stream.")
         stream = StreamResource(
             sid=sid_for("MZ", f"{call.sid}:rest:{len(call.streams) + 1}"), account_sid=self.account_sid,
             call_sid=call.sid, url=url, name=name, track=track, parameters=parameters, status="in-progress",
             date_updated=self._clock(), status_callback=first(form, "StatusCallback"),
-            status_callback_method=(first(form, "StatusCallbackMethod") or "POST").upper(),
+            status_callback_method=_method(form, "StatusCallbackMethod"),
         )
         call.streams[stream.sid] = stream
         request.sid = stream.sid
@@ -452,7 +448,7 @@ class TwilioRestEmulator:
         key = request.match["stream"]
         stream = call.streams.get(key) or next((s for s in call.streams.values() if s.name == key), None)
         if stream is None:
-            raise RestError(404, 20404, f"The requested resource {request.path} was not found")
+            raise _not_found(request)
         request.sid = stream.sid
         status = first(request.form, "Status")
         if status != "stopped":
@@ -460,6 +456,28 @@ class TwilioRestEmulator:
         stream.status, stream.date_updated = "stopped", self._clock()
         await self._hooks.stream_changed(call, stream)
         return 200, stream.to_json()
+
+
+def _not_found(request: _Request) -> RestError:
+    """Twilio's 404 (20404) for a path naming no resource of this account."""
+    return RestError(404, 20404, f"The requested resource {request.path} was not found")
+
+
+def _not_in_progress(call: CallResource, action: str) -> RestError:
+    """Twilio's 21220 for a change only a live (in-progress) call accepts."""
+    return RestError(400, 21220, f"Call is not in-progress (status {call.status}). Cannot {action}")
+
+
+def _raise_first(*errors: RestError | None) -> None:
+    """Raise the first problem found: Twilio answers one error per request, in check order."""
+    for error in errors:
+        if error is not None:
+            raise error
+
+
+def _method(form: Form, name: str) -> str:
+    """An HTTP-method parameter, upper-cased, POST when absent (Twilio's default for every one)."""
+    return (first(form, name) or "POST").upper()
 
 
 async def _read_form(request: web.Request) -> dict[str, list[str]]:

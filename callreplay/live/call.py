@@ -26,6 +26,7 @@ from ..twilio.stream import TwilioStream
 from ..twilio.voice_params import (
     CALL_STATUSES,
     DIRECTIONS,
+    call_status_callback_params,
     stream_status_callback_params,
     voice_webhook_params,
 )
@@ -81,7 +82,7 @@ class LiveCall:
         method = (method or "POST").upper()
         url = replay.session.http_url(url)
         if not replay.guard.allowed(url):
-            self.rec.emit(self.sid, "twilio", "webhook.refused_host", url=replay.redact_url(url), purpose=purpose)
+            self.rec.emit(self.sid, "twilio", "webhook.refused_host", url=url, purpose=purpose)
             return None, "", None
         target_url = url
         if method == "GET":
@@ -94,7 +95,7 @@ class LiveCall:
             signature = webhook_signature(url, params, replay.auth_token)
             data = params
         self.rec.emit(self.sid, "webhook", "webhook.request", route=route or purpose, path=urlsplit(url).path,
-                      url=replay.redact_url(url), method=method, form=params if method == "POST" else {},
+                      url=url, method=method, form=params if method == "POST" else {},
                       query={} if method == "POST" else params, purpose=purpose, direction=self.direction)
         headers = {"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1 (callreplay)",
                    "I-Twilio-Idempotency-Token": f"{self.sid}-{replay.next_request_number()}"}
@@ -110,10 +111,10 @@ class LiveCall:
         except TimeoutError:
             self.rec.emit(self.sid, "webhook", "webhook.failed", code=11205, reason="timeout",
                           message=f"no answer within {WEBHOOK_TIMEOUT_S:.0f} s", purpose=purpose,
-                          url=replay.redact_url(url))
+                          url=url)
         except aiohttp.ClientError as exc:
             self.rec.emit(self.sid, "webhook", "webhook.failed", code=11200, reason="connection",
-                          message=f"{type(exc).__name__}: {exc}"[:300], purpose=purpose, url=replay.redact_url(url))
+                          message=f"{type(exc).__name__}: {exc}"[:300], purpose=purpose, url=url)
         return None, "", None
 
     async def fetch_twiml(self, url: str, method: str, params: dict[str, str], *, purpose: str,
@@ -237,7 +238,7 @@ class LiveCall:
         wss_url = twiml.resolve_url(doc_url, action.url)
         connect_url = replay.socket_url(wss_url)
         if connect_url is None:
-            self.rec.emit(self.sid, "twilio", "ws.refused", code=31922, url=replay.redact_url(wss_url),
+            self.rec.emit(self.sid, "twilio", "ws.refused", code=31922, url=wss_url,
                           message="the stream URL is not one callreplay may connect to")
             return None
         stream = TwilioStream(self.sid, stream_sid_for(self.sid), dict(action.parameters),
@@ -339,16 +340,15 @@ class LiveCall:
         if self.status_callback is None or event not in self.status_events:
             return
         url, method = self.status_callback
-        extra = {"CallbackSource": "call-progress-events", "SequenceNumber": str(self.callback_seq),
-                 "Timestamp": self.replay.rfc2822_now()}
+        duration_s = None
         if event == "completed" and self.answered_at_us is not None:
-            extra["CallDuration"] = str(max(0, (self.rec.now_us() - self.answered_at_us) // 1_000_000))
+            duration_s = (self.rec.now_us() - self.answered_at_us) // 1_000_000
+        params = call_status_callback_params(self.params(), _known_status(self.status), self.callback_seq,
+                                             datetime.now(UTC), duration_s)
         self.callback_seq += 1
-        status, _, _ = await self.request(url, method, self.params(**extra), purpose="status-callback",
-                                          route="call_status")
+        status, _, _ = await self.request(url, method, params, purpose="status-callback", route="call_status")
         if status is not None and not 200 <= status < 300:
-            self.rec.emit(self.sid, "twilio", "callback.failed", url=self.replay.redact_url(url), http_status=status,
-                          event=event)
+            self.rec.emit(self.sid, "twilio", "callback.failed", url=url, http_status=status, event=event)
 
 
 def _known_status(status: str) -> str:

@@ -11,16 +11,16 @@ state (``settings``, ``cache``) cannot reach a real server and are recorded as n
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import aiohttp
+import numpy as np
 
 from ..feeds import Feed, expand_media, start_feed
 from ..pipeline.config import build_config
+from ..pipeline.directions import normalize_call_direction
 from ..scenario.model import HttpStep, RealtimeStep, Scenario, WebhookStep, WsStep
 from ..trace import Trace
 from ..twilio import twiml
@@ -46,11 +46,6 @@ def twilio_direction(step: WebhookStep) -> str:
     if given:
         return given
     return "outbound-api" if step.route == "outbound_call" else "inbound"
-
-
-def plain_direction(twilio_value: str) -> str:
-    lowered = twilio_value.lower()
-    return "outbound" if lowered.startswith("outbound") else "inbound" if lowered.startswith("inbound") else "unknown"
 
 
 @dataclass
@@ -98,15 +93,9 @@ class LiveReplay:
     def max_wall_s(self) -> float:
         return self.session.options.max_wall_s
 
-    def redact_url(self, url: str) -> str:
-        return url
-
     def next_request_number(self) -> int:
         self._requests += 1
         return self._requests
-
-    def rfc2822_now(self) -> str:
-        return email.utils.formatdate(time.time(), usegmt=True).replace("GMT", "+0000")
 
     def has_ws_steps(self, sid: str) -> bool:
         return sid in self._ws_calls
@@ -211,7 +200,7 @@ class LiveReplay:
             call = self.add_call(sid, direction, step.params.get("From", ""), step.params.get("To", ""),
                                  extra={k: v for k, v in step.params.items()},
                                  business_hint=step.query.get("business_id"))
-            route = ROUTE_FOR_DIRECTION.get(plain_direction(direction), "incoming_call")
+            route = ROUTE_FOR_DIRECTION.get(normalize_call_direction(direction), "incoming_call")
             call.task = asyncio.ensure_future(call.run(url, step.method, route=route))
             self.tasks.append(call.task)
         else:
@@ -280,9 +269,9 @@ class LiveReplay:
         self.session.register_call(self, sid)
         if self.session.rest is not None and sid not in self.session.rest.calls:
             self.session.rest.add_call(sid, to, from_, direction=direction if direction in DIRECTIONS else "inbound")
-        business = self._business_for(plain_direction(direction), from_, to, business_hint)
+        business = self._business_for(normalize_call_direction(direction), from_, to, business_hint)
         self.recorder.emit(sid, "replay", "call.business_expected", business_id=business,
-                           direction=plain_direction(direction), twilio_direction=direction,
+                           direction=normalize_call_direction(direction), twilio_direction=direction,
                            rule="dialled number" if business_hint is None else "business_id in the URL")
         return call
 
@@ -334,16 +323,11 @@ class LiveReplay:
                 # stream can carry it, at real time, never as a burst of frames that are already due
                 batch = batch.with_arrival(batch.arrival_us + late_us)
                 self.recorder.emit(step.call, "twilio", "ws.media_late", step=step.path, late_us=late_us)
-            feed = start_feed(step.call, batch, stream, step.path)
             self.recorder.emit(step.call, "twilio", "ws.media", step=step.path, frames=len(batch),
                                first_us=int(batch.arrival_us[0]) if len(batch) else None,
                                last_us=int(batch.arrival_us[-1]) if len(batch) else None,
                                stream_sid=stream.stream_sid, speech_spans=speech_spans(batch))
-            if len(batch):
-                sock.feeds.append(feed)
-                self.session.remember_audio(self, step.call, batch)
-                self.feeds.append((sock, feed))
-                self.session.pacer.add(self.recorder, sock, feed)
+            self._pace(step.call, sock, batch, step.path)
         elif message == "mark":
             await sock.send(stream.mark_message(step.mark or ""))
         elif message == "dtmf":
@@ -360,13 +344,17 @@ class LiveReplay:
     def stream_silence(self, call: LiveCall, sock: LiveMediaSocket) -> None:
         """A call no ws step scripts: its line stays open and quiet until the scenario ends."""
         end = max((s.at_us for s in self.scenario.steps), default=0) + int(DRAIN_S * 1e6)
-        batch = open_line(call.sid, self.recorder.now_us(), end)
-        if len(batch):
-            feed = start_feed(call.sid, batch, sock.stream, "live:open-line")
-            sock.feeds.append(feed)
-            self.session.remember_audio(self, call.sid, batch)
-            self.feeds.append((sock, feed))
-            self.session.pacer.add(self.recorder, sock, feed)
+        self._pace(call.sid, sock, open_line(call.sid, self.recorder.now_us(), end), "live:open-line")
+
+    def _pace(self, sid: str, sock: LiveMediaSocket, batch: Any, step_path: str) -> None:
+        """Hand a batch of caller frames to the run's pacer (numbered from the stream's counters when sent)."""
+        if not len(batch):
+            return
+        feed = start_feed(sid, batch, sock.stream, step_path)
+        sock.feeds.append(feed)
+        self.session.remember_audio(self, sid, batch)
+        self.feeds.append((sock, feed))
+        self.session.pacer.add(self.recorder, sock, feed)
 
     async def _respond(self, step: RealtimeStep) -> None:
         conn = self.session.connection_for(self, step.call)
@@ -382,8 +370,6 @@ MIN_SPEECH_FRAMES = 10    # 200 ms: shorter blips are not a turn anyone expects 
 
 def speech_spans(batch: Any) -> list[list[int]]:
     """[first_us, last_us, frames] of each run of speech frames in a media step (what the caller said, when)."""
-    import numpy as np
-
     if not len(batch):
         return []
     loud = batch.rms() >= SPEECH_RMS

@@ -155,16 +155,8 @@ class LiveMediaSocket:
         self._counting_message()
         if record:
             self.recorder.emit(self.call, "twilio", "ws.in", event=msg.get("event"), message=msg)
-        await self._send_text(json.dumps(msg, separators=(",", ":")))
-
-    async def _send_text(self, text: str) -> None:
-        assert self.ws is not None
-        try:
-            await asyncio.wait_for(self.ws.send(text), SEND_TIMEOUT_S)
-        except ConnectionClosed:
-            self._lost()
-        except TimeoutError:
-            await self._stalled()
+        self._write_now(json.dumps(msg, separators=(",", ":")))
+        await self._check_backlog(self.recorder.now_us())
 
     async def _stalled(self) -> None:
         """The server stopped reading: Twilio gives up on the stream (31903, broken pipe)."""
@@ -196,16 +188,15 @@ class LiveMediaSocket:
             self.recorder.emit(self.call, "twilio", "ws.protocol", step="live", **problem)
         feed.pos = stop
         for i in range(start, stop):
-            self.lateness_us.append(now_us - int(batch.arrival_us[i]))
-            text = self.stream.media_text(batch.b64_at(i), int(batch.seq[i]), int(batch.chunk[i]),
-                                          int(batch.timestamp_ms[i]))
             if self.closed:
                 return
-            self._write_now(text)
+            self.lateness_us.append(now_us - int(batch.arrival_us[i]))
+            self._write_now(self.stream.media_text(batch.b64_at(i), int(batch.seq[i]), int(batch.chunk[i]),
+                                                   int(batch.timestamp_ms[i])))
         await self._check_backlog(now_us)
 
     def _write_now(self, text: str) -> None:
-        """Hand one frame to the socket without waiting for it to drain.
+        """Hand one message to the socket without waiting for it to drain.
 
         The pacer serves every stream of the run from one loop: waiting on one server's flow control
         would make every other call's frames late. A server that does not read lets the backlog grow

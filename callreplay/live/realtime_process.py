@@ -48,6 +48,7 @@ class RealtimeProcess:
         self.on_audio = on_audio        # True once the audio has tied the session to a call
         self.script_for = script_for
         self._by_id: dict[str, RemoteConnection] = {}
+        self._confirmed: set[str] = set()  # sessions the run has tied to a call: their audio is not offered again
         self.openai_url = self.gemini_url = ""
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -136,9 +137,10 @@ class RealtimeProcess:
                     if kind == "realtime.closed":
                         conn.closed_by = data.get("by") or "client"
                 self.record(conn_id, t_ns, kind, data)
-            elif row[0] == "audio":
+            elif row[0] == "audio" and row[1] not in self._confirmed:
                 conn = self.connection(row[1])
                 if self.on_audio(conn, row[2]):
+                    self._confirmed.add(conn.id)
                     self.command(("confirmed", conn.id))
 
     def connection(self, conn_id: str) -> RemoteConnection:

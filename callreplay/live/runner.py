@@ -17,7 +17,7 @@ from ..detectors import detectors_not_run, run_detectors
 from ..detectors.base import Finding
 from ..errors import CallReplayError
 from ..expectations import Verdict, evaluate
-from ..outcome import Outcome, write_trace
+from ..outcome import Outcome, not_run, write_trace
 from ..results import build_result
 from ..scenario.model import Scenario, WsStep
 from .driver import LiveReplay, LiveResult
@@ -115,8 +115,7 @@ def run_live(plans: list[LivePlan], live: LiveOptions, options: RunOptions, *,
     out = []
     for plan in plans:
         key = plan.scenario.name + "\0" + str(plan.scenario.file)
-        out.append(finished.get(key) or Outcome(str(plan.scenario.file), plan.scenario.name, LIVE_PROFILE,
-                                                "skipped", error="not run: the live run was interrupted (Ctrl-C)"))
+        out.append(finished.get(key) or not_run(str(plan.scenario.file), plan.scenario.name, LIVE_PROFILE))
     return out, interrupted
 
 

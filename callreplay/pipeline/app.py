@@ -122,8 +122,7 @@ class PipelineApp:
             self.ctx.always(sid, COMPONENT, f"⚠️ [WEBHOOK_CLOSE] No handler found for {sid}")
             return
         self.ctx.always(sid, COMPONENT, f"🔥 [WEBHOOK_CLOSE] Triggering close_session from webhook: {reason}")
-        handler.close_session(reason)
-        handler.run_finally(reason)
+        handler.end_call(reason)
 
     def live_calls(self, business_id: int) -> int:
         return sum(1 for h in self.handlers.values() if h.business_id == business_id and not h.closed)

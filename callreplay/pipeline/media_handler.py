@@ -119,8 +119,7 @@ class MediaStreamHandler:
             waited = self.ctx.now - self.open_us
             if waited > 5 * US_PER_S:
                 self.ctx.always(self.actor, COMPONENT, f"❌ [REALTIME] NO_START_EVENT_FROM_TWILIO after {waited // 1000}ms")
-                self.close_session("NO_START_EVENT")
-                self.run_finally("NO_START_EVENT")
+                self.end_call("NO_START_EVENT")
             elif waited > 2.5 * US_PER_S:
                 self.ctx.always(self.actor, COMPONENT, f"⚠️ [REALTIME] SLOW_START_EVENT - no START after "
                                 f"{waited // 1000}ms (continuing to wait...)")
@@ -202,8 +201,7 @@ class MediaStreamHandler:
             ctx.always(sid, COMPONENT, f"❌ [BUSINESS_ISOLATION] Call REJECTED - cannot identify business for "
                        f"to=***{(to or '')[-4:]}")
             ctx.emit(sid, COMPONENT, "call.rejected", reason="business_identification_failed")
-            self.close_session("business_identification_failed")
-            self.run_finally("business_identification_failed")
+            self.end_call("business_identification_failed")
             return False
         self.business_id = business.id
         self.business_name = business.name or "העסק שלנו"
@@ -222,14 +220,15 @@ class MediaStreamHandler:
         assert sid is not None  # the realtime thread starts after the start event
         if not waited:
             ctx.always(sid, COMPONENT, f"✅ [REALTIME] OpenAI connected in {ctx.config.openai_connect_latency_us // 1000}ms")
+        pending = self.app.prebuild_pending(sid)
         wait = 0 if waited else ctx.profile.prebuild_wait.wait_us(
-            pending=self.app.prebuild_pending(sid), parked=bool(ctx.registry.peek(sid, "_prebuilt_full_prompt")))
+            pending=pending, parked=bool(ctx.registry.peek(sid, "_prebuilt_full_prompt")))
         if wait:
             ctx.emit(sid, COMPONENT, "prompt.wait_for_prebuild", timeout_us=wait)
             self.app.on_prebuild(sid, lambda: self._realtime_connected(waited=True), timeout_us=wait)
             return
         prompt = load_prompt(ctx, CallFacts(sid, self.call_direction, self.business_id, self.business_name,
-                                            self.greeting_text, self.app.prebuild_pending(sid)))
+                                            self.greeting_text, pending))
         if prompt is None:
             self._immediate_hangup("missing_prompt")
             return
@@ -246,10 +245,9 @@ class MediaStreamHandler:
         voice, fell_back = resolve_voice(self.voice_id)
         if fell_back:
             ctx.always(sid, COMPONENT, f"[AI][VOICE_FALLBACK] voice={self.voice_id} -> cedar")
-        payload, lines = session_update_payload(prompt, voice, ctx.config)
+        payload, lines = session_update_payload(prompt, voice, ctx.config, send_reason=reason)
         for line in lines:
-            ctx.always(sid, COMPONENT, line if reason == "initial" else line.replace("send_reason=initial",
-                                                                                   f"send_reason={reason}"))
+            ctx.always(sid, COMPONENT, line)
         self.session.session_update(payload, prompt, reason=reason)
         ctx.always(sid, COMPONENT, "[SESSION_SEND_RESULT] sent=True")
         self._schedule_refresh(prompt)
@@ -273,7 +271,7 @@ class MediaStreamHandler:
             return
         ctx.always(sid, COMPONENT, f"✅ [SESSION] session.updated confirmed in "
                    f"{ctx.config.session_confirm_latency_us // 1000}ms (retried=False)")
-        anchor = 1 if (self.call_direction == "outbound" and self.lead_name) else 0
+        anchor = self._name_anchor()
         ctx.always(sid, COMPONENT, f"[NAME_POLICY] source=business_prompt result={'use_name' if anchor else 'none'} "
                    "matched=\"\"")
         ctx.always(sid, COMPONENT, "[NAME_ANCHOR] injected" if anchor else "[NAME_ANCHOR] skipped reason=no_name")
@@ -288,6 +286,10 @@ class MediaStreamHandler:
         self.session.create_response("GREETING", ctx.config.greeting_duration_us)
         if ctx.profile.sender.starts_at() == "session-updated":
             self.media.apply(self.audio.on_sender_started(ctx.now))
+
+    def _name_anchor(self) -> int:
+        """1 when the session's prompt carries the lead's name (an outbound call with one), else 0."""
+        return 1 if (self.call_direction == "outbound" and self.lead_name) else 0
 
     # -- hardened: keep the bound prompt honest ----------------------------------------------------
     def _schedule_refresh(self, prompt) -> None:
@@ -328,25 +330,26 @@ class MediaStreamHandler:
             ctx.http.twilio(sid).calls(sid).update(status="completed")
         except Exception as exc:
             ctx.log(sid, COMPONENT, "ERROR", f"[BUILD 331] REST hangup failed: {exc}")
-        self.close_session("limit_exceeded")
-        self.run_finally("limit_exceeded")
+        self.end_call("limit_exceeded")
 
     def _immediate_hangup(self, reason: str) -> None:
         self.app.shutdown_socket(self, reason)
+        self.end_call(reason)
+
+    def end_call(self, reason: str) -> None:
+        """Every ending runs ``close_session`` and then ``run()``'s finally, with the same reason."""
         self.close_session(reason)
         self.run_finally(reason)
 
     def _on_stop(self) -> None:
         c = self.audio.counters
         self.ctx.print(self.actor, COMPONENT, f"WS_STOP sid={self.actor} rx={c['rx']} tx={self.media.tx_frames}")
-        self.close_session("twilio_stop_event")
-        self.run_finally("twilio_stop_event")
+        self.end_call("twilio_stop_event")
 
     def on_socket_closed(self) -> None:
         """The socket dropped without a stop (``ConnectionClosed``)."""
         self.ctx.print(self.actor, COMPONENT, f"📞 WS_CLOSED sid={self.actor} reason=ConnectionClosed")
-        self.close_session("ws_connection_closed")
-        self.run_finally("ws_connection_closed")
+        self.end_call("ws_connection_closed")
 
     def close_session(self, reason: str) -> None:
         if self.closed:
@@ -356,7 +359,7 @@ class MediaStreamHandler:
         self.audio.set_closing(True)
         ctx.always(sid, COMPONENT, f"🔒 [SESSION_CLOSE] Closing session (reason={reason})")
         if self.session.bound is not None:
-            anchor = 1 if (self.call_direction == "outbound" and self.lead_name) else 0
+            anchor = self._name_anchor()
             ctx.always(sid, COMPONENT, f"[PROMPT_FINAL_SUMMARY] system=0 (in_full) universal=0 business=1 "
                        f"name_anchor={anchor} business_hash={md5_8(self.session.bound.text)}")
         self.session.close()

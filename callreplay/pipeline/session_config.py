@@ -17,8 +17,9 @@ def md5_8(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()[:8]
 
 
-def session_update_payload(prompt: BuiltPrompt, voice: str, config) -> tuple[dict, list[str]]:
-    """The payload and the always-on log lines the real ``_send_session_config`` prints."""
+def session_update_payload(prompt: BuiltPrompt, voice: str, config, *,
+                           send_reason: str = "initial") -> tuple[dict, list[str]]:
+    """The payload and the always-on log lines the real ``_send_session_config`` prints (``send_reason=``: why)."""
     instructions = sanitize_realtime_instructions(prompt.text, FULL_PROMPT_MAX_CHARS)
     logs = []
     changed = sanitize_changed_length_log(prompt.text, instructions, cap=FULL_PROMPT_MAX_CHARS)
@@ -37,7 +38,7 @@ def session_update_payload(prompt: BuiltPrompt, voice: str, config) -> tuple[dic
         "max_response_output_tokens": 4096,
         "input_audio_noise_reduction": {"type": "near_field"},
     }
-    logs.append(f"[SESSION_SEND] send_reason=initial force=False hash_before={md5_8(prompt.text)} "
+    logs.append(f"[SESSION_SEND] send_reason={send_reason} force=False hash_before={md5_8(prompt.text)} "
                 f"hash_after={md5_8(instructions)} len={len(instructions)}")
     logs.append(f"[PAYLOAD_PREVIEW] instructions_len={len(instructions)} last_200_chars=...{instructions[-100:]}")
     return {"type": "session.update", "session": session}, logs

@@ -20,6 +20,11 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
 }
 # ``timezone`` above: the spec's deployment default is Asia/Jerusalem; here a settings row without one
 # takes the scenario's ``clock.timezone`` (UTC unless the scenario says otherwise), see ``BusinessStore``.
+
+# a scenario's name for a Business column (what a ``change`` step writes) -> the column
+_BUSINESS_COLUMNS: dict[str, str] = {"name": "name", "phone": "phone_e164", "active": "is_active",
+                                     "greeting": "greeting_message", "system_prompt": "system_prompt",
+                                     "voice": "voice_id"}
 REALTIME_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
 
 
@@ -162,18 +167,8 @@ class BusinessStore:
                 continue
             if business is None:  # the loader checks step business ids; this is a programming error
                 raise KeyError(f"no business {business_id} for the change of {key!r}")
-            if key == "name":
-                business.name = value
-            elif key == "phone":
-                business.phone_e164 = value
-            elif key == "active":
-                business.is_active = value
-            elif key == "greeting":
-                business.greeting_message = value
-            elif key == "system_prompt":
-                business.system_prompt = value
-            elif key == "voice":
-                business.voice_id = value
+            if key in _BUSINESS_COLUMNS:
+                setattr(business, _BUSINESS_COLUMNS[key], value)
         row.version += 1
         return row.version
 

@@ -212,12 +212,12 @@ def _check_clock_range(ctx: _Ctx, clock_start: datetime, text: object) -> None:
     """Virtual time runs from ``clock.start`` for up to the timeline limit; it must stay a valid date."""
     ceiling = timedelta(hours=100_000) + timedelta(days=365)
     try:
-        clock_start.astimezone(UTC) + ceiling
-        low = clock_start.astimezone(UTC).year >= 1970
+        utc = clock_start.astimezone(UTC)
+        utc + ceiling
     except (OverflowError, ValueError):
-        low = False
+        pass
     else:
-        if low:
+        if utc.year >= 1970:
             return
     raise ctx.fail(("clock", "start"), f"{text!r} is out of the supported range",
                    "an instant between 1970 and 9000, e.g. 2026-01-08T10:00:00+02:00")
@@ -259,12 +259,7 @@ def _check_sizes(ctx: _Ctx, steps: list[Step], limits: Limits) -> None:
 
 def _check_expected_calls(ctx: _Ctx, data: dict, steps: list[Step]) -> None:
     """An expectation naming a call no step creates can never be met: say so now, not after the replay."""
-    named = [step.params.get("CallSid") for step in steps if isinstance(step, WebhookStep)]
-    named += [step.creates_call for step in steps if isinstance(step, HttpStep)]
-    named += [getattr(step, "call", None) for step in steps]
-    named += [(step.raw.get("start") or {}).get("callSid") for step in steps
-              if isinstance(step, WsStep) and step.message == "raw" and isinstance(step.raw, dict)]
-    created: set[str] = {sid for sid in named if isinstance(sid, str) and sid}
+    created = {sid for sid in _calls_introduced(steps) if isinstance(sid, str)}
     for profile_name, body in (data.get("expect") or {}).items():
         if not isinstance(body, list):
             continue
@@ -503,8 +498,8 @@ def _safe_file(ctx: _Ctx, name: str, parts: tuple, what: str = "a WAV file next 
     return resolved
 
 
-def _check_calls(ctx: _Ctx, steps: list[Step]) -> None:
-    """A ws/realtime step must name a call a webhook (or a raw start) introduced; media needs a start first."""
+def _calls_introduced(steps: list[Step]) -> set[str]:
+    """The CallSids the steps create: a webhook's params.CallSid, an http step's creates_call, a raw start."""
     known: set[str] = set()
     for step in steps:
         if isinstance(step, WebhookStep) and step.params.get("CallSid"):
@@ -515,6 +510,12 @@ def _check_calls(ctx: _Ctx, steps: list[Step]) -> None:
             sid = (step.raw.get("start") or {}).get("callSid")
             if sid:
                 known.add(sid)
+    return known
+
+
+def _check_calls(ctx: _Ctx, steps: list[Step]) -> None:
+    """A ws/realtime step must name a call a webhook (or a raw start) introduced; media needs a start first."""
+    known = _calls_introduced(steps)
     started: set[str] = set()
     for step in steps:
         call = getattr(step, "call", None)

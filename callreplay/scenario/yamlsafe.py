@@ -135,6 +135,9 @@ def _compose(text: str, file: str) -> yaml.Node | None:
         raise ScenarioError("values are nested too deeply", file=file, line=1, expected="a flatter document") from None
 
 
+_Pair = tuple[yaml.Node, yaml.Node]
+
+
 class _Builder:
     """Turns a composed node tree into plain data, recording lines and refusing hostile shapes."""
 
@@ -201,16 +204,21 @@ class _Builder:
             raise self.fail(node, parts, "the key holds a lone surrogate escape", "valid Unicode text")
         return text
 
-    def mapping(self, node: yaml.MappingNode, parts: tuple) -> dict:
-        merged: list[tuple[yaml.Node, yaml.Node]] = []
-        own: list[tuple[yaml.Node, yaml.Node]] = []
+    def own_and_merged(self, node: yaml.MappingNode, parts: tuple) -> tuple[list[_Pair], list[_Pair]]:
+        """A mapping's own pairs, and the pairs its ``<<`` keys bring in (earlier sources first)."""
+        own: list[_Pair] = []
+        merged: list[_Pair] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 merged.extend(self.merge_pairs(value_node, parts))
             else:
                 own.append((key_node, value_node))
-        result: dict[str, object] = {}
-        for key_node, value_node in merged:    # earlier merge sources win, so set them last-first
+        return own, merged
+
+    def mapping(self, node: yaml.MappingNode, parts: tuple) -> dict:
+        own, merged = self.own_and_merged(node, parts)
+        result: dict[str, _Pair] = {}
+        for key_node, value_node in merged:    # earlier merge sources win; the mapping's own keys override all
             key = self.key(key_node, parts)
             result.setdefault(key, (key_node, value_node))
         seen: set[str] = set()
@@ -220,12 +228,12 @@ class _Builder:
                 raise self.fail(key_node, parts, f"duplicate key {key!r}", "each key once")
             seen.add(key)
             result[key] = (key_node, value_node)
-        return {key: self.build(pair[1], parts + (key,)) for key, pair in result.items()}  # type: ignore[index]
+        return {key: self.build(pair[1], parts + (key,)) for key, pair in result.items()}
 
-    def merge_pairs(self, value: yaml.Node, parts: tuple) -> list[tuple[yaml.Node, yaml.Node]]:
+    def merge_pairs(self, value: yaml.Node, parts: tuple) -> list[_Pair]:
         """The pairs a ``<<`` key brings in, earlier sources first (they take precedence)."""
         sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
-        pairs: list[tuple[yaml.Node, yaml.Node]] = []
+        pairs: list[_Pair] = []
         for source in sources:
             if not isinstance(source, yaml.MappingNode):
                 raise self.fail(source, parts, "a merge key '<<' needs a mapping or a list of mappings",
@@ -234,13 +242,7 @@ class _Builder:
                 raise self.fail(source, parts, "a merge refers to the mapping that contains it", "an earlier mapping")
             self.active.add(id(source))
             try:
-                inner_merged: list[tuple[yaml.Node, yaml.Node]] = []
-                inner_own = []
-                for k, v in source.value:
-                    if k.tag == _MERGE_TAG:
-                        inner_merged.extend(self.merge_pairs(v, parts))
-                    else:
-                        inner_own.append((k, v))
+                inner_own, inner_merged = self.own_and_merged(source, parts)
                 pairs.extend(inner_own + inner_merged)
             finally:
                 self.active.discard(id(source))

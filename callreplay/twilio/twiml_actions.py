@@ -67,8 +67,8 @@ class Reject:
 
 
 @dataclass(frozen=True, slots=True)
-class ConnectStream:
-    """Bidirectional stream: blocks until the socket closes, then ``action`` (if set) or the next verb."""
+class _Stream:
+    """What both kinds of ``<Stream>`` carry: where to connect, what to tell the app, whom to notify."""
 
     url: str
     name: str | None
@@ -76,20 +76,19 @@ class ConnectStream:
     parameters: dict[str, str]
     status_callback: str | None
     status_callback_method: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectStream(_Stream):
+    """Bidirectional stream: blocks until the socket closes, then ``action`` (if set) or the next verb."""
+
     action: str | None
     method: str
 
 
 @dataclass(frozen=True, slots=True)
-class StartStream:
+class StartStream(_Stream):
     """Unidirectional fork: starts and the next verb runs at once."""
-
-    url: str
-    name: str | None
-    track: str
-    parameters: dict[str, str]
-    status_callback: str | None
-    status_callback_method: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,14 +31,18 @@ def rfc2822(when: datetime) -> str:
     return format_datetime(when.astimezone(UTC))
 
 
+def _require_one_of(parameter: str, value: str, allowed: tuple[str, ...]) -> None:
+    """Twilio sends only its documented values; a wrong one here is a bug in the caller, said plainly."""
+    if value not in allowed:
+        raise ValueError(f"{parameter} {value!r} is not one of {', '.join(allowed)}")
+
+
 def voice_webhook_params(call_sid: str, from_: str, to: str, direction: str, call_status: str,
                          extra: Mapping[str, str] | None = None, account_sid: str = ACCOUNT_SID) -> dict[str, str]:
     """Parameters of every call webhook: the incoming-call request, an outbound ``Url`` fetch, an
     ``action`` or ``<Redirect>`` fetch. ``extra`` (the scenario's parameters) wins on conflicts."""
-    if direction not in DIRECTIONS:
-        raise ValueError(f"Direction {direction!r} is not one of {', '.join(DIRECTIONS)}")
-    if call_status not in CALL_STATUSES:
-        raise ValueError(f"CallStatus {call_status!r} is not one of {', '.join(CALL_STATUSES)}")
+    _require_one_of("Direction", direction, DIRECTIONS)
+    _require_one_of("CallStatus", call_status, CALL_STATUSES)
     params = {
         "AccountSid": account_sid,
         "ApiVersion": API_VERSION,
@@ -65,9 +69,8 @@ def status_callback_events(requested: list[str] | None) -> tuple[str, ...]:
         names.extend(value.split())
     if not names:
         return ("completed",)
-    unknown = [name for name in names if name not in STATUS_CALLBACK_EVENTS]
-    if unknown:
-        raise ValueError(f"StatusCallbackEvent {unknown[0]!r} is not one of {', '.join(STATUS_CALLBACK_EVENTS)}")
+    for name in names:
+        _require_one_of("StatusCallbackEvent", name, STATUS_CALLBACK_EVENTS)
     return tuple(event for event in STATUS_CALLBACK_EVENTS if event in names)
 
 
@@ -77,8 +80,7 @@ def call_status_for_event(event: str, final_status: str = "completed") -> str:
     mapping = {"initiated": "initiated", "ringing": "ringing", "answered": "in-progress"}
     if event == "completed":
         return final_status
-    if event not in mapping:
-        raise ValueError(f"StatusCallbackEvent {event!r} is not one of {', '.join(STATUS_CALLBACK_EVENTS)}")
+    _require_one_of("StatusCallbackEvent", event, STATUS_CALLBACK_EVENTS)
     return mapping[event]
 
 
@@ -107,8 +109,7 @@ def stream_status_callback_params(call_sid: str, stream_sid: str, stream_name: s
     """A ``<Stream statusCallback>`` request. ``StreamName`` is the ``name`` attribute, or the
     stream SID when it has none (unverified default, see the sheet); ``StreamError`` only on
     ``stream-error``."""
-    if event not in STREAM_EVENTS:
-        raise ValueError(f"StreamEvent {event!r} is not one of {', '.join(STREAM_EVENTS)}")
+    _require_one_of("StreamEvent", event, STREAM_EVENTS)
     params = {
         "AccountSid": account_sid,
         "CallSid": call_sid,

@@ -12,7 +12,7 @@ from starlette.websockets import WebSocket
 
 from examples.bridge import webhooks
 from examples.bridge.config import Settings
-from examples.bridge.media import MediaBridge, close_quietly, signed_upgrade
+from examples.bridge.media import MediaBridge, close_quietly
 from examples.bridge.state import BridgeState
 
 log = logging.getLogger("examples.bridge")
@@ -20,8 +20,8 @@ log = logging.getLogger("examples.bridge")
 
 async def media_stream(websocket: WebSocket) -> None:
     """Twilio's bidirectional Media Stream; an unsigned upgrade is refused (HTTP 403 before the handshake)."""
-    state: BridgeState = websocket.app.state.bridge
-    if not signed_upgrade(websocket, state):
+    state = webhooks.bridge_state(websocket)
+    if not webhooks.signed_upgrade(websocket):
         log.warning("rejected media socket: bad X-Twilio-Signature")
         await websocket.close(code=1008)
         return

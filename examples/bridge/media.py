@@ -26,7 +26,6 @@ from examples.bridge.config import Business
 from examples.bridge.prompts import INBOUND, build_instructions, greeting_text
 from examples.bridge.realtime import BAD_TEMPERATURE, Dialect, open_session, other_voice
 from examples.bridge.state import BridgeState
-from examples.bridge.webhooks import stream_host
 
 log = logging.getLogger("examples.bridge")
 
@@ -77,13 +76,6 @@ class StreamStart:
 
 class TwilioGone(Exception):
     """Raised when the Twilio socket closed while we were sending to it."""
-
-
-def signed_upgrade(websocket: WebSocket, state: BridgeState) -> bool:
-    """Twilio signs the upgrade with URL ``wss://{host}/media-stream`` and the query parameters as params."""
-    url = f"wss://{stream_host(websocket)}{websocket.url.path}"
-    params = dict(websocket.query_params)
-    return bool(state.validator.validate(url, params, websocket.headers.get("x-twilio-signature", "")))
 
 
 class MediaBridge:
@@ -156,18 +148,19 @@ class MediaBridge:
         """The call's state from its webhook; rebuilt from the stream's parameters if the webhook left none."""
         call_sid = start.call_sid or start.parameters.get("call_sid", "")
         call = self.state.calls.get(call_sid)
-        if call is None or not call.instructions:
-            raw_id = start.parameters.get("business_id", "")
-            business = self.settings.business(int(raw_id)) if raw_id.isdigit() else None
-            if business is None:
-                log.error("call %s: stream names no known business (business_id=%r)", call_sid, raw_id)
-                return None
-            direction = start.parameters.get("direction", INBOUND)
-            call = CallState(call_sid, business.id, direction, build_instructions(business, direction, self.settings),
-                             status="in-progress")
-            self.state.calls.put(call)
-        business = self.settings.business(call.business_id)
-        return (call, business) if business is not None else None
+        if call is not None and call.instructions:
+            business = self.settings.business(call.business_id)
+            return (call, business) if business is not None else None
+        raw_id = start.parameters.get("business_id", "")
+        business = self.settings.business(int(raw_id)) if raw_id.isdigit() else None
+        if business is None:
+            log.error("call %s: stream names no known business (business_id=%r)", call_sid, raw_id)
+            return None
+        direction = start.parameters.get("direction", INBOUND)
+        call = CallState(call_sid, business.id, direction, build_instructions(business, direction, self.settings),
+                         status="in-progress")
+        self.state.calls.put(call)
+        return call, business
 
     async def _configure(self, realtime: ClientConnection, call: CallState, business: Business) -> None:
         """``session.update``, a bounded wait for ``session.updated``, then the greeting."""
@@ -215,7 +208,8 @@ class MediaBridge:
     async def _caller_to_model(self, realtime: ClientConnection) -> None:
         while True:
             try:
-                message = await asyncio.wait_for(self._receive_twilio(), CALLER_IDLE_TIMEOUT_S)
+                async with asyncio.timeout(CALLER_IDLE_TIMEOUT_S):
+                    message = await self._receive_twilio()
             except TimeoutError:
                 log.warning("stream %s: no message from Twilio for %ss", self.stream_sid, CALLER_IDLE_TIMEOUT_S)
                 return
@@ -264,9 +258,7 @@ class MediaBridge:
             else:
                 frames = self.chunker.feed(audio)
             for frame in frames:
-                await self._send_twilio({"event": "media", "streamSid": self.stream_sid,
-                                         "media": {"payload": base64.b64encode(frame).decode("ascii")}})
-                self.response_audio = True
+                await self._send_audio(frame)
         elif kind in (self.dialect.audio_done, "response.done"):
             await self._end_response_audio()
             if kind == "response.done":
@@ -284,14 +276,17 @@ class MediaBridge:
         """Send the padded tail frame and a mark, so Twilio tells us when playback finished."""
         tail = self.chunker.flush()
         if tail is not None and not self.discarding:
-            await self._send_twilio({"event": "media", "streamSid": self.stream_sid,
-                                     "media": {"payload": base64.b64encode(tail).decode("ascii")}})
-            self.response_audio = True
+            await self._send_audio(tail)
         if self.response_audio:
             self.marks_sent += 1
             await self._send_twilio({"event": "mark", "streamSid": self.stream_sid,
                                      "mark": {"name": f"response-{self.marks_sent}"}})
             self.response_audio = False
+
+    async def _send_audio(self, frame: bytes) -> None:
+        await self._send_twilio({"event": "media", "streamSid": self.stream_sid,
+                                 "media": {"payload": base64.b64encode(frame).decode("ascii")}})
+        self.response_audio = True
 
     async def _barge_in(self, realtime: ClientConnection) -> None:
         """Caller speech: stop playback at Twilio and cancel the response still being generated."""
@@ -314,14 +309,12 @@ class MediaBridge:
         if self.websocket.client_state != WebSocketState.CONNECTED:
             return None
         try:
-            text = await self.websocket.receive_text()
+            message = await self.websocket.receive_json()
         except WebSocketDisconnect:
             return None
         except KeyError:  # a binary frame
             log.warning("stream %s: binary frame from Twilio ignored", self.stream_sid)
             return {}
-        try:
-            message = json.loads(text)
         except ValueError:
             log.warning("stream %s: non-JSON message from Twilio ignored", self.stream_sid)
             return {}
@@ -329,7 +322,7 @@ class MediaBridge:
 
     async def _send_twilio(self, message: dict[str, Any]) -> None:
         try:
-            await self.websocket.send_text(json.dumps(message))
+            await self.websocket.send_json(message)
         except (WebSocketDisconnect, RuntimeError, OSError) as exc:
             raise TwilioGone from exc
 

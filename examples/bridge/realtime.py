@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,10 +56,13 @@ def other_voice(voice: str) -> str:
 
 
 async def open_session(settings: Settings) -> ClientConnection:
-    """Connect to the realtime endpoint with the API key; ``wss`` uses the default CA store (``SSL_CERT_FILE``)."""
+    """Connect to the realtime endpoint with the API key.
+
+    For ``wss`` websockets builds the TLS context with ``ssl.create_default_context()`` (the default CA store,
+    ``SSL_CERT_FILE``); ``ws`` is plain.
+    """
     headers = {"Authorization": f"Bearer {settings.openai_api_key}"}
     if settings.openai_beta:
         headers["OpenAI-Beta"] = "realtime=v1"
-    tls = ssl.create_default_context() if settings.openai_realtime_url.startswith("wss:") else None
-    return await connect(settings.openai_realtime_url, additional_headers=headers, ssl=tls,
-                         open_timeout=CONNECT_TIMEOUT_S, close_timeout=CLOSE_TIMEOUT_S)
+    return await connect(settings.openai_realtime_url, additional_headers=headers, open_timeout=CONNECT_TIMEOUT_S,
+                         close_timeout=CLOSE_TIMEOUT_S)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.websockets import WebSocket
 from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
 from twilio.twiml.voice_response import VoiceResponse  # type: ignore[import-untyped]
 
@@ -20,6 +23,7 @@ from examples.bridge.state import BridgeState
 log = logging.getLogger("examples.bridge")
 
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
+WebhookHandler = Callable[[Request, dict[str, str]], Awaitable[Response]]  # a Twilio webhook given its signed form
 
 
 def bridge_state(conn: HTTPConnection) -> BridgeState:
@@ -61,12 +65,27 @@ async def signed_form(request: Request) -> dict[str, str] | None:
     return form
 
 
+def twilio_webhook(handler: WebhookHandler) -> Callable[[Request], Awaitable[Response]]:
+    """A route for Twilio: the handler gets the signed form; a bad signature is answered 403 without calling it."""
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        form = await signed_form(request)
+        if form is None:
+            return PlainTextResponse("invalid Twilio signature", status_code=403)
+        return await handler(request, form)
+    return endpoint
+
+
+def signed_upgrade(websocket: WebSocket) -> bool:
+    """Twilio signs the upgrade with URL ``wss://{host}/media-stream`` and the query parameters as params."""
+    url = f"wss://{stream_host(websocket)}{websocket.url.path}"
+    params = dict(websocket.query_params)
+    validator = bridge_state(websocket).validator
+    return bool(validator.validate(url, params, websocket.headers.get("x-twilio-signature", "")))
+
+
 def twiml(response: VoiceResponse) -> Response:
     return Response(str(response), media_type="text/xml")
-
-
-def forbidden() -> Response:
-    return PlainTextResponse("invalid Twilio signature", status_code=403)
 
 
 def not_in_service() -> Response:
@@ -96,11 +115,9 @@ def answer_call(request: Request, business: Business, direction: str, form: dict
     return twiml(response)
 
 
-async def incoming_call(request: Request) -> Response:
+@twilio_webhook
+async def incoming_call(request: Request, form: dict[str, str]) -> Response:
     """Twilio's inbound voice webhook: the business is the one whose number was called."""
-    form = await signed_form(request)
-    if form is None:
-        return forbidden()
     business = bridge_state(request).settings.business_for_number(form.get("To", ""))
     if business is None:
         log.warning("inbound call %s to unknown number %s", form.get("CallSid"), form.get("To"))
@@ -108,11 +125,9 @@ async def incoming_call(request: Request) -> Response:
     return answer_call(request, business, INBOUND, form)
 
 
-async def outbound_call(request: Request) -> Response:
+@twilio_webhook
+async def outbound_call(request: Request, form: dict[str, str]) -> Response:
     """The ``Url`` of calls created by :func:`create_call`: the business comes from the query, else ``From``."""
-    form = await signed_form(request)
-    if form is None:
-        return forbidden()
     settings = bridge_state(request).settings
     raw_id = request.query_params.get("business_id", "")
     business = settings.business(int(raw_id)) if raw_id.isdigit() else settings.business_for_number(
@@ -128,11 +143,9 @@ async def outbound_call(request: Request) -> Response:
     return answer_call(request, business, direction, form)
 
 
-async def call_status(request: Request) -> Response:
+@twilio_webhook
+async def call_status(request: Request, form: dict[str, str]) -> Response:
     """Twilio's call status callback: record the status."""
-    form = await signed_form(request)
-    if form is None:
-        return forbidden()
     call = bridge_state(request).calls.get(form.get("CallSid", ""))
     if call is None:
         log.warning("status %s for unknown call %s", form.get("CallStatus"), form.get("CallSid"))
@@ -141,10 +154,9 @@ async def call_status(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def stream_ended(request: Request) -> Response:
+@twilio_webhook
+async def stream_ended(request: Request, form: dict[str, str]) -> Response:
     """The ``<Connect action>``: the media socket closed, so the call ends."""
-    if await signed_form(request) is None:
-        return forbidden()
     response = VoiceResponse()
     response.hangup()
     return twiml(response)

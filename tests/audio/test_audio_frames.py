@@ -54,3 +54,20 @@ def test_slice_keeps_columns_together():
 def test_rejects_columns_of_the_wrong_length():
     with pytest.raises(ValueError, match="seq must have 2 entries"):
         FrameBatch.build(silence(40_000), [0, 1], [1], [1, 2], [0, 20])
+
+
+def test_a_paced_window_carries_the_rms_of_its_own_frames():
+    from callreplay.audio.mulaw import frame_rms
+    from callreplay.audio.sources import speech
+    from callreplay.feeds import PacedPattern
+
+    pattern = np.concatenate([speech(200_000, 1500, 7), silence(100_000)])
+    paced = PacedPattern(pattern, 1_000, 0, 0, frame_rms(pattern))
+    window = paced.window(37, 100)
+    assert window.rms().tolist() == frame_rms(window.payload).tolist()
+    assert not window.rms().flags.writeable
+
+
+def test_with_rms_rejects_a_column_of_the_wrong_length():
+    with pytest.raises(ValueError, match="rms must have 4 entries"):
+        _batch().with_rms(np.zeros(3, dtype=np.int64))

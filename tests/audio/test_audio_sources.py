@@ -127,3 +127,25 @@ def test_speech_is_deterministic_for_a_seed():
 def test_payloads_reject_bad_base64():
     with pytest.raises(ValueError, match="payload #1 is not valid base64"):
         payloads(["/w==", "***"])
+
+
+def test_a_long_step_opens_its_file_under_the_scenario_limits_like_a_short_one(tmp_path):
+    """A long ``for:`` step streams its pattern; its file is still opened with the scenario's size limit."""
+    from callreplay import feeds
+    from callreplay.errors import ScenarioError
+    from callreplay.testing import INBOUND_SID, business, scenario_from_dict
+
+    _write_pcm16(tmp_path / "voice.wav", 8000, _sine(8000, 1.0))
+    media = {"at": 1, "call": INBOUND_SID, "ws": {"media": [{"file": "voice.wav"}]}, "for": "30m"}
+    steps = [{"at": 0, "webhook": "incoming_call",
+              "params": {"CallSid": INBOUND_SID, "From": "+972501234567", "To": "+97231234567"}},
+             {"at": 0.5, "call": INBOUND_SID, "ws": "start"}, media]
+    roomy = scenario_from_dict({"name": "roomy", "businesses": [business()], "steps": steps}, tmp_path, "a.yaml")
+    tight = scenario_from_dict({"name": "tight", "businesses": [business()], "steps": steps,
+                                "limits": {"side_file_bytes": 1000}}, tmp_path, "b.yaml")
+    step = next(s for s in roomy.steps if getattr(s, "media", None))
+    batch, paced = feeds.media_feed_source(roomy, step, 0)
+    assert paced is not None and paced.total == 90_000 and len(batch) == feeds.WINDOW_FRAMES
+    step = next(s for s in tight.steps if getattr(s, "media", None))
+    with pytest.raises(ScenarioError, match="more than the limit of 1000"):
+        feeds.media_feed_source(tight, step, 0)

@@ -163,6 +163,37 @@ def test_ga_session_shape_and_event_errors():
     assert rec.of("realtime.connected")[0]["interface"] == "ga"
 
 
+def test_append_of_invalid_base64_is_refused_and_recorded_without_audio():
+    async def scenario(emu, rec):
+        async with connect(emu.openai_url, additional_headers=BETA) as ws:
+            await until(ws, "conversation.created")
+            await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": "no!base64", "event_id": "e1"}))
+            error = (await recv(ws))["error"]
+            assert (error["code"], error["param"], error["event_id"]) == ("invalid_value", "audio", "e1")
+
+    rec = run(scenario)
+    append = [e for e in rec.of("realtime.client_event") if e.get("type") == "input_audio_buffer.append"]
+    assert append[0]["audio"] == {"invalid_base64": True, "length": len("no!base64")}
+    assert rec.of("realtime.audio_in") == []
+
+
+def test_gemini_audio_of_invalid_base64_closes_1007():
+    async def scenario(emu, rec):
+        async with connect(emu.gemini_url + "?key=k") as ws:
+            await ws.send(json.dumps({"setup": {"model": "models/gemini-2.0-flash-live-001"}}))
+            assert "setupComplete" in await recv(ws)
+            await ws.send(json.dumps({"realtimeInput": {"audio": {"data": "no!base64",
+                                                                  "mimeType": "audio/pcm;rate=16000"}}}))
+            with pytest.raises(ConnectionClosed):
+                await recv(ws)
+            assert ws.close_code == 1007
+
+    rec = run(scenario)
+    body = rec.of("realtime.client_event")[-1]["realtimeInput"]
+    assert body["audio"]["data"] == {"invalid_base64": True, "length": len("no!base64")}
+    assert rec.of("realtime.audio_in") == []
+
+
 def test_missing_auth_header_is_refused():
     async def scenario(emu, rec):
         async with connect(emu.openai_url, additional_headers={"OpenAI-Beta": "realtime=v1"}) as ws:
@@ -220,6 +251,9 @@ def test_caller_speech_gives_vad_events_and_an_auto_response_in_ulaw():
     assert sum(a["bytes"] for a in audio_in) == 8000 * 16 // 10 and audio_in[0]["frames"] == 10
     client_appends = [e for e in rec.of("realtime.client_event") if e["type"] == "input_audio_buffer.append"]
     assert set(client_appends[0]["audio"]) == {"bytes", "sha256", "rms"}
+    ulaw = OPENAI_AUDIO_FORMATS["g711_ulaw"]
+    expected_rms = [wire_audio.pcm_rms(wire_audio.decode(chunk, ulaw)) for chunk in ulaw_turn()]
+    assert [a["rms"] for a in audio_in] == [e["audio"]["rms"] for e in client_appends] == expected_rms
     assert all("delta" not in e or isinstance(e["delta"], (dict, str)) for e in rec.of("realtime.server_event"))
     assert rec.of("realtime.response_done")[0]["audio_ms"] == 200
 

@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +61,20 @@ async def inbound_call(harness: Harness, to: str = DENTAL) -> tuple[str, dict[st
     return call_sid, stream_of(answer.text)[2]
 
 
+@asynccontextmanager
+async def greeted(harness: Harness, call_sid: str, parameters: dict[str, str]) -> AsyncIterator[TwilioStream]:
+    """The media socket of a started call, once the greeting's audio and its mark have arrived."""
+    async with harness.stream() as twilio:
+        await twilio.start(call_sid, parameters)
+        await twilio.receive_until(lambda m: m["event"] == "mark")
+        yield twilio
+
+
 async def converse(harness: Harness, parameters: dict[str, str], call_sid: str, caller_frames: int = 3,
                    after: Callable[[TwilioStream], Awaitable[None]] | None = None) -> tuple[TwilioStream,
                                                                                              RealtimeSession]:
     """One media-socket call: start, wait for the greeting's audio and mark, send caller frames, stop."""
-    async with harness.stream() as twilio:
-        await twilio.start(call_sid, parameters)
-        await twilio.receive_until(lambda m: m["event"] == "mark")
+    async with greeted(harness, call_sid, parameters) as twilio:
         await twilio.media(caller_frames)
         if after is not None:
             await after(twilio)
@@ -74,6 +82,13 @@ async def converse(harness: Harness, parameters: dict[str, str], call_sid: str, 
     session = harness.realtime.sessions[-1]
     await asyncio.wait_for(session.closed.wait(), 3)
     return twilio, session
+
+
+async def inbound_conversation(harness: Harness, to: str = DENTAL, **options: Any) -> tuple[TwilioStream,
+                                                                                          RealtimeSession]:
+    """An inbound call to ``to``: its webhook, then :func:`converse` with ``options``."""
+    call_sid, parameters = await inbound_call(harness, to)
+    return await converse(harness, parameters, call_sid, **options)
 
 
 # --- webhooks ------------------------------------------------------------------------------------------------
@@ -231,9 +246,7 @@ def test_an_unsigned_media_socket_is_refused(tmp_path: Path) -> None:
 def test_a_call_configures_the_session_and_relays_audio_both_ways(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
         call_sid, parameters = await inbound_call(h)
-        async with h.stream() as twilio:
-            await twilio.start(call_sid, parameters)
-            await twilio.receive_until(lambda m: m["event"] == "mark")
+        async with greeted(h, call_sid, parameters) as twilio:
             sent = await twilio.media(5)
             await twilio.stop()
             session = h.realtime.sessions[0]
@@ -264,8 +277,7 @@ def test_a_call_configures_the_session_and_relays_audio_both_ways(tmp_path: Path
 
 def test_the_beta_interface_uses_its_header_names_and_temperature(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
-        call_sid, parameters = await inbound_call(h)
-        twilio, session = await converse(h, parameters, call_sid)
+        twilio, session = await inbound_conversation(h)
         assert session.headers["openai-beta"] == "realtime=v1"
         update = session.events[0]["session"]
         assert (update["voice"], update["input_audio_format"], update["output_audio_format"]) == (
@@ -295,22 +307,21 @@ def test_caller_speech_clears_playback_and_cancels_the_response(tmp_path: Path) 
 
 
 def relay_tasks() -> list[str]:
-    """The bridge's tasks still alive in this loop (the relay pumps and the receive each wait runs)."""
+    """The bridge's tasks still alive in this loop: its two relay pumps while a call is relaying."""
     names = [getattr(t.get_coro(), "__qualname__", "") for t in asyncio.all_tasks()]
     return sorted(name for name in names if name.startswith("MediaBridge."))
 
 
 def test_stop_closes_the_realtime_session_and_leaves_no_relay_task(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
-        call_sid, parameters = await inbound_call(h)
-        await converse(h, parameters, call_sid, after=lambda _: assert_relaying())
+        await inbound_conversation(h, after=lambda _: assert_relaying())
         assert h.app_state.leaked_sessions == []
         async with asyncio.timeout(3):
             while relay_tasks():
                 await asyncio.sleep(0.01)
 
     async def assert_relaying() -> None:
-        assert relay_tasks()[:2] == ["MediaBridge._caller_to_model", "MediaBridge._model_to_caller"]
+        assert relay_tasks() == ["MediaBridge._caller_to_model", "MediaBridge._model_to_caller"]
     run(tmp_path, body)
 
 
@@ -348,8 +359,7 @@ def test_a_stream_for_an_unknown_business_is_closed(tmp_path: Path) -> None:
 
 def test_an_empty_inbound_prompt_gives_a_neutral_instruction_naming_the_business(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
-        call_sid, parameters = await inbound_call(h, to=EMPTY_INBOUND)
-        _, session = await converse(h, parameters, call_sid)
+        _, session = await inbound_conversation(h, to=EMPTY_INBOUND)
         instructions = session.events[0]["session"]["instructions"]
         assert "OUTBOUND-ONLY" not in instructions and "Empty Inbound Ltd" in instructions
     run(tmp_path, body)
@@ -360,8 +370,7 @@ def test_an_empty_inbound_prompt_gives_a_neutral_instruction_naming_the_business
 
 def test_cross_direction_fallback_gives_an_empty_inbound_prompt_the_outbound_script(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
-        call_sid, parameters = await inbound_call(h, to=EMPTY_INBOUND)
-        _, session = await converse(h, parameters, call_sid)
+        _, session = await inbound_conversation(h, to=EMPTY_INBOUND)
         instructions = session.events[0]["session"]["instructions"]
         assert "OUTBOUND-ONLY: sell the annual plan." in instructions
         assert "The caller phoned the business." in instructions  # the frame still says inbound
@@ -370,16 +379,14 @@ def test_cross_direction_fallback_gives_an_empty_inbound_prompt_the_outbound_scr
 
 def test_wrong_voice_sends_another_valid_voice(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
-        call_sid, parameters = await inbound_call(h)
-        _, session = await converse(h, parameters, call_sid)
+        _, session = await inbound_conversation(h)
         assert session.events[0]["session"]["audio"]["output"]["voice"] == "alloy"  # the business says coral
     run(tmp_path, body, bugs="wrong-voice")
 
 
 def test_truncate_instructions_cuts_the_prompt_tail(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
-        call_sid, parameters = await inbound_call(h, to=LONG_PROMPT)
-        _, session = await converse(h, parameters, call_sid)
+        _, session = await inbound_conversation(h, to=LONG_PROMPT)
         instructions = session.events[0]["session"]["instructions"]
         assert len(instructions) == 1000 and "THE-LAST-RULE" not in instructions
     run(tmp_path, body, bugs="truncate-instructions")
@@ -387,16 +394,14 @@ def test_truncate_instructions_cuts_the_prompt_tail(tmp_path: Path) -> None:
 
 def test_without_truncation_the_long_prompt_is_whole(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
-        call_sid, parameters = await inbound_call(h, to=LONG_PROMPT)
-        _, session = await converse(h, parameters, call_sid)
+        _, session = await inbound_conversation(h, to=LONG_PROMPT)
         assert session.events[0]["session"]["instructions"].endswith("THE-LAST-RULE")
     run(tmp_path, body)
 
 
 def test_bad_temperature_is_rejected_by_the_service_and_the_call_goes_on(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
-        call_sid, parameters = await inbound_call(h)
-        twilio, session = await converse(h, parameters, call_sid)
+        twilio, session = await inbound_conversation(h)
         assert session.events[0]["session"]["temperature"] == 0.1
         assert session.events[1]["type"] == "response.create"  # after the error, not after session.updated
         assert len(twilio.audio()) == 8
@@ -405,8 +410,7 @@ def test_bad_temperature_is_rejected_by_the_service_and_the_call_goes_on(tmp_pat
 
 def test_drop_caller_audio_drops_frames_while_the_model_is_silent(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
-        call_sid, parameters = await inbound_call(h)
-        _, session = await converse(h, parameters, call_sid, caller_frames=10)
+        _, session = await inbound_conversation(h, caller_frames=10)
         assert session.of_type("input_audio_buffer.append") == []
     run(tmp_path, body, bugs="drop-caller-audio")
 
@@ -414,9 +418,7 @@ def test_drop_caller_audio_drops_frames_while_the_model_is_silent(tmp_path: Path
 def test_no_session_close_leaves_the_realtime_socket_open_after_stop(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
         call_sid, parameters = await inbound_call(h)
-        async with h.stream() as twilio:
-            await twilio.start(call_sid, parameters)
-            await twilio.receive_until(lambda m: m["event"] == "mark")
+        async with greeted(h, call_sid, parameters) as twilio:
             await twilio.stop()
             with pytest.raises(ConnectionClosedOK):  # the bridge ended the media socket ...
                 await twilio.receive_until(lambda m: False)
@@ -456,9 +458,7 @@ def test_premature_hangup_ends_the_call_through_rest_after_the_greeting(tmp_path
 def test_handler_crash_breaks_the_media_socket_after_50_frames(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
         call_sid, parameters = await inbound_call(h)
-        async with h.stream() as twilio:
-            await twilio.start(call_sid, parameters)
-            await twilio.receive_until(lambda m: m["event"] == "mark")
+        async with greeted(h, call_sid, parameters) as twilio:
             await twilio.media(60)
             with pytest.raises(ConnectionClosedError) as closed:
                 await twilio.receive_until(lambda m: False)
@@ -484,16 +484,14 @@ def test_raw_direction_stores_outbound_api_and_the_outbound_call_gets_the_inboun
 
 def test_odd_chunks_forwards_model_audio_unframed(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
-        call_sid, parameters = await inbound_call(h)
-        twilio, _ = await converse(h, parameters, call_sid)
+        twilio, _ = await inbound_conversation(h)
         assert [len(frame) for frame in twilio.audio()] == [DELTA_BYTES] * DELTAS
     run(tmp_path, body, bugs="odd-chunks")
 
 
 def test_greeting_only_binds_the_greeting_as_the_whole_instructions(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
-        call_sid, parameters = await inbound_call(h)
-        _, session = await converse(h, parameters, call_sid)
+        _, session = await inbound_conversation(h)
         assert session.events[0]["session"]["instructions"] == "Hello, Dana Dental speaking, how can I help?"
     run(tmp_path, body, bugs="greeting-only")
 

@@ -13,10 +13,15 @@ BRIDGE_SCENARIOS = ROOT / "examples" / "bridge" / "scenarios"
 EXEC_TIMEOUT_S = 120
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def cli_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment for a ``callreplay`` subprocess: the repository importable, no inherited target."""
     full_env = {k: v for k, v in os.environ.items() if k != "CALLREPLAY_TARGET"}
     full_env.update({"PYTHONPATH": str(ROOT), **(env or {})})
-    return subprocess.run([sys.executable, "-m", "callreplay", *args], cwd=cwd, env=full_env, capture_output=True,
+    return full_env
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "callreplay", *args], cwd=cwd, env=cli_env(env), capture_output=True,
                           text=True, timeout=EXEC_TIMEOUT_S)
 
 
@@ -25,7 +30,7 @@ def exec_bridge(tmp: Path, *scenarios: str, bugs: str = "", extra: tuple[str, ..
     out = tmp / f"run-{bugs or 'healthy'}.json"
     args = ["exec", "--report-dir", str(tmp / "reports"), "--no-html", "--json", str(out), *extra]
     for name in scenarios:
-        args += ["-s", str(BRIDGE_SCENARIOS / name) if name else str(BRIDGE_SCENARIOS)]
+        args += ["-s", str(BRIDGE_SCENARIOS / name)]
     args += ["--", sys.executable, "-m", "examples.bridge"]
     done = run_cli(*args, env={"BRIDGE_BUGS": bugs})
     results = {r["scenario"]: r for r in json.loads(out.read_text())["results"]} if out.exists() else {}

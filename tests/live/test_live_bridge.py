@@ -47,8 +47,9 @@ def test_healthy_bridge_is_clean_and_the_trace_is_a_wall_clock_live_trace(tmp_pa
         for line in path.read_text().splitlines():
             event = json.loads(line)
             declared = KINDS.get(event["kind"])
-            if declared is None or set(event["data"]) - set(declared.fields):
-                undeclared.add((event["kind"], tuple(sorted(set(event["data"]) - set(declared.fields if declared else ())))))
+            extra = set(event["data"]) - set(declared.fields if declared else ())
+            if declared is None or extra:
+                undeclared.add((event["kind"], tuple(sorted(extra))))
     assert sorted(undeclared) == []
 
 
@@ -78,6 +79,15 @@ def test_rest_created_call_is_placed_and_an_unrouted_status_callback_is_found(tm
     assert "Noa Physio" in call["bindings"][0]["instructions"] and "remind them" in call["bindings"][0]["instructions"]
     [finding] = findings(result, "twiml-url-unroutable")
     assert finding["details"]["status"] == 404 and finding["details"]["purpose"] == "status-callback"
+    # Twilio's side records the refused callback (the REST call's StatusCallback, signed and numbered)
+    trace = (tmp_path / "reports" / "traces" / "bridge-outbound-via-rest--live.jsonl").read_text().splitlines()
+    failed = [json.loads(line)["data"] for line in trace if json.loads(line)["kind"] == "callback.failed"]
+    assert failed and {f["http_status"] for f in failed} == {404} and all(f["url"] for f in failed)
+    sent = [json.loads(line)["data"]["form"] for line in trace if json.loads(line)["kind"] == "webhook.request"
+            and json.loads(line)["data"]["purpose"] == "status-callback"]
+    assert [int(form["SequenceNumber"]) for form in sent] == list(range(len(sent)))
+    assert all(form["CallbackSource"] == "call-progress-events" and form["Timestamp"].endswith("+0000")
+               for form in sent)
 
 
 def test_rejected_session_update_unaligned_audio_and_a_crashing_handler(tmp_path):

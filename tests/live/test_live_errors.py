@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import pytest
-from helpers import BRIDGE_SCENARIOS, ROOT, run_cli
+from helpers import BRIDGE_SCENARIOS, ROOT, cli_env, exec_bridge, run_cli
 
 from callreplay.live.guard import HostGuard
 from callreplay.live.session import LiveOptions, LiveSession
@@ -37,8 +40,6 @@ def test_a_scenario_longer_than_max_wall_is_refused_before_it_runs(tmp_path):
 
 
 def _exec(tmp_path, *extra):
-    from helpers import exec_bridge
-
     return exec_bridge(tmp_path, "inbound-both-prompts.yaml", extra=extra)
 
 
@@ -97,17 +98,10 @@ def test_tls_emulators_and_the_bridge_trust_the_runs_certificate(tmp_path):
 
 
 def test_ctrl_c_keeps_finished_live_replays_stops_the_server_and_exits_130(tmp_path):
-    import os
-    import signal
-    import threading
-    import time
-
-    env = {k: v for k, v in os.environ.items() if k != "CALLREPLAY_TARGET"}
-    env["PYTHONPATH"] = str(ROOT)
     argv = [sys.executable, "-m", "callreplay", "exec", "-s", str(BRIDGE_SCENARIOS / "inbound-both-prompts.yaml"),
             "-s", str(BRIDGE_SCENARIOS / "session-never-confirmed.yaml"), "--report-dir", str(tmp_path / "r"),
             "--no-html", "--", sys.executable, "-m", "examples.bridge"]
-    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(argv, cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
     reader.start()

@@ -6,62 +6,68 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Awaitable, Callable
 
 import pytest
 import yaml
 from aiohttp import WSMsgType, web
-from helpers import run_cli
+from helpers import findings, run_cli
 
 pytestmark = pytest.mark.live
 SID_GOOD, SID_BAD, SID_RUDE, SID_BOOM = ("CA" + "1" * 32, "CA" + "2" * 32, "CA" + "3" * 32, "CA" + "4" * 32)
+PROLOG = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+def twiml(text: str) -> web.Response:
+    return web.Response(text=text, content_type="text/xml")
+
+
+def on_start(answer: Callable[[web.WebSocketResponse], Awaitable[None]]) -> Callable[
+        [web.Request], Awaitable[web.WebSocketResponse]]:
+    """A media-socket route that runs ``answer`` when Twilio's ``start`` arrives."""
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for message in ws:
+            if message.type == WSMsgType.TEXT and json.loads(message.data).get("event") == "start":
+                await answer(ws)
+        return ws
+    return handler
 
 
 def twiml_app() -> web.Application:
     async def voice(request: web.Request) -> web.Response:
-        return web.Response(text='<?xml version="1.0" encoding="UTF-8"?><Response><Say>Please hold on</Say>'
-                                 '<Pause length="1"/><Redirect>/second</Redirect></Response>', content_type="text/xml")
+        return twiml(f'{PROLOG}<Response><Say>Please hold on</Say><Pause length="1"/><Redirect>/second</Redirect>'
+                     '</Response>')
 
     async def second(request: web.Request) -> web.Response:
-        host = request.host
-        return web.Response(text=f'<?xml version="1.0" encoding="UTF-8"?><Response><Connect action="/after">'
-                                 f'<Stream url="wss://{host}/media"><Parameter name="tenant" value="42"/></Stream>'
-                                 '</Connect></Response>', content_type="text/xml")
+        return twiml(f'{PROLOG}<Response><Connect action="/after">'
+                     f'<Stream url="wss://{request.host}/media"><Parameter name="tenant" value="42"/></Stream>'
+                     '</Connect></Response>')
 
     async def after(request: web.Request) -> web.Response:
-        return web.Response(text="<Response><Hangup/></Response>", content_type="text/xml")
+        return twiml("<Response><Hangup/></Response>")
 
     async def bad(request: web.Request) -> web.Response:
-        host = request.host
-        return web.Response(text=f'<?xml version="1.0" encoding="UTF-8"?><Response><Connect>'
-                                 f'<Stream url="ws://{host}/media" track="both_tracks"/></Connect>'
-                                 '<Sayy>typo</Sayy></Response>', content_type="text/xml")
+        return twiml(f'{PROLOG}<Response><Connect><Stream url="ws://{request.host}/media" track="both_tracks"/>'
+                     '</Connect><Sayy>typo</Sayy></Response>')
 
     async def boom(request: web.Request) -> web.Response:
         return web.Response(status=500, text="Internal Server Error")
 
     async def rude(request: web.Request) -> web.Response:
-        return web.Response(text=f'<Response><Connect><Stream url="wss://{request.host}/media-rude"/></Connect>'
-                                 '</Response>', content_type="text/xml")
+        return twiml(f'<Response><Connect><Stream url="wss://{request.host}/media-rude"/></Connect></Response>')
 
-    async def media_rude(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        async for message in ws:  # answers the start with messages Twilio rejects, then ends the stream
-            if message.type == WSMsgType.TEXT and json.loads(message.data).get("event") == "start":
-                await ws.send_str(json.dumps({"event": "media", "streamSid": "MZ" + "0" * 32,
-                                              "media": {"payload": "//8="}}))
-                await ws.send_bytes(b"\x00\x01")
-                await ws.send_str("not json")
-                await ws.close()
-        return ws
+    async def reject_then_end(ws: web.WebSocketResponse) -> None:  # messages Twilio rejects, then the end
+        await ws.send_str(json.dumps({"event": "media", "streamSid": "MZ" + "0" * 32, "media": {"payload": "//8="}}))
+        await ws.send_bytes(b"\x00\x01")
+        await ws.send_str("not json")
+        await ws.close()
 
-    async def media(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        async for message in ws:  # the server ends the stream as soon as it has the start
-            if message.type == WSMsgType.TEXT and json.loads(message.data).get("event") == "start":
-                await ws.close()
-        return ws
+    async def end(ws: web.WebSocketResponse) -> None:  # the server ends the stream as soon as it has the start
+        await ws.close()
+
+    media_rude, media = on_start(reject_then_end), on_start(end)
 
     app = web.Application()
     app.router.add_post("/voice", voice)
@@ -82,7 +88,7 @@ def scripted_server():
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)
     loop.run_until_complete(site.start())
-    port = site._server.sockets[0].getsockname()[1]
+    port = runner.addresses[0][1]
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"
@@ -119,13 +125,12 @@ def test_verbs_redirect_connect_action_and_invalid_twiml(tmp_path, scripted_serv
     assert purposes == ["voice-url", "redirect", "connect-action"]  # the server closed the stream: action asked
     [started] = [e for e in trace if e["kind"] == "call.started"]
     assert started["data"]["custom_parameters"] == {"tenant": "42"}  # <Parameter>s become customParameters
-    [invalid] = [f for f in results["flow-bad"]["findings"] if f["detector"] == "twiml-invalid"]
+    [invalid] = findings(results["flow-bad"], "twiml-invalid")
     assert set(invalid["details"]["codes"]) >= {"31941", "12200"}
-    assert not [f for f in results["flow-good"]["findings"] if f["detector"] == "twiml-invalid"]
-    rejected = {f["details"]["problem"] for f in results["flow-rude"]["findings"]
-                if f["detector"] == "stream-message-rejected"}
+    assert not findings(results["flow-good"], "twiml-invalid")
+    rejected = {f["details"]["problem"] for f in findings(results["flow-rude"], "stream-message-rejected")}
     assert rejected == {"wrong-stream-sid", "binary-frame", "not-json"}
-    assert not [f for f in results["flow-good"]["findings"] if f["detector"] == "stream-message-rejected"]
-    [crash] = [f for f in results["flow-boom"]["findings"] if f["detector"] == "handler-crash"]
+    assert not findings(results["flow-good"], "stream-message-rejected")
+    [crash] = findings(results["flow-boom"], "handler-crash")
     assert crash["details"] == {"status": 500, "what": "webhook"}
-    assert not [f for f in results["flow-good"]["findings"] if f["detector"] == "handler-crash"]
+    assert not findings(results["flow-good"], "handler-crash")

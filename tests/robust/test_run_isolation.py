@@ -21,6 +21,19 @@ def _good_and_bad(tmp_path):
     write(tmp_path, "bad-tag.yaml", "!!int\n")
 
 
+def _interrupt_at(monkeypatch, n):
+    """Ctrl-C arrives as the ``n``-th replay starts."""
+    real, started = runner._run_item, []
+
+    def interrupting(item, options):
+        started.append(item)
+        if len(started) == n:
+            raise KeyboardInterrupt
+        return real(item, options)
+
+    monkeypatch.setattr(runner, "_run_item", interrupting)
+
+
 def test_a_broken_scenario_is_an_error_row_and_the_others_run(tmp_path):
     _good_and_bad(tmp_path)
     outcomes = run_all([tmp_path], RunOptions(report_dir=tmp_path / "out"))
@@ -52,15 +65,7 @@ def test_an_unforeseen_crash_in_one_replay_is_an_error_row(tmp_path, monkeypatch
 def test_ctrl_c_keeps_finished_results_and_marks_the_rest_not_run(tmp_path, monkeypatch):
     for i in range(4):
         write(tmp_path, f"s{i}.yaml", GOOD.replace("name: tiny", f"name: s{i}"))
-    real, calls = runner._run_item, []
-
-    def interrupt_third(item, options):
-        calls.append(item)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(item, options)
-
-    monkeypatch.setattr(runner, "_run_item", interrupt_third)
+    _interrupt_at(monkeypatch, 3)
     with pytest.raises(RunInterrupted) as info:
         run_all([tmp_path], RunOptions(report_dir=tmp_path / "out"))
     assert [o.status for o in info.value.outcomes] == ["pass", "pass", "skipped", "skipped"]
@@ -74,16 +79,7 @@ def test_ctrl_c_keeps_finished_results_and_marks_the_rest_not_run(tmp_path, monk
 def test_ctrl_c_exits_130_with_an_index(tmp_path, monkeypatch):
     for i in range(3):
         write(tmp_path, f"s{i}.yaml", GOOD.replace("name: tiny", f"name: s{i}"))
-    real = runner._run_item
-    seen = []
-
-    def interrupt_second(item, options):
-        seen.append(item)
-        if len(seen) == 2:
-            raise KeyboardInterrupt
-        return real(item, options)
-
-    monkeypatch.setattr(runner, "_run_item", interrupt_second)
+    _interrupt_at(monkeypatch, 2)
     result = CliRunner().invoke(main, ["run", str(tmp_path), "--report-dir", str(tmp_path / "out"),
                                        "--json", str(tmp_path / "all.json")])
     assert result.exit_code == 130, result.output

@@ -183,12 +183,12 @@ class _CaptureImport:
     def check_start(self, msg: dict[str, Any], where: str) -> None:
         """Warn when the recorded start lacks what the model reads to find the business (the replay would be
         rejected at start, which the call-not-processed detector reports as an error)."""
-        from ...detectors.not_processed import missing_start_parameters
+        from ...detectors.not_processed import INBOUND_KEYS, missing_start_parameters
 
         start = msg.get("start") if isinstance(msg.get("start"), dict) else {}
         params = start.get("customParameters") if isinstance(start.get("customParameters"), dict) else {}
         direction = "outbound" if str(params.get("direction", "")).startswith("outbound") else "inbound"
-        to = start.get("to") or next((params[k] for k in ("To", "Called", "to", "called") if params.get(k)), None)
+        to = start.get("to") or next((params[k] for k in INBOUND_KEYS if params.get(k)), None)
         missing = missing_start_parameters(params, direction, to)
         if missing:
             shown = ", ".join(sorted(map(str, params))) or "none"

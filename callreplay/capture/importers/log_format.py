@@ -19,9 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import regex
 
-from ...errors import ScenarioError
-from ...scenario.yamlsafe import load_side_yaml
-from ..capture_file import format_error
+from ..capture_file import format_error, read_side_yaml
 
 MATCH_TIMEOUT_S = 0.25
 
@@ -45,14 +43,14 @@ class BoundedPattern:
         self.pattern = pattern
 
     def match(self, text: str):
-        try:
-            return self.compiled.match(text, timeout=MATCH_TIMEOUT_S)
-        except TimeoutError:
-            raise RegexTimeout(self.key) from None
+        return self._bounded(self.compiled.match, text)
 
     def search(self, text: str):
+        return self._bounded(self.compiled.search, text)
+
+    def _bounded(self, method, text: str):
         try:
-            return self.compiled.search(text, timeout=MATCH_TIMEOUT_S)
+            return method(text, timeout=MATCH_TIMEOUT_S)
         except TimeoutError:
             raise RegexTimeout(self.key) from None
 
@@ -89,11 +87,7 @@ def load_format(name_or_path: str) -> LogFormat:
     elif not path.is_file():
         raise format_error(name_or_path, None, "no such log format",
                            "a built-in name (" + ", ".join(builtin_formats()) + ") or a YAML file")
-    try:
-        data = load_side_yaml(path)
-    except ScenarioError as exc:
-        raise format_error(path, exc.line, exc.message + (f" at {exc.path}" if exc.path else ""),
-                           exc.expected or "timestamp: {regex, format}, events: {name: regex}") from None
+    data = read_side_yaml(path, "timestamp: {regex, format}, events: {name: regex}")
     if not isinstance(data, dict) or not isinstance(data.get("timestamp"), dict) \
             or not isinstance(data.get("events"), dict) or not data["events"]:
         raise format_error(path, 1, "a log format needs 'timestamp' and 'events'",

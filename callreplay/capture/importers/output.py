@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from ...durations import parse_duration
-from ..capture_file import format_error
+from ..capture_file import format_error, read_side_yaml
 from ..redact import Redactor
 
 TEMPLATE_MARK = "TEMPLATE"
@@ -87,14 +87,7 @@ def _mark_template_lines(lines: list[str]) -> list[str]:
 
 def load_businesses(path: Path, redactor: Redactor) -> list[dict[str, Any]]:
     """A ``--businesses`` file: a YAML list in the scenario format (or a mapping with ``businesses:``)."""
-    from ...errors import ScenarioError
-    from ...scenario.yamlsafe import load_side_yaml
-
-    try:
-        data = load_side_yaml(Path(path))
-    except ScenarioError as exc:
-        raise format_error(path, exc.line, exc.message + (f" at {exc.path}" if exc.path else ""),
-                           exc.expected or "a YAML list of businesses") from None
+    data = read_side_yaml(path, "a YAML list of businesses")
     if isinstance(data, dict) and "businesses" in data:
         data = data["businesses"]
     if not isinstance(data, list) or not all(isinstance(b, dict) and "id" in b for b in data):

@@ -54,12 +54,17 @@ def decode(data: bytes, fmt: AudioFormat) -> np.ndarray:
     return np.frombuffer(data[:usable], dtype="<i2").astype(np.int16)
 
 
-def pcm_rms(pcm: np.ndarray) -> int:
-    """``audioop.rms`` of PCM16 samples: floor(sqrt(mean(x^2))), 0 for no samples."""
-    if len(pcm) == 0:
-        return 0
+def pcm_frame_rms(pcm: np.ndarray) -> np.ndarray:
+    """``audioop.rms`` of every row of a 2-D PCM16 array: floor(sqrt(mean(x^2))), 0 for empty rows."""
     squares = np.asarray(pcm, dtype=np.int64) ** 2
-    return int(np.sqrt(float(squares.sum()) / len(pcm)))
+    if squares.shape[1] == 0:
+        return np.zeros(len(squares), dtype=np.int64)
+    return np.sqrt(squares.sum(axis=1).astype(np.float64) / squares.shape[1]).astype(np.int64)
+
+
+def pcm_rms(pcm: np.ndarray) -> int:
+    """``audioop.rms`` of PCM16 samples, 0 for no samples."""
+    return int(pcm_frame_rms(np.asarray(pcm).reshape(1, -1))[0])
 
 
 def summary(data: bytes, fmt: AudioFormat | None) -> dict:
@@ -96,9 +101,14 @@ class InputMeter:
         if self.fmt.codec == "ulaw":
             rms = mulaw.frame_rms(np.frombuffer(body, dtype=np.uint8).reshape(n, self.frame_bytes))
         else:
-            pcm = decode(body, self.fmt).astype(np.int64).reshape(n, -1)
-            rms = np.sqrt((pcm ** 2).sum(axis=1).astype(np.float64) / pcm.shape[1]).astype(np.int64)
+            rms = pcm_frame_rms(decode(body, self.fmt).reshape(n, -1))
         return times, rms
+
+    def continued(self, fmt: AudioFormat) -> InputMeter:
+        """A meter for a new input format that goes on with this one's audio timeline (frame count)."""
+        meter = InputMeter(fmt)
+        meter.frames = self.frames
+        return meter
 
     @property
     def received_ms(self) -> float:

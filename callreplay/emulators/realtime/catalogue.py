@@ -6,6 +6,7 @@ Facts from ``shared/realtime-protocols.md`` (1.2, 1.3, 1.9, 2.3, 2.6). Kept apar
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 OPENAI_VOICES: tuple[str, ...] = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse",
@@ -69,8 +70,11 @@ GEMINI_OUTPUT_RATE = 24_000
 GEMINI_OUTPUT_MIME = "audio/pcm;rate=24000"
 
 
+@functools.lru_cache(maxsize=16)
 def gemini_pcm(rate: int) -> AudioFormat:
-    """Gemini Live audio: raw 16-bit little-endian mono PCM at the rate its MIME type declares."""
+    """Gemini Live audio: raw 16-bit little-endian mono PCM at the rate its MIME type declares.
+
+    Cached: every audio message asks for its format, and the answer is an immutable value."""
     return AudioFormat(f"audio/pcm;rate={rate}", "audio/pcm", "pcm16", rate, 2)
 
 

@@ -8,16 +8,21 @@ base64, so traces stay small and carry no caller audio.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from ...audio.server_vad import ServerVad
+from . import audio as wire_audio
+from .catalogue import AudioFormat
 from .script import RealtimeScript
-from .streaming import ActiveResponse
+from .streaming import ActiveResponse, SendChunk, deliver
 
 RecordFn = Callable[[str, str, dict], None]
 AudioHook = Callable[["Connection", bytes], None]
@@ -26,10 +31,24 @@ log = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S = 2.0
 
 
+def _server_vad(script: RealtimeScript) -> ServerVad:
+    """The caller-audio VAD with the script's thresholds (the same detector the in-process model runs)."""
+    return ServerVad(script.vad_rms, script.vad_start_frames, script.vad_silence_ms)
+
+
+class InboundAudio(NamedTuple):
+    """One decoded caller payload and what the trace keeps of it (:func:`.audio.summary`)."""
+
+    raw: bytes
+    summary: dict
+
+
 class Connection:
     """One client socket. ``id`` is ``rt1``, ``rt2``... in connect order."""
 
     provider = ""
+    fault_code: str | int = "server_error"
+    """The ``realtime.error`` code recorded when the emulator itself fails mid-reply."""
 
     def __init__(self, ws: ServerConnection, conn_id: str, interface: str, path: str, query: dict[str, str],
                  headers: dict[str, str], script: RealtimeScript, record: RecordFn | None,
@@ -41,16 +60,20 @@ class Connection:
         self.query = query
         self.headers = headers
         self.script = script
+        self.vad = _server_vad(script)
         self._record = record
         self._on_audio = on_audio
         self.model: str | None = query.get("model")
         self.active: ActiveResponse | None = None
         self.closed_by: str | None = None
+        self.responses_started = 0
         self._counters: dict[str, int] = {}
+        self._last_audio: tuple[str, AudioFormat | None, InboundAudio | None] | None = None
 
     def apply_script(self, script: RealtimeScript) -> None:
         """Use a per-connection script (``script_for``); called before the first frame is read."""
         self.script = script
+        self.vad = _server_vad(script)
 
     # -- ids and recording ----------------------------------------------------------------------------------
     def new_id(self, prefix: str) -> str:
@@ -62,9 +85,32 @@ class Connection:
         if self._record is not None:
             self._record(self.id, kind, data)
 
+    def record_unparsable(self, text: str) -> None:
+        """A client frame that is not a JSON object: its length and head, never the whole frame."""
+        self.record("realtime.client_event", {"invalid_json": True, "length": len(text), "head": text[:200]})
+
     def audio_hook(self, payload: bytes) -> None:
         if self._on_audio is not None:
             self._on_audio(self, payload)
+
+    def inbound_audio(self, encoded: str, fmt: AudioFormat | None) -> InboundAudio | None:
+        """A caller audio payload decoded and summarised, None when it is not valid base64.
+
+        The recorder (``summarise_client``) and the handler both need it for the same message: the
+        last answer is kept for that same string object, so the decode, digest and RMS run once per
+        message, and no two records share a summary.
+        """
+        last = self._last_audio
+        if last is not None and last[0] is encoded and last[1] == fmt:
+            return last[2]
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            audio = None
+        else:
+            audio = InboundAudio(raw, wire_audio.summary(raw, fmt))
+        self._last_audio = (encoded, fmt, audio)
+        return audio
 
     def summarise_server(self, event: dict) -> dict:
         """The server event as recorded: subclasses replace audio fields with their summary."""
@@ -98,6 +144,42 @@ class Connection:
                 await asyncio.wait_for(asyncio.shield(resp.task), timeout=CLOSE_TIMEOUT_S)
             except TimeoutError:
                 resp.task.cancel()
+
+    def new_response(self, id_prefix: str, reason: str, duration_s: float | None, transcript: str | None,
+                     fmt: AudioFormat | None) -> ActiveResponse:
+        """The next reply: the script's length and words (the greeting's first) unless given."""
+        default_s, default_text = self.script.duration_for(reason, first=self.responses_started == 0)
+        self.responses_started += 1
+        seconds = default_s if duration_s is None else duration_s
+        return ActiveResponse(id=self.new_id(id_prefix), item_id=self.new_id("item"), reason=reason,
+                              duration_us=int(round(seconds * 1e6)),
+                              transcript=default_text if transcript is None else transcript, fmt=fmt)
+
+    def stream_in_background(self, resp: ActiveResponse) -> None:
+        """Run ``stream_response`` as a task the connection can stop (cancel, barge-in, close)."""
+        resp.task = asyncio.create_task(self._run_response(resp), name=f"{self.id}:{resp.id}")
+
+    async def _run_response(self, resp: ActiveResponse) -> None:
+        try:
+            await self.stream_response(resp)
+        except Exception as exc:  # an emulator fault must not hang the client: end the reply, keep serving
+            log.exception("%s: reply %s failed", self.id, resp.id)
+            self.record("realtime.error", {"code": self.fault_code, "message": repr(exc), "param": None,
+                                           "event_id": None})
+        finally:
+            if self.active is resp:
+                self.active = None
+
+    async def stream_response(self, resp: ActiveResponse) -> None:
+        """Send one reply, start to end, in the provider's events."""
+        raise NotImplementedError
+
+    async def deliver_audio(self, resp: ActiveResponse, send: SendChunk) -> bool:
+        """Synthesise the reply's audio and pace it out through ``send``; True if it ran to the end."""
+        fmt = resp.fmt
+        audio = wire_audio.synthesize(fmt, resp.duration_us, self.script.reply_rms, self.script.seed) if fmt else b""
+        chunk = self.script.chunk_bytes or (fmt.bytes_for_ms(wire_audio.FRAME_MS) if fmt else 1)
+        return await deliver(resp, audio, chunk, self.script.delivery_rate, self.script.response_latency_s, send)
 
     async def start_response(self, duration_s: float | None = None, transcript: str | None = None,
                              reason: str = "scripted") -> str:
@@ -135,13 +217,7 @@ class Connection:
         except ConnectionClosed:
             pass
         finally:
-            if self.active is not None:
-                self.active.stop("connection_closed")
-                if self.active is not None and self.active.task is not None:
-                    try:
-                        await asyncio.wait_for(asyncio.shield(self.active.task), timeout=CLOSE_TIMEOUT_S)
-                    except (TimeoutError, ConnectionClosed):
-                        pass
+            await self.stop_active("connection_closed")
             if self.closed_by is None:
                 self.closed_by = "client"
             await self.ws.wait_closed()

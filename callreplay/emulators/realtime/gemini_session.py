@@ -8,22 +8,17 @@ code and reason (1007 bad field or value, 1008 unknown model); then ``realtimeIn
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import binascii
 import json
-import logging
 from typing import Any
 
-from ...audio.server_vad import ServerVad
 from . import audio as wire_audio
 from .catalogue import GEMINI_OUTPUT_MIME, GEMINI_OUTPUT_RATE, gemini_pcm, parse_gemini_mime
 from .connection import Connection
-from .rules import camel_keys, gemini_close_for, validate_session
-from .script import RealtimeScript
-from .streaming import ActiveResponse, deliver
+from .rules import camel_keys, gemini_close_for, snake_to_camel, validate_session
+from .session_state import dig
+from .streaming import ActiveResponse
 
-log = logging.getLogger(__name__)
 MESSAGE_KINDS = ("setup", "clientContent", "realtimeInput", "toolResponse")
 INVALID_ARGUMENT = "Request contains an invalid argument."
 BAD_KEY = "API key not valid. Please pass a valid API key."
@@ -40,18 +35,12 @@ def _text_of(content: Any) -> str | None:
 
 class GeminiConnection(Connection):
     provider = "gemini"
+    fault_code = 1011
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.setup: dict | None = None
         self.meter: wire_audio.InputMeter | None = None
-        self.vad = ServerVad(self.script.vad_rms, self.script.vad_start_frames, self.script.vad_silence_ms)
-        self.responses_started = 0
-        self.manual_activity = False
-
-    def apply_script(self, script: RealtimeScript) -> None:
-        super().apply_script(script)
-        self.vad = ServerVad(script.vad_rms, script.vad_start_frames, script.vad_silence_ms)
 
     # -- configuration read from setup -------------------------------------------------------------------
     def _input_config(self) -> dict:
@@ -86,16 +75,14 @@ class GeminiConnection(Connection):
             parts.append(part)
         return {**event, "serverContent": {**event["serverContent"], "modelTurn": {**turn, "parts": parts}}}
 
-    @staticmethod
-    def _summarise_blob(blob: Any) -> Any:
+    def _summarise_blob(self, blob: Any) -> Any:
         if not isinstance(blob, dict) or not isinstance(blob.get("data"), str):
             return blob
-        try:
-            raw = base64.b64decode(blob["data"], validate=True)
-        except (binascii.Error, ValueError):
-            return {**blob, "data": {"invalid_base64": True, "length": len(blob["data"])}}
         rate = parse_gemini_mime(str(blob.get("mimeType") or blob.get("mime_type") or "audio/pcm"))
-        return {**blob, "data": wire_audio.summary(raw, gemini_pcm(rate) if rate else None)}
+        audio = self.inbound_audio(blob["data"], gemini_pcm(rate) if rate else None)
+        if audio is None:
+            return {**blob, "data": {"invalid_base64": True, "length": len(blob["data"])}}
+        return {**blob, "data": audio.summary}
 
     def summarise_client(self, event: dict) -> dict:
         key = "realtimeInput" if "realtimeInput" in event else "realtime_input" if "realtime_input" in event else None
@@ -126,15 +113,13 @@ class GeminiConnection(Connection):
         try:
             raw = json.loads(text)
         except ValueError:
-            self.record("realtime.client_event", {"invalid_json": True, "length": len(text), "head": text[:200]})
-            await self.refuse(1007, "Invalid JSON payload received.")
-            return
+            raw = None
         if not isinstance(raw, dict):
-            self.record("realtime.client_event", {"invalid_json": True, "length": len(text), "head": text[:200]})
+            self.record_unparsable(text)
             await self.refuse(1007, "Invalid JSON payload received.")
             return
         self.record("realtime.client_event", self.summarise_client(raw))
-        message = {_camel(k): v for k, v in raw.items()}
+        message = {snake_to_camel(k): v for k, v in raw.items()}
         kinds = [k for k in message if k in MESSAGE_KINDS]
         unknown = [k for k in message if k not in MESSAGE_KINDS]
         if unknown:
@@ -163,14 +148,15 @@ class GeminiConnection(Connection):
             return
         problems = validate_session(body, "gemini")
         setup = camel_keys(body) if isinstance(body, dict) else {}
-        gen = _dig(setup, "generationConfig") if isinstance(_dig(setup, "generationConfig"), dict) else {}
-        voice = _dig(gen, "speechConfig", "voiceConfig", "prebuiltVoiceConfig", "voiceName")
+        gen_config = setup.get("generationConfig")
+        gen = gen_config if isinstance(gen_config, dict) else {}
+        voice = dig(gen, "speechConfig", "voiceConfig", "prebuiltVoiceConfig", "voiceName")
         modalities = gen.get("responseModalities")
         tools = setup.get("tools")
         rejection = self.script.reject_session_update
         accepted = not problems and rejection is None
         self.model = setup.get("model") if isinstance(setup.get("model"), str) else self.model
-        aad = _dig(setup, "realtimeInputConfig", "automaticActivityDetection")
+        aad = dig(setup, "realtimeInputConfig", "automaticActivityDetection")
         self.record("realtime.session_update", {
             "instructions": _text_of(setup.get("systemInstruction")), "voice": voice,
             "input_audio_format": "audio/pcm;rate=16000",
@@ -222,24 +208,23 @@ class GeminiConnection(Connection):
         if not isinstance(data, str):
             await self.refuse(1007, INVALID_ARGUMENT)
             return
-        try:
-            raw = base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError):
+        rate = parse_gemini_mime(str(blob.get("mimeType") or "audio/pcm"))
+        fmt = gemini_pcm(rate) if rate else None
+        decoded = self.inbound_audio(data, fmt)
+        if decoded is None:
             await self.refuse(1007, "Invalid value at 'realtime_input.audio.data' (TYPE_BYTES), Base64 decoding failed")
             return
-        rate = parse_gemini_mime(str(blob.get("mimeType") or "audio/pcm"))
+        raw = decoded.raw
         self.audio_hook(raw)
-        if rate is None:  # another container (wav, ogg...): accepted, not metered
+        if fmt is None:  # another container (wav, ogg...): accepted, not metered
             self.record("realtime.audio_in", {"bytes": len(raw), "frames": 0, "rms": None})
             return
-        fmt = gemini_pcm(rate)
-        if self.meter is None or self.meter.fmt != fmt:
-            frames = self.meter.frames if self.meter else 0
+        if self.meter is None:
             self.meter = wire_audio.InputMeter(fmt)
-            self.meter.frames = frames
+        elif self.meter.fmt != fmt:
+            self.meter = self.meter.continued(fmt)
         times, rms = self.meter.feed(raw)
-        self.record("realtime.audio_in", {"bytes": len(raw), "frames": len(times),
-                                          "rms": wire_audio.pcm_rms(wire_audio.decode(raw, fmt))})
+        self.record("realtime.audio_in", {"bytes": len(raw), "frames": len(times), "rms": decoded.summary["rms"]})
         if not self.vad_automatic or not len(times):
             return
         for t_us, what in self.vad.feed(times, rms):
@@ -289,32 +274,15 @@ class GeminiConnection(Connection):
         return await self.begin_response(reason, duration_s, transcript)
 
     async def begin_response(self, reason: str, duration_s: float | None = None, transcript: str | None = None) -> str:
-        default_s, default_text = self.script.duration_for(reason, first=self.responses_started == 0)
-        self.responses_started += 1
-        seconds = default_s if duration_s is None else duration_s
-        resp = ActiveResponse(id=self.new_id("turn"), item_id=self.new_id("item"), reason=reason,
-                              duration_us=int(round(seconds * 1e6)),
-                              transcript=default_text if transcript is None else transcript,
-                              fmt=gemini_pcm(GEMINI_OUTPUT_RATE) if self.audio_out else None)
+        fmt = gemini_pcm(GEMINI_OUTPUT_RATE) if self.audio_out else None
+        resp = self.new_response("turn", reason, duration_s, transcript, fmt)
         self.active = resp
         self.record("realtime.response_created", {"response_id": resp.id, "reason": reason})
-        resp.task = asyncio.create_task(self._run(resp), name=f"{self.id}:{resp.id}")
+        self.stream_in_background(resp)
         return resp.id
 
-    async def _run(self, resp: ActiveResponse) -> None:
-        try:
-            await self._stream(resp)
-        except Exception as exc:  # an emulator fault must not hang the client: end the turn, keep serving
-            log.exception("%s: turn %s failed", self.id, resp.id)
-            self.record("realtime.error", {"code": 1011, "message": repr(exc), "param": None, "event_id": None})
-        finally:
-            if self.active is resp:
-                self.active = None
-
-    async def _stream(self, resp: ActiveResponse) -> None:
+    async def stream_response(self, resp: ActiveResponse) -> None:
         fmt = resp.fmt
-        audio = wire_audio.synthesize(fmt, resp.duration_us, self.script.reply_rms, self.script.seed) if fmt else b""
-        chunk = self.script.chunk_bytes or (fmt.bytes_for_ms(wire_audio.FRAME_MS) if fmt else 1)
         transcribe = isinstance((self.setup or {}).get("outputAudioTranscription"), dict)
 
         async def send_chunk(data: bytes, words: str) -> None:
@@ -331,8 +299,7 @@ class GeminiConnection(Connection):
             elif words and transcribe:
                 await self.send({"serverContent": {"outputTranscription": {"text": words}}})
 
-        finished = await deliver(resp, audio, chunk, self.script.delivery_rate, self.script.response_latency_s,
-                                 send_chunk)
+        finished = await self.deliver_audio(resp, send_chunk)
         if self.active is resp:
             self.active = None
         usage = {"promptTokenCount": 0, "responseTokenCount": len(resp.spoken_text.split()),
@@ -348,17 +315,3 @@ class GeminiConnection(Connection):
                                                "audio_ms": round(resp.audio_ms, 3),
                                                "reason": None if finished else resp.cancel_reason,
                                                "transcript": resp.spoken_text})
-
-
-def _dig(obj: Any, *keys: str) -> Any:
-    """``obj[k1][k2]...`` or None when any level is missing or not an object."""
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)

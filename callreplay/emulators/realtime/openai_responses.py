@@ -6,16 +6,12 @@ response exists; the rest runs as a task the connection can stop (cancel, barge-
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import logging
 
 from . import audio as wire_audio
 from . import session_state as state
 from .connection import Connection
-from .streaming import ActiveResponse, deliver
-
-log = logging.getLogger(__name__)
+from .streaming import ActiveResponse
 
 BETA_NAMES = {"audio_delta": "response.audio.delta", "audio_done": "response.audio.done",
               "transcript_delta": "response.audio_transcript.delta", "transcript_done": "response.audio_transcript.done",
@@ -32,7 +28,6 @@ class ResponseRunner(Connection):
     session: dict
     items: list[dict]
     assistant_audio_sent: bool
-    responses_started: int
     item_audio_ms: dict[str, float]
 
     async def item_added(self, item: dict, previous: str | None, text: str | None) -> None:
@@ -68,17 +63,12 @@ class ResponseRunner(Connection):
         ``overrides`` is ``response.create``'s ``response`` object: its modalities apply to this reply,
         its instructions are recorded (a per-response prompt is a prompt a detector must see).
         """
-        default_s, default_text = self.script.duration_for(reason, first=self.responses_started == 0)
-        self.responses_started += 1
         overrides = overrides or {}
         modalities = overrides.get("modalities" if self.interface == "beta" else "output_modalities")
         with_audio = state.audio_out_enabled(self.session, self.interface) if not isinstance(modalities, list) \
             else "audio" in modalities
         fmt = state.output_format(self.session, self.interface) if with_audio else None
-        seconds = default_s if duration_s is None else duration_s
-        resp = ActiveResponse(id=self.new_id("resp"), item_id=self.new_id("item"), reason=reason,
-                              duration_us=int(round(seconds * 1e6)),
-                              transcript=default_text if transcript is None else transcript, fmt=fmt)
+        resp = self.new_response("resp", reason, duration_s, transcript, fmt)
         self.active = resp
         await self.send({"type": "response.created", "event_id": self.new_id("event"),
                          "response": self._response_object(resp, "in_progress", [])})
@@ -86,24 +76,13 @@ class ResponseRunner(Connection):
         if "instructions" in overrides:
             created["instructions"] = overrides["instructions"]
         self.record("realtime.response_created", created)
-        resp.task = asyncio.create_task(self._run(resp), name=f"{self.id}:{resp.id}")
+        self.stream_in_background(resp)
         return resp.id
 
     def _ids(self, resp: ActiveResponse) -> dict:
         return {"response_id": resp.id, "item_id": resp.item_id, "output_index": 0, "content_index": 0}
 
-    async def _run(self, resp: ActiveResponse) -> None:
-        try:
-            await self._stream(resp)
-        except Exception as exc:  # an emulator fault must not hang the client: end the response, keep serving
-            log.exception("%s: response %s failed", self.id, resp.id)
-            self.record("realtime.error", {"code": "server_error", "message": repr(exc), "param": None,
-                                           "event_id": None})
-        finally:
-            if self.active is resp:
-                self.active = None
-
-    async def _stream(self, resp: ActiveResponse) -> None:
+    async def stream_response(self, resp: ActiveResponse) -> None:
         names, ids = self._names(), self._ids(resp)
         text_only = resp.fmt is None
         part_type = "text" if text_only else "audio"
@@ -123,8 +102,6 @@ class ResponseRunner(Connection):
         await self.send({"type": "response.content_part.added", "event_id": self.new_id("event"), **ids,
                          "part": {"type": part_type, "transcript" if not text_only else "text": ""}})
         fmt = resp.fmt
-        audio = wire_audio.synthesize(fmt, resp.duration_us, self.script.reply_rms, self.script.seed) if fmt else b""
-        chunk = self.script.chunk_bytes or (fmt.bytes_for_ms(wire_audio.FRAME_MS) if fmt else 1)
 
         async def send_chunk(data: bytes, words: str) -> None:
             if data and fmt is not None:
@@ -138,8 +115,7 @@ class ResponseRunner(Connection):
                 key = "text_delta" if text_only else "transcript_delta"
                 await self.send({"type": names[key], "event_id": self.new_id("event"), **ids, "delta": words})
 
-        finished = await deliver(resp, audio, chunk, self.script.delivery_rate, self.script.response_latency_s,
-                                 send_chunk)
+        finished = await self.deliver_audio(resp, send_chunk)
         spoken = resp.spoken_text
         status = "completed" if finished else "cancelled"
         if text_only:

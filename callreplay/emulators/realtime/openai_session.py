@@ -7,16 +7,13 @@ interface the client selected with (beta) or without (GA) the ``OpenAI-Beta: rea
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from typing import Any
 
-from ...audio.server_vad import ServerVad
 from . import audio as wire_audio
 from . import session_state as state
 from .openai_responses import ResponseRunner
-from .rules import ConfigProblem, validate_session
-from .script import RealtimeScript
+from .rules import ConfigProblem, missing_parameter, validate_session
 
 CLIENT_EVENTS = ("session.update", "input_audio_buffer.append", "input_audio_buffer.commit",
                  "input_audio_buffer.clear", "conversation.item.create", "conversation.item.truncate",
@@ -36,16 +33,10 @@ class OpenAIConnection(ResponseRunner):
         self.update_number = 0
         self.buffer = bytearray()
         self.meter = wire_audio.InputMeter(state.input_format(self.session, self.interface))
-        self.vad = ServerVad(self.script.vad_rms, self.script.vad_start_frames, self.script.vad_silence_ms)
         self.pending_user_item: str | None = None
         self.items: list[dict] = []
         self.item_audio_ms: dict[str, float] = {}
         self.assistant_audio_sent = False
-        self.responses_started = 0
-
-    def apply_script(self, script: RealtimeScript) -> None:
-        super().apply_script(script)
-        self.vad = ServerVad(script.vad_rms, script.vad_start_frames, script.vad_silence_ms)
 
     @property
     def beta(self) -> bool:
@@ -58,6 +49,10 @@ class OpenAIConnection(ResponseRunner):
             fmt = state.output_format(self.session, self.interface)
             return {**event, "delta": wire_audio.summary(raw, fmt)}
         return event
+
+    async def error_missing(self, param: str, client_id: str | None) -> None:
+        problem = missing_parameter(param)
+        await self.error(problem.code, problem.message, problem.param, client_id)
 
     async def error(self, code: str | None, message: str, param: str | None = None,
                     client_event_id: str | None = None, kind: str = "invalid_request_error") -> None:
@@ -90,11 +85,11 @@ class OpenAIConnection(ResponseRunner):
         try:
             event = json.loads(text)
         except ValueError as exc:
-            self.record("realtime.client_event", {"invalid_json": True, "length": len(text), "head": text[:200]})
+            self.record_unparsable(text)
             await self.error("invalid_json", f"Invalid JSON: the event could not be parsed ({exc}).")
             return
         if not isinstance(event, dict):
-            self.record("realtime.client_event", {"invalid_json": True, "length": len(text), "head": text[:200]})
+            self.record_unparsable(text)
             await self.error("invalid_event", "The event must be a JSON object.")
             return
         self.record("realtime.client_event", self.summarise_client(event))
@@ -117,26 +112,17 @@ class OpenAIConnection(ResponseRunner):
 
     def summarise_client(self, event: dict) -> dict:
         if event.get("type") == "input_audio_buffer.append" and isinstance(event.get("audio"), str):
-            try:
-                raw = base64.b64decode(event["audio"], validate=True)
-            except (binascii.Error, ValueError):
+            audio = self.inbound_audio(event["audio"], self.meter.fmt)
+            if audio is None:
                 return {**event, "audio": {"invalid_base64": True, "length": len(event["audio"])}}
-            return {**event, "audio": wire_audio.summary(raw, self.meter.fmt)}
+            return {**event, "audio": audio.summary}
         return event
 
     # -- session.update -----------------------------------------------------------------------------------
     async def on_session_update(self, event: dict, client_id: str | None) -> None:
         self.update_number += 1
         update = event.get("session")
-        problems = validate_session(update, self.interface) if "session" in event else []
-        if "session" not in event:
-            problems = [ConfigProblem("session", None, "missing_required_parameter",
-                                      "Missing required parameter: 'session'.")]
-        if not problems and isinstance(update, dict) and self.assistant_audio_sent:
-            new_voice = state.voice(state.merge(self.session, update), self.interface)
-            if new_voice != state.voice(self.session, self.interface):
-                    problems = [ConfigProblem("session.voice", new_voice, "cannot_update_voice",
-                                          "Cannot update a conversation's voice if assistant audio is present.")]
+        problems = self._update_problems(event)
         rejection = self.script.reject_session_update
         accepted = not problems and rejection is None
         fields = state.semantic_fields(update if isinstance(update, dict) else {}, self.interface)
@@ -156,13 +142,26 @@ class OpenAIConnection(ResponseRunner):
         self.session = state.merge(self.session, update)
         new_in = state.input_format(self.session, self.interface)
         if new_in != old_in:
-            frames = self.meter.frames
-            self.meter = wire_audio.InputMeter(new_in)
-            self.meter.frames = frames  # the session's audio timeline goes on
+            self.meter = self.meter.continued(new_in)
         if self.script.never_confirm:
             return
         await self.send({"type": "session.updated", "event_id": self.new_id("event"), "session": self.session})
         self.record("realtime.session_updated", {"update_number": self.update_number})
+
+    def _update_problems(self, event: dict) -> list[ConfigProblem]:
+        """What the service would refuse in a ``session.update``: the rules, then a voice change once
+        the assistant has spoken (the voice is fixed from the first audio on)."""
+        if "session" not in event:
+            return [missing_parameter("session")]
+        update = event["session"]
+        problems = validate_session(update, self.interface)
+        if problems or not isinstance(update, dict) or not self.assistant_audio_sent:
+            return problems
+        new_voice = state.voice(state.merge(self.session, update), self.interface)
+        if new_voice == state.voice(self.session, self.interface):
+            return []
+        return [ConfigProblem("session.voice", new_voice, "cannot_update_voice",
+                              "Cannot update a conversation's voice if assistant audio is present.")]
 
     async def on_transcription_session_update(self, event: dict, client_id: str | None) -> None:
         await self.error("invalid_value", "transcription_session.update is only valid on a transcription session.",
@@ -172,17 +171,16 @@ class OpenAIConnection(ResponseRunner):
     async def on_input_audio_buffer_append(self, event: dict, client_id: str | None) -> None:
         audio = event.get("audio")
         if not isinstance(audio, str):
-            await self.error("missing_required_parameter", "Missing required parameter: 'audio'.", "audio", client_id)
+            await self.error_missing("audio", client_id)
             return
-        try:
-            raw = base64.b64decode(audio, validate=True)
-        except (binascii.Error, ValueError):
+        decoded = self.inbound_audio(audio, self.meter.fmt)
+        if decoded is None:
             await self.error("invalid_value", "Invalid 'audio': the value is not valid base64.", "audio", client_id)
             return
+        raw = decoded.raw
         self.buffer.extend(raw)
         times, rms = self.meter.feed(raw)
-        self.record("realtime.audio_in", {"bytes": len(raw), "frames": len(times),
-                                          "rms": wire_audio.pcm_rms(wire_audio.decode(raw, self.meter.fmt))})
+        self.record("realtime.audio_in", {"bytes": len(raw), "frames": len(times), "rms": decoded.summary["rms"]})
         self.audio_hook(raw)
         td = state.turn_detection(self.session, self.interface)
         if td is None or not len(times):
@@ -258,14 +256,21 @@ class OpenAIConnection(ResponseRunner):
     def find_item(self, item_id: object) -> dict | None:
         return next((i for i in self.items if i.get("id") == item_id), None)
 
+    async def _item_named_by(self, event: dict, client_id: str | None) -> dict | None:
+        """The item ``event["item_id"]`` names; None, after answering ``item_not_found``, when there is none."""
+        item = self.find_item(event.get("item_id"))
+        if item is None:
+            await self.error("item_not_found", f"Item with item_id '{event.get('item_id')}' not found.", "item_id",
+                             client_id)
+        return item
+
     async def on_conversation_item_create(self, event: dict, client_id: str | None) -> None:
         item = event.get("item")
         if not isinstance(item, dict):
-            await self.error("missing_required_parameter", "Missing required parameter: 'item'.", "item", client_id)
+            await self.error_missing("item", client_id)
             return
         if not self.beta and "type" not in item:
-            await self.error("missing_required_parameter", "Missing required parameter: 'item.type'.", "item.type",
-                             client_id)
+            await self.error_missing("item.type", client_id)
             return
         previous = event.get("previous_item_id")
         if previous not in (None, "root") and self.find_item(previous) is None:
@@ -282,10 +287,8 @@ class OpenAIConnection(ResponseRunner):
         await self.item_added(stored, last if previous is None else previous, text)
 
     async def on_conversation_item_truncate(self, event: dict, client_id: str | None) -> None:
-        item = self.find_item(event.get("item_id"))
+        item = await self._item_named_by(event, client_id)
         if item is None:
-            await self.error("item_not_found", f"Item with item_id '{event.get('item_id')}' not found.", "item_id",
-                             client_id)
             return
         end_ms = event.get("audio_end_ms")
         if not isinstance(end_ms, int) or isinstance(end_ms, bool) or end_ms < 0:
@@ -305,19 +308,15 @@ class OpenAIConnection(ResponseRunner):
                          "audio_end_ms": end_ms})
 
     async def on_conversation_item_delete(self, event: dict, client_id: str | None) -> None:
-        item = self.find_item(event.get("item_id"))
+        item = await self._item_named_by(event, client_id)
         if item is None:
-            await self.error("item_not_found", f"Item with item_id '{event.get('item_id')}' not found.", "item_id",
-                             client_id)
             return
         self.items.remove(item)
         await self.send({"type": "conversation.item.deleted", "event_id": self.new_id("event"), "item_id": item["id"]})
 
     async def on_conversation_item_retrieve(self, event: dict, client_id: str | None) -> None:
-        item = self.find_item(event.get("item_id"))
+        item = await self._item_named_by(event, client_id)
         if item is None:
-            await self.error("item_not_found", f"Item with item_id '{event.get('item_id')}' not found.", "item_id",
-                             client_id)
             return
         await self.send({"type": "conversation.item.retrieved", "event_id": self.new_id("event"),
                          "item": item})

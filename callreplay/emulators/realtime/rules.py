@@ -26,8 +26,8 @@ from .catalogue import (
     gemini_voices_for,
 )
 
-__all__ = ["ConfigProblem", "validate_session", "INTERFACES", "VOICES", "OPENAI_VOICES", "OPENAI_AUDIO_FORMATS",
-           "GA_TYPE_TO_FORMAT", "GEMINI_HALF_CASCADE_VOICES", "GEMINI_NATIVE_AUDIO_VOICES", "AudioFormat",
+__all__ = ["ConfigProblem", "validate_session", "missing_parameter", "INTERFACES", "VOICES", "OPENAI_VOICES",
+           "OPENAI_AUDIO_FORMATS", "GA_TYPE_TO_FORMAT", "GEMINI_HALF_CASCADE_VOICES", "GEMINI_NATIVE_AUDIO_VOICES", "AudioFormat",
            "TEMPERATURE_RANGE", "SPEED_RANGE", "MAX_OUTPUT_TOKENS_RANGE", "TOOL_DESCRIPTION_MAX",
            "GEMINI_CLOSE_CODES", "gemini_close_for"]
 
@@ -57,6 +57,11 @@ class ConfigProblem:
     value: Any
     code: str
     message: str
+
+
+def missing_parameter(param: str) -> ConfigProblem:
+    """A required field left out, as OpenAI reports it."""
+    return ConfigProblem(param, None, "missing_required_parameter", f"Missing required parameter: '{param}'.")
 
 
 def _quoted_list(values: Sequence[object]) -> str:
@@ -122,29 +127,28 @@ class _Checker:
         if not self.type_is(param, value, "a decimal", isinstance(value, (int, float)) and not isinstance(value, bool)):
             return False
         assert isinstance(value, (int, float))
-        if low is not None and value < low:
-            self.add(param, value, "decimal_below_min_value", f"Invalid '{param}': decimal below minimum value. "
-                     f"Expected a value ≥ {low}, but got {value} instead.")
-            return False
-        if high is not None and value > high:
-            self.add(param, value, "decimal_above_max_value", f"Invalid '{param}': decimal above maximum value. "
-                     f"Expected a value ≤ {high}, but got {value} instead.")
-            return False
-        return True
+        return self._in_range(param, value, low, high, "decimal")
 
     def integer(self, param: str, value: object, low: int | None, high: int | None) -> bool:
         if not self.type_is(param, value, "an integer", isinstance(value, int) and not isinstance(value, bool)):
             return False
         assert isinstance(value, int)
+        return self._in_range(param, value, low, high, "integer")
+
+    def _in_range(self, param: str, value: float, low: float | None, high: float | None, kind: str) -> bool:
+        """Bounds of a number already known to be a ``kind`` (``decimal``/``integer``), in OpenAI's words."""
         if low is not None and value < low:
-            self.add(param, value, "integer_below_min_value", f"Invalid '{param}': integer below minimum value. "
+            self.add(param, value, f"{kind}_below_min_value", f"Invalid '{param}': {kind} below minimum value. "
                      f"Expected a value ≥ {low}, but got {value} instead.")
             return False
         if high is not None and value > high:
-            self.add(param, value, "integer_above_max_value", f"Invalid '{param}': integer above maximum value. "
+            self.add(param, value, f"{kind}_above_max_value", f"Invalid '{param}': {kind} above maximum value. "
                      f"Expected a value ≤ {high}, but got {value} instead.")
             return False
         return True
+
+    def missing(self, param: str) -> None:
+        self.problems.append(missing_parameter(param))
 
     def nullable(self, param: str, value: object, check: Callable[[str, object], object]) -> None:
         if value is not None:
@@ -157,7 +161,7 @@ def _check_voice(c: _Checker, param: str, value: object) -> None:
     if isinstance(value, dict):
         c.unknown(value, ("id",), param)
         if "id" not in value:
-            c.add(f"{param}.id", None, "missing_required_parameter", f"Missing required parameter: '{param}.id'.")
+            c.missing(f"{param}.id")
         else:
             c.string(f"{param}.id", value["id"])
         return
@@ -196,7 +200,7 @@ def _check_noise_reduction(c: _Checker, param: str, value: object) -> None:
     assert isinstance(value, dict)
     c.unknown(value, ("type",), param)
     if "type" not in value:
-        c.add(f"{param}.type", None, "missing_required_parameter", f"Missing required parameter: '{param}.type'.")
+        c.missing(f"{param}.type")
     else:
         c.enum(f"{param}.type", value["type"], NOISE_REDUCTION_TYPES)
 
@@ -237,7 +241,7 @@ def _check_tools(c: _Checker, param: str, tools: object, ga: bool) -> None:
             continue  # MCP tool objects carry server fields the sheet does not list: accepted as given
         c.unknown(tool, ("type", "name", "description", "parameters"), where)
         if "name" not in tool:
-            c.add(f"{where}.name", None, "missing_required_parameter", f"Missing required parameter: '{where}.name'.")
+            c.missing(f"{where}.name")
         else:
             c.string(f"{where}.name", tool["name"])
         if "description" in tool:
@@ -257,7 +261,7 @@ def _check_tool_choice(c: _Checker, param: str, value: object, ga: bool) -> None
     if c.enum(f"{param}.type", value.get("type"), kinds) and value.get("type") == "function":
         c.unknown(value, ("type", "name"), param)
         if "name" not in value:
-            c.add(f"{param}.name", None, "missing_required_parameter", f"Missing required parameter: '{param}.name'.")
+            c.missing(f"{param}.name")
         else:
             c.string(f"{param}.name", value["name"])
 
@@ -382,7 +386,7 @@ def _check_ga_format(c: _Checker, param: str, value: object) -> None:
     assert isinstance(value, dict)
     c.unknown(value, ("type", "rate"), param)
     if "type" not in value:
-        c.add(f"{param}.type", None, "missing_required_parameter", f"Missing required parameter: '{param}.type'.")
+        c.missing(f"{param}.type")
         return
     if not c.enum(f"{param}.type", value["type"], tuple(GA_TYPE_TO_FORMAT)):
         return
@@ -425,9 +429,9 @@ def _check_ga_audio(c: _Checker, audio: object) -> None:
 
 def _validate_ga(c: _Checker, s: dict) -> None:
     if "type" not in s:
-        c.add("session.type", None, "missing_required_parameter", "Missing required parameter: 'session.type'.")
-    elif not c.enum("session.type", s["type"], GA_SESSION_TYPES):
-        pass
+        c.missing("session.type")
+    else:
+        c.enum("session.type", s["type"], GA_SESSION_TYPES)
     c.unknown(s, GA_FIELDS, "session")
     _check_common(c, s, ga=True)
     if "output_modalities" in s:
@@ -468,7 +472,8 @@ GEMINI_CLOSE_CODES = {"invalid_argument": 1007, "unknown_name": 1007, "model_not
 """Gemini reports setup problems by closing the socket (sheet 2.7): bad fields 1007, bad model 1008."""
 
 
-def _snake_to_camel(name: str) -> str:
+def snake_to_camel(name: str) -> str:
+    """``response_modalities`` -> ``responseModalities`` (proto-JSON's two spellings of a field)."""
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
@@ -476,7 +481,7 @@ def _snake_to_camel(name: str) -> str:
 def camel_keys(value: Any) -> Any:
     """Proto-JSON accepts snake_case and lowerCamelCase field names: normalise to camelCase."""
     if isinstance(value, dict):
-        return {_snake_to_camel(k) if isinstance(k, str) else k: camel_keys(v) for k, v in value.items()}
+        return {snake_to_camel(k) if isinstance(k, str) else k: camel_keys(v) for k, v in value.items()}
     if isinstance(value, list):
         return [camel_keys(v) for v in value]
     return value

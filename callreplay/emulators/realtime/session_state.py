@@ -56,7 +56,8 @@ def merge(current: dict, update: dict, path: tuple[str, ...] = ()) -> dict:
     return out
 
 
-def _get(obj: Any, *keys: str) -> Any:
+def dig(obj: Any, *keys: str) -> Any:
+    """``obj[k1][k2]...`` or None when any level is missing or not an object."""
     for key in keys:
         if not isinstance(obj, dict):
             return None
@@ -67,25 +68,25 @@ def _get(obj: Any, *keys: str) -> Any:
 def input_format(session: dict, interface: str) -> AudioFormat:
     if interface == "beta":
         return OPENAI_AUDIO_FORMATS.get(session.get("input_audio_format", "pcm16"), OPENAI_AUDIO_FORMATS["pcm16"])
-    kind = _get(session, "audio", "input", "format", "type") or "audio/pcm"
+    kind = dig(session, "audio", "input", "format", "type") or "audio/pcm"
     return GA_TYPE_TO_FORMAT.get(kind, OPENAI_AUDIO_FORMATS["pcm16"])
 
 
 def output_format(session: dict, interface: str) -> AudioFormat:
     if interface == "beta":
         return OPENAI_AUDIO_FORMATS.get(session.get("output_audio_format", "pcm16"), OPENAI_AUDIO_FORMATS["pcm16"])
-    kind = _get(session, "audio", "output", "format", "type") or "audio/pcm"
+    kind = dig(session, "audio", "output", "format", "type") or "audio/pcm"
     return GA_TYPE_TO_FORMAT.get(kind, OPENAI_AUDIO_FORMATS["pcm16"])
 
 
 def turn_detection(session: dict, interface: str) -> dict | None:
     if interface == "beta":
         return session.get("turn_detection")
-    return _get(session, "audio", "input", "turn_detection")
+    return dig(session, "audio", "input", "turn_detection")
 
 
 def voice(session: dict, interface: str) -> Any:
-    return session.get("voice") if interface == "beta" else _get(session, "audio", "output", "voice")
+    return session.get("voice") if interface == "beta" else dig(session, "audio", "output", "voice")
 
 
 def audio_out_enabled(session: dict, interface: str) -> bool:
@@ -104,14 +105,14 @@ def semantic_fields(update: dict, interface: str) -> dict:
                                                         "modalities")}
         fields["noise_reduction"] = update.get("input_audio_noise_reduction")
     else:
-        in_fmt = _get(update, "audio", "input", "format", "type")
-        out_fmt = _get(update, "audio", "output", "format", "type")
-        fields = {"instructions": update.get("instructions"), "voice": _get(update, "audio", "output", "voice"),
+        in_fmt = dig(update, "audio", "input", "format", "type")
+        out_fmt = dig(update, "audio", "output", "format", "type")
+        fields = {"instructions": update.get("instructions"), "voice": dig(update, "audio", "output", "voice"),
                   "input_audio_format": GA_TYPE_TO_FORMAT[in_fmt].name if in_fmt in GA_TYPE_TO_FORMAT else in_fmt,
                   "output_audio_format": GA_TYPE_TO_FORMAT[out_fmt].name if out_fmt in GA_TYPE_TO_FORMAT else out_fmt,
-                  "turn_detection": _get(update, "audio", "input", "turn_detection"),
+                  "turn_detection": dig(update, "audio", "input", "turn_detection"),
                   "temperature": update.get("temperature"), "modalities": update.get("output_modalities"),
-                  "noise_reduction": _get(update, "audio", "input", "noise_reduction")}
+                  "noise_reduction": dig(update, "audio", "input", "noise_reduction")}
     tools = update.get("tools")
     fields["tools"] = len(tools) if isinstance(tools, list) else None
     return fields

@@ -23,3 +23,9 @@ def check_type(what: str, value: object, kind: type, expected: str) -> None:
     """Raise :class:`ProfileError` when ``value`` is not a ``kind`` (a bool is not accepted as an int)."""
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ProfileError(f"{what}={value!r} is not valid; expected {expected}")
+
+
+def check_flags(owner: object, *names: str) -> None:
+    """Raise :class:`ProfileError` for the first of ``owner``'s fields ``names`` that is not a bool."""
+    for name in names:
+        check_type(label(owner, name), getattr(owner, name), bool, "true or false")

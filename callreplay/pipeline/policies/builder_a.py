@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from .. import prompt_text as pt
-from ._choice import check_type, label
+from ._choice import check_flags
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +60,7 @@ class _FieldSource:
     appointment_live: bool = False   # the appointment block is dead code in A (H7 / R10)
 
     def __post_init__(self) -> None:
-        check_type(label(self, "strip_json"), self.strip_json, bool, "true or false")
-        check_type(label(self, "appointment_live"), self.appointment_live, bool, "true or false")
+        check_flags(self, "strip_json", "appointment_live")
 
     def primary_field(self, direction: str) -> str:
         return direction_field(direction)

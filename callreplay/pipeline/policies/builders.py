@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 from ..context import BuiltPrompt
-from ._choice import check_type, label
+from ._choice import check_flags
 
 BlankBody = Literal["template", "raise"]
 
@@ -37,8 +37,7 @@ class SpecBuilders:
     cache_generic_fallback: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("strict", "strip_inbound", "cache_generic_fallback"):
-            check_type(label(self, name), getattr(self, name), bool, "true or false")
+        check_flags(self, "strict", "strip_inbound", "cache_generic_fallback")
 
     def on_blank(self, direction: str) -> BlankBody:
         return "raise" if self.strict else "template"

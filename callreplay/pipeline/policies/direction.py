@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from ..directions import normalize_call_direction
-from ._choice import check_choice, check_type, label
+from ._choice import check_choice, check_flags, label
 
 
 @runtime_checkable
@@ -29,8 +29,7 @@ class SpecDirection:
 
     def __post_init__(self) -> None:
         check_choice(label(self, "default"), self.default, ("inbound", "outbound"))
-        check_type(label(self, "normalize"), self.normalize, bool, "true or false")
-        check_type(label(self, "lock"), self.lock, bool, "true or false")
+        check_flags(self, "normalize", "lock")
 
     def incoming(self, parameters: Mapping[str, str]) -> str:
         value = parameters.get("direction", self.default)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-from ._choice import check_type, label
+from ._choice import check_flags, check_type, label
 
 Moment = Literal["close_session", "run-finally"]
 
@@ -28,8 +28,7 @@ class SpecLifecycle:
     entry_ttl_us: int | None = None
 
     def __post_init__(self) -> None:
-        check_type(label(self, "clear_in_finally"), self.clear_in_finally, bool, "true or false")
-        check_type(label(self, "clear_on_close"), self.clear_on_close, bool, "true or false")
+        check_flags(self, "clear_in_finally", "clear_on_close")
         if self.entry_ttl_us is not None:
             check_type(label(self, "entry_ttl_us"), self.entry_ttl_us, int, "a positive number of microseconds or None")
 
@@ -59,5 +58,4 @@ class SpecSettingsChange:
     refreshes_live_calls: bool = False
 
     def __post_init__(self) -> None:
-        check_type(label(self, "invalidates_cache"), self.invalidates_cache, bool, "true or false")
-        check_type(label(self, "refreshes_live_calls"), self.refreshes_live_calls, bool, "true or false")
+        check_flags(self, "invalidates_cache", "refreshes_live_calls")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from ..context import BuiltPrompt
-from ._choice import check_type, label
+from ._choice import check_flags
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ class _Parking:
     guard_fallback: bool = False     # option 2: a prompt that came from a fallback is not parked
 
     def __post_init__(self) -> None:
-        check_type(label(self, "guard_fallback"), self.guard_fallback, bool, "true or false")
+        check_flags(self, "guard_fallback")
 
     def key_sid(self, call_sid: str) -> str:
         """The registry entry the prompt is parked under: the call's own."""
@@ -90,7 +90,7 @@ class WithMetadata(_Parking):
 
     def __post_init__(self) -> None:
         _Parking.__post_init__(self)
-        check_type(label(self, "atomic"), self.atomic, bool, "true or false")
+        check_flags(self, "atomic")
 
     def decide(self, facts: PrebuildFacts) -> StoreVerdict:
         guarded = self._guard(facts)

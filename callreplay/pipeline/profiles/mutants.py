@@ -2,8 +2,8 @@
 
 Each mutant changes one policy the way a plausible code change could break it; ``tests/test_mutants.py``
 replays the shipped scenarios under every mutant and requires findings its base profile
-(``based_on``) lacks. The cache and key mutants are small policies of their own: the shape of a
-user's policy written from scratch.
+(``based_on``) lacks. Each mutant policy overrides the one method it breaks of the policy it
+mutates; ``examples/profiles.py`` shows a policy written from scratch.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...durations import US_PER_S
-from ..policies import CrossDirectionFallback, SenderFromStart, WithMetadata
+from ..policies import CrossDirectionFallback, DirectionKeyedCache, SenderFromStart, WithMetadata
 from ..policies.builder_a import direction_field
 from .builtin import FIXED, HARDENED, LEGACY
 from .profile import Profile
@@ -20,33 +20,24 @@ _ORIGIN = "callreplay.pipeline.mutants."
 
 
 @dataclass(frozen=True, slots=True)
-class BusinessOnlyKey:
+class BusinessOnlyKey(DirectionKeyedCache):
     """Keys the prompt cache by business only (the direction is dropped)."""
 
     def key(self, business_id: int | None, direction: str) -> str:
         return f"{business_id}"
 
-    def expired(self, age_us: int, ttl_us: int) -> bool:
-        return age_us > ttl_us
-
 
 @dataclass(frozen=True, slots=True)
-class WholeSecondExpiry:
+class WholeSecondExpiry(DirectionKeyedCache):
     """Compares whole seconds, so an entry is served up to 1 s past the TTL."""
-
-    def key(self, business_id: int | None, direction: str) -> str:
-        return f"{business_id}:{direction}"
 
     def expired(self, age_us: int, ttl_us: int) -> bool:
         return age_us // US_PER_S > ttl_us // US_PER_S
 
 
 @dataclass(frozen=True, slots=True)
-class NeverExpires:
+class NeverExpires(DirectionKeyedCache):
     """Entries never expire."""
-
-    def key(self, business_id: int | None, direction: str) -> str:
-        return f"{business_id}:{direction}"
 
     def expired(self, age_us: int, ttl_us: int) -> bool:
         return False
@@ -57,8 +48,7 @@ class OtherDirectionFirst(CrossDirectionFallback):
     """Builder A reads the other direction's field first."""
 
     def primary_field(self, direction: str) -> str:
-        own = direction_field(direction)
-        return "ai_prompt" if own == "outbound_ai_prompt" else "outbound_ai_prompt"
+        return direction_field("inbound" if direction == "outbound" else "outbound")
 
 
 @dataclass(frozen=True, slots=True)
