@@ -34,3 +34,15 @@ def make_ctx():
 def messages():
     """The log lines a context emitted, in order."""
     return lambda ctx: [e.data["message"] for e in ctx.trace.events if e.kind == "log"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """With ``-n`` (pytest-xdist), the loopback tests run one at a time on one worker, the rest beside them.
+
+    Live-mode and example-bridge tests run on the wall clock against real servers, and one of them checks
+    machine-wide that the servers it started are gone; two of them at once would measure each other.
+    """
+    loopback = pytest.mark.xdist_group("loopback")
+    for item in items:
+        if item.get_closest_marker("live") or "examples" in item.path.parts:
+            item.add_marker(loopback)
