@@ -26,7 +26,7 @@ from ..pipeline.profiles import Profile
 from ..pipeline.store import BusinessStore
 from ..scenario.model import BusinessSpec
 from ..scheduler import Scheduler
-from ..trace import Trace
+from .log_lines import PrintedLogTrace
 from .mirror import MirroredSession, RealtimeMirror
 from .outbound import LiveOutboundHttp
 from .wall_clock import WallClock
@@ -106,7 +106,7 @@ class ServeRuntime:
         self.options = options
         self.clock = WallClock()
         self.scheduler = Scheduler(self.clock)
-        self.trace = Trace()
+        self.trace = PrintedLogTrace()
         config = build_config({**options.overrides, "public_host": options.public_host})
         self.ctx = PipelineContext(self.clock, self.scheduler, self.trace, BusinessStore.from_specs(options.businesses),
                                    config, options.profile, timezone="UTC")
