@@ -11,6 +11,7 @@ state (``settings``, ``cache``) cannot reach a real server and are recorded as n
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -18,9 +19,11 @@ from urllib.parse import urlencode
 import aiohttp
 import numpy as np
 
+from ..audio.frames import FrameBatch
 from ..feeds import Feed, expand_media, start_feed
 from ..pipeline.config import build_config
 from ..pipeline.directions import normalize_call_direction
+from ..recording import recording_chunks
 from ..scenario.model import HttpStep, RealtimeStep, Scenario, WebhookStep, WsStep
 from ..trace import Trace
 from ..twilio import twiml
@@ -38,6 +41,8 @@ DRAIN_S = 1.0            # after the last step and the last frame: let the serve
 MAX_CALL_WAIT_S = 10.0   # bound on waiting for a call's tasks at the end
 SESSION_CLOSE_WAIT_S = 3.5
 STREAM_OFFER_WAIT_S = 15.0  # a ws step waits this long at most for the TwiML that opens its stream (the webhook timeout)
+LIVE_RECORDING_CHUNK = 250  # 5 s of a recording read at a time: a short read, off the other calls' frames
+RECORDING_POLL_S = 0.2
 ROUTE_FOR_DIRECTION = {"inbound": "incoming_call", "outbound": "outbound_call"}
 
 
@@ -132,7 +137,7 @@ class LiveReplay:
             for step in scenario.steps:
                 await self._until(step.at_us)
                 await self._run_step(step)
-            await self._until(max(self._feeds_end_us(), scenario.steps[-1].at_us if scenario.steps else 0))
+            await self._until_fed(scenario.steps[-1].at_us if scenario.steps else 0)
             await asyncio.sleep(DRAIN_S)
             for call in list(self.calls.values()):
                 if not call.ended.is_set():
@@ -164,6 +169,14 @@ class LiveReplay:
         delay = (t_us - self.recorder.now_us()) / 1e6
         if delay > 0:
             await asyncio.sleep(delay)
+
+    async def _until_fed(self, last_step_us: int) -> None:
+        """Until the last step and the last caller frame: a recording's later chunks are read as it plays."""
+        while True:
+            await self._until(max(self._feeds_end_us(), last_step_us))
+            if not any(f.more is not None and not sock.closed for sock, f in self.feeds):
+                return
+            await asyncio.sleep(RECORDING_POLL_S)
 
     def _feeds_end_us(self) -> int:
         return max((int(f.batch.arrival_us[-1]) for _, f in self.feeds if len(f.batch)), default=0)
@@ -311,23 +324,34 @@ class LiveReplay:
         if message == "start":
             await call.send_start(sock, step.custom_parameters, step.tracks, step.stream_sid)
         elif message == "media" and step.media is not None:
-            if step.media.sources[0].kind == "recording":
-                self.recorder.emit(step.call, "replay", "live.step_unsupported", action="ws.media",
-                                   path=step.path, reason="recordings are replayed in-process only for now")
-                return
-            batch = with_line_noise(expand_media(self.scenario, step, stream.start_us or step.at_us), step.call,
-                                    first_index=step.index * 1_000_003)
+            chunks = None
+            recorded = step.media.sources[0]
+            if recorded.kind == "recording" and recorded.path is not None:
+                # read as it plays, a few seconds at a time, exactly as recorded (no line noise added)
+                chunks = recording_chunks(recorded.path, step.at_us, where=f"{step.path}.ws.media",
+                                          chunk=LIVE_RECORDING_CHUNK, folder=self.scenario.side_files_folder,
+                                          max_bytes=self.scenario.limits.side_file_bytes)
+                first = next(chunks, None)
+                if first is None:  # a recording without media lines: nothing to play
+                    self.recorder.emit(step.call, "twilio", "ws.media", step=step.path, frames=0, first_us=None,
+                                       last_us=None, stream_sid=stream.stream_sid, speech_spans=[])
+                    return
+                batch = first
+            else:
+                batch = with_line_noise(expand_media(self.scenario, step, stream.start_us or step.at_us), step.call,
+                                        first_index=step.index * 1_000_003)
             late_us = self.recorder.now_us() - step.at_us
             if late_us > FRAME_US and len(batch):
                 # the stream opened late (a slow webhook or socket): Twilio starts the caller's audio when the
                 # stream can carry it, at real time, never as a burst of frames that are already due
                 batch = batch.with_arrival(batch.arrival_us + late_us)
+                chunks = _delayed(chunks, late_us) if chunks is not None else None
                 self.recorder.emit(step.call, "twilio", "ws.media_late", step=step.path, late_us=late_us)
             self.recorder.emit(step.call, "twilio", "ws.media", step=step.path, frames=len(batch),
                                first_us=int(batch.arrival_us[0]) if len(batch) else None,
                                last_us=int(batch.arrival_us[-1]) if len(batch) else None,
                                stream_sid=stream.stream_sid, speech_spans=speech_spans(batch))
-            self._pace(step.call, sock, batch, step.path)
+            self._pace(step.call, sock, batch, step.path, more=chunks)
         elif message == "mark":
             await sock.send(stream.mark_message(step.mark or ""))
         elif message == "dtmf":
@@ -346,11 +370,13 @@ class LiveReplay:
         end = max((s.at_us for s in self.scenario.steps), default=0) + int(DRAIN_S * 1e6)
         self._pace(call.sid, sock, open_line(call.sid, self.recorder.now_us(), end), "live:open-line")
 
-    def _pace(self, sid: str, sock: LiveMediaSocket, batch: Any, step_path: str) -> None:
-        """Hand a batch of caller frames to the run's pacer (numbered from the stream's counters when sent)."""
+    def _pace(self, sid: str, sock: LiveMediaSocket, batch: Any, step_path: str,
+              more: Iterator[FrameBatch] | None = None) -> None:
+        """Hand caller frames to the run's pacer (numbered from the stream's counters when sent); ``more``:
+        the further chunks of a recording, read when the pacer reaches them."""
         if not len(batch):
             return
-        feed = start_feed(sid, batch, sock.stream, step_path)
+        feed = start_feed(sid, batch, sock.stream, step_path, more=more)
         sock.feeds.append(feed)
         self.session.remember_audio(self, sid, batch)
         self.feeds.append((sock, feed))
@@ -363,6 +389,12 @@ class LiveReplay:
                                reason="no realtime session is known for this call")
             return
         await conn.start_response(duration_s=step.respond_duration_us / 1e6, reason="scripted")
+
+def _delayed(chunks: Iterator[FrameBatch], late_us: int) -> Iterator[FrameBatch]:
+    """A recording's further chunks, later by what its start was (it plays on from where it began)."""
+    for chunk in chunks:
+        yield chunk.with_arrival(chunk.arrival_us + late_us)
+
 
 SPEECH_RMS = 500          # a frame this loud is caller speech (synthetic speech is 1,000-2,000; silence ~0)
 MIN_SPEECH_FRAMES = 10    # 200 ms: shorter blips are not a turn anyone expects the model to hear

@@ -28,6 +28,7 @@ from websockets.frames import DATA_OPCODES, Frame, Opcode
 from websockets.protocol import State
 
 from ..audio.mulaw import SQUARES
+from ..errors import ScenarioError
 from ..feeds import FRAME_BYTES, Feed, number_slice, protocol_problems
 from ..twilio.stream import TwilioStream
 from .recorder import LiveRecorder
@@ -193,7 +194,18 @@ class LiveMediaSocket:
             self.lateness_us.append(now_us - int(batch.arrival_us[i]))
             self._write_now(self.stream.media_text(batch.b64_at(i), int(batch.seq[i]), int(batch.chunk[i]),
                                                    int(batch.timestamp_ms[i])))
+        if feed.more is not None and feed.pos >= len(batch):
+            self._next_chunk(feed)
         await self._check_backlog(now_us)
+
+    def _next_chunk(self, feed: Feed) -> None:
+        """Read a recording's next chunk; a line that cannot be read ends the recording, recorded."""
+        try:
+            feed.refill()
+        except ScenarioError as exc:
+            feed.more = None
+            self.recorder.emit(self.call, "twilio", "ws.ignored", event="media", step=feed.step_path,
+                               reason=f"the recording stopped at an unreadable line: {exc}"[:300])
 
     def _write_now(self, text: str) -> None:
         """Hand one message to the socket without waiting for it to drain.

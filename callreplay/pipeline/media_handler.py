@@ -73,11 +73,20 @@ class MediaStreamHandler:
         self.start_us: int | None = None
         impl = FastAudioPath if app.audio_impl == "fast" else ReferenceAudioPath
         self.audio = impl(self.ctx.config.audio)
-        self.session = RealtimeSession(self.ctx, self, keep_audio=keep_audio)
-        self.media = CallerAudio(self.ctx, self, self.audio, self.session)
+        self.media = CallerAudio(self.ctx, self, self.audio, RealtimeSession(self.ctx, self, keep_audio=keep_audio))
         self.voice_id: str | None = None
         self._refresh_handle: Any = None
         self.ctx.always(socket_call, COMPONENT, f"🎯 [T0] WS_START call_sid=pending ws_open_ts={self.ctx.clock.epoch():.3f}")
+
+    @property
+    def session(self) -> RealtimeSession:
+        """The call's realtime session: the one its caller audio is appended to (one owner, the audio half)."""
+        return self.media.session
+
+    @session.setter
+    def session(self, session: RealtimeSession) -> None:
+        # ``callreplay serve`` swaps in a session that also mirrors to a real socket: both halves must use it
+        self.media.session = session
 
     @property
     def actor(self) -> str:
