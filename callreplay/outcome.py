@@ -12,7 +12,8 @@ from pathlib import Path
 from .atomic_write import write_text_atomic
 from .detectors.base import Finding
 from .expectations import Verdict
-from .redact import redact_text
+from .redact import redact_json_lines
+from .trace import canonical_json
 
 
 @dataclass
@@ -39,4 +40,5 @@ def not_run(file: str, scenario: str, profile: str) -> Outcome:
 
 
 def write_trace(path: Path, text: str, show_pii: bool) -> None:
-    write_text_atomic(path, text if show_pii else redact_text(text))
+    """Redacted value by value, so a JSON number in the trace (a 33-minute ``t_us``) is never starred."""
+    write_text_atomic(path, text if show_pii else redact_json_lines(text, canonical_json))

@@ -33,6 +33,10 @@ FORMAT_VERSION = 1
 RECORD_TYPES = ("http.request", "http.response", "ws.open", "ws.in", "ws.out", "ws.close", "error")
 MAX_LINE_BYTES = 8 * 1024 * 1024
 """Longest line the reader accepts; a Media Streams message is ~300 bytes, a TwiML body a few KB."""
+MAX_FIELD_CHARS = 1024 * 1024
+"""Longest text the writer keeps in one field. Even all escaped (6 bytes a character) it stays under
+:data:`MAX_LINE_BYTES`, so whatever the proxy writes its own reader accepts; a longer message is cut
+and the record says so (``truncated``: field -> original length), and the importer skips it."""
 KEPT_HEADERS = ("Content-Type", "X-Twilio-Signature", "X-Forwarded-Host", "User-Agent")
 
 
@@ -53,6 +57,29 @@ def read_side_yaml(path: str | Path, expected: str) -> object:
     except ScenarioError as exc:
         raise format_error(path, exc.line, exc.message + (f" at {exc.path}" if exc.path else ""),
                            exc.expected or expected) from None
+
+
+def _cut(value: Any, limit: int, path: str, cut: dict[str, int]) -> Any:
+    if isinstance(value, str) and len(value) > limit:
+        cut[path] = len(value)
+        return value[:limit]
+    if isinstance(value, dict):
+        return {k: _cut(v, limit, f"{path}.{k}" if path else str(k), cut) for k, v in value.items()}
+    return value
+
+
+def bounded(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with every text field cut to :data:`MAX_FIELD_CHARS` (fewer if the line would still
+    exceed :data:`MAX_LINE_BYTES`), naming what was cut under ``truncated``."""
+    limit = MAX_FIELD_CHARS
+    while True:
+        cut: dict[str, int] = {}
+        out = _cut(record, limit, "", cut)
+        if cut:
+            out["truncated"] = cut
+        if not cut or len(_dumps(out).encode("utf-8", "surrogatepass")) <= MAX_LINE_BYTES - 1:
+            return out
+        limit //= 2
 
 
 def _dumps(obj: dict[str, Any]) -> str:
@@ -83,7 +110,7 @@ class CaptureWriter:
     def write(self, t_us: int, type_: str, **fields: Any) -> None:
         if type_ not in RECORD_TYPES:
             raise ValueError(f"unknown capture record type {type_!r}")
-        self._write({"t_us": int(t_us), "type": type_, **fields})
+        self._write(bounded({"t_us": int(t_us), "type": type_, **fields}))
 
     @property
     def closed(self) -> bool:

@@ -93,7 +93,7 @@ class CaptureSession:
             writer.close()
 
     def socket_bound(self, call: str, delta: int) -> None:
-        key = _SAFE_NAME.sub("_", call)
+        key = _file_key(call)
         self.live_sockets[key] = self.live_sockets.get(key, 0) + delta
         if self.live_sockets[key] <= 0:
             del self.live_sockets[key]
@@ -249,11 +249,9 @@ class CaptureProxy:
             async for msg in server:
                 if msg.type == aiohttp.WSMsgType.TEXT:
                     text = msg.data
-                    if not text.startswith('{"event":"media"'):
-                        if '"start"' in text and recorder.call is None:
-                            self._bind(recorder, text)
-                        text = self.redactor.ws_text(text)
-                    recorder.record("ws.in", text=text)
+                    if recorder.call is None and '"start"' in text:
+                        self._bind(recorder, text)
+                    recorder.record("ws.in", text=self.redactor.ws_text(text))
                     await upstream.send_str(msg.data)
                 elif msg.type == aiohttp.WSMsgType.BINARY:
                     recorder.record("ws.in", text="", binary_bytes=len(msg.data))
@@ -266,8 +264,7 @@ class CaptureProxy:
         async def outbound() -> None:  # app -> Twilio
             async for msg in upstream:
                 if msg.type == aiohttp.WSMsgType.TEXT:
-                    recorder.record("ws.out", text=msg.data if msg.data.startswith('{"event":"media"')
-                                    else self.redactor.ws_text(msg.data))
+                    recorder.record("ws.out", text=self.redactor.ws_text(msg.data))
                     await server.send_str(msg.data)
                 elif msg.type == aiohttp.WSMsgType.BINARY:
                     recorder.record("ws.out", text="", binary_bytes=len(msg.data))

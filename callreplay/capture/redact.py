@@ -5,12 +5,13 @@ caller must still look like the same caller, so one :class:`Redactor` maps the s
 the same pseudonym for a whole capture set (a recording session, or the files of one import).
 Pseudonyms are ``+1555`` followed by seven digits counting first appearances: valid-looking E.164,
 outside any assigned North American area code, and recognised on a second pass so redacting twice
-changes nothing. Israeli local forms (``050-123-4567``, ``0501234567``, ``03-123-4567``) are
-normalised to ``+972...`` first, so a number's local and E.164 forms share one pseudonym.
+changes nothing. National forms (``050-123-4567``, ``(415) 523-8886``) are normalised to E.164
+first, so a number's local and international forms share one pseudonym.
 
 Secrets are removed, not pseudonymised: ``Authorization`` and ``X-Twilio-Signature`` headers,
-API key SIDs (``SK`` + 32 hex), Twilio auth tokens (32 hex on their own) and values of fields
-named like a token, secret or password. Account SIDs (``AC...``) stay: they identify, not authorise.
+API key SIDs (``SK`` + 32 hex), Twilio auth tokens (32 hex on their own), OpenAI keys, ``Bearer``
+credentials and values of fields named like a token, secret, password or signature. Account SIDs
+(``AC...``) stay: they identify, not authorise.
 ``keep`` names categories to leave alone: ``phones``, ``tokens``, ``signatures``.
 
 Linking a capture to real settings: the proxy stores its map as ``.callreplay-pseudonyms.json``
@@ -19,7 +20,9 @@ number itself). ``callreplay import capture`` loads it, so a real phone in ``--b
 pseudonym the capture already uses. Anyone holding the folder can still test a *guessed* number
 against the table, so do not hand the table out with the captures; scenarios never contain it.
 
-Phone recognition here is strict (see :mod:`callreplay.redact` for the report-side masker, which is broad).
+What counts as a phone number or a credential is decided in one place for capture, import and
+reports alike: :mod:`callreplay.redact` (the ``phonenumbers`` library, regions from
+``CALLREPLAY_PHONE_REGIONS``). This module only chooses what replaces them.
 """
 
 from __future__ import annotations
@@ -32,15 +35,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..privacy.phones import e164_of, replace_phones
+from ..privacy.secrets import is_secret_key, remove_secrets
+
 KEEP_CHOICES = ("phones", "tokens", "signatures")
 PSEUDONYM_PREFIX = "+1555"
 _PSEUDONYM = re.compile(r"^\+1555\d{7}$")
-_E164 = re.compile(r"(?<![\w+])\+[1-9]\d{7,14}(?!\d)")
-_IL_LOCAL = re.compile(r"(?<![\w+\-])0(?:5\d-?\d{3}-?\d{4}|[2-9]-?\d{3}-?\d{4}|7\d-?\d{3}-?\d{4})(?![\w\-])")
-_API_KEY = re.compile(r"\bSK[0-9a-fA-F]{32}\b")
-_HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])")
-_BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9+/=._\-]{8,}")
-_SECRET_KEY = re.compile(r"(token|secret|password|passwd|authorization|api[_-]?key)", re.IGNORECASE)
 SIGNATURE_HEADERS = ("x-twilio-signature",)
 SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
 REDACTED = "[REDACTED]"
@@ -58,13 +58,12 @@ def parse_keep(text: str | None) -> frozenset[str]:
 
 
 def normalise_phone(number: str) -> str:
-    """E.164 digits for a phone as written: Israeli ``0XX...`` becomes ``+972XX...``."""
-    digits = re.sub(r"\D", "", number)
-    if number.strip().startswith("+"):
-        return "+" + digits
-    if digits.startswith("0"):
-        return "+972" + digits[1:]
-    return "+" + digits
+    """The E.164 form of a phone as written (``050-123-4567`` -> ``+972501234567``); text that is not
+    one phone number keeps its digits behind a ``+``, so it still has one stable pseudonym."""
+    e164 = e164_of(number)
+    if e164 is not None:
+        return e164
+    return "+" + re.sub(r"\D", "", number)
 
 
 class Redactor:
@@ -111,10 +110,12 @@ class Redactor:
         """The stable pseudonym of one phone number (any form); pseudonyms map to themselves."""
         if _PSEUDONYM.match(number):
             return number
-        key = normalise_phone(number)
-        if _PSEUDONYM.match(key):
-            return key
-        digest = self._digest(key)
+        return self._pseudonym_of(normalise_phone(number))
+
+    def _pseudonym_of(self, e164: str) -> str:
+        if _PSEUDONYM.match(e164):
+            return e164
+        digest = self._digest(e164)
         if digest not in self.pseudonyms:
             self.pseudonyms[digest] = f"{PSEUDONYM_PREFIX}{len(self.pseudonyms) + 1:07d}"
         return self.pseudonyms[digest]
@@ -122,16 +123,13 @@ class Redactor:
     def phones(self, text: str) -> str:
         if not self.phones_on or not text:
             return text
-        text = _E164.sub(lambda m: self.pseudonym(m.group(0)), text)
-        return _IL_LOCAL.sub(lambda m: self.pseudonym(m.group(0)), text)
+        return replace_phones(text, lambda _written, e164: self._pseudonym_of(e164))
 
     # -- secrets ------------------------------------------------------------------------------------
     def secrets(self, text: str) -> str:
         if not self.tokens_on or not text:
             return text
-        text = _API_KEY.sub("SK" + REDACTED, text)
-        text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-        return _HEX_TOKEN.sub(REDACTED, text)
+        return remove_secrets(text, REDACTED)
 
     def text(self, text: str) -> str:
         """Free text (a log line, a TwiML body, a form value): phones and secrets."""
@@ -144,7 +142,7 @@ class Redactor:
         if isinstance(obj, list):
             return [self.value(v, key) for v in obj]
         if isinstance(obj, str):
-            if self.tokens_on and key and _SECRET_KEY.search(key) and obj:
+            if self.tokens_on and is_secret_key(key) and obj:
                 return REDACTED
             return self.text(obj)
         return obj
@@ -160,29 +158,28 @@ class Redactor:
             out[name] = self.text(value)
         return out
 
-    def ws_text(self, text: str) -> str:
-        """A Media Streams message: audio payloads are never touched (they are not text), the rest is.
+    def message(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """A parsed Media Streams message with every field redacted but a ``media`` payload (audio,
+        not text); returned unchanged (the same object) when nothing in it is private."""
+        media = obj.get("media")
+        if obj.get("event") == "media" and isinstance(media, dict) and "payload" in media:
+            rest = {**obj, "media": {k: v for k, v in media.items() if k != "payload"}}
+            red = self.value(rest)
+            if red == rest:
+                return obj
+            red["media"]["payload"] = media["payload"]
+            return red
+        red = self.value(obj)
+        return obj if red == obj else red
 
-        Unchanged messages stay byte-identical; changed ones are re-serialised compactly.
-        """
+    def ws_text(self, text: str) -> str:
+        """A Media Streams message as sent: unchanged messages stay byte-identical, changed ones are
+        re-serialised compactly."""
         try:
             obj = json.loads(text)
         except ValueError:
             return self.text(text)
         if not isinstance(obj, dict):
             return self.text(text)
-        if obj.get("event") == "media":
-            media = obj.get("media")
-            rest = {k: v for k, v in obj.items() if k != "media"}
-            if self.value(rest) == rest and (not isinstance(media, dict) or
-                                             self.value({k: v for k, v in media.items() if k != "payload"})
-                                             == {k: v for k, v in media.items() if k != "payload"}):
-                return text
-            red = self.value(rest)
-            if isinstance(media, dict):
-                red["media"] = {k: (v if k == "payload" else self.value(v, k)) for k, v in media.items()}
-            return json.dumps(red, ensure_ascii=False, separators=(",", ":"))
-        red = self.value(obj)
-        if red == obj:
-            return text
-        return json.dumps(red, ensure_ascii=False, separators=(",", ":"))
+        red = self.message(obj)
+        return text if red is obj else json.dumps(red, ensure_ascii=False, separators=(",", ":"))

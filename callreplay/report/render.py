@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from ..atomic_write import write_text_atomic
-from ..redact import redact, redact_text
+from ..redact import MIN_PRIVATE_CHARS, redact, redact_text
 from .index import index_context
 from .instructions import ScenarioSources
 from .load import cited_seqs, load_result, read_json, read_trace, summary, trace_path
@@ -27,7 +27,6 @@ from .status import fmt_us
 from .tables import write_csv
 
 PAGES = "scenarios"
-MIN_SECRET_CHARS = 9  # the shortest text redact_text can change: a 9-character phone number
 
 
 @lru_cache(maxsize=65536)
@@ -36,8 +35,8 @@ def _mask(text: str) -> str:
 
 
 def mask(value: Any) -> Any:
-    """``redact_text`` for strings that could hold a phone number or credential (9+ characters)."""
-    if isinstance(value, str) and not isinstance(value, Markup) and len(value) >= MIN_SECRET_CHARS:
+    """``redact_text`` for strings that could hold a phone number or credential."""
+    if isinstance(value, str) and not isinstance(value, Markup) and len(value) >= MIN_PRIVATE_CHARS:
         return _mask(value)
     return value
 

@@ -44,3 +44,32 @@ def test_show_pii_keeps_them(tmp_path):
     run_all([_scenario(tmp_path)], RunOptions(report_dir=out, show_pii=True))
     render_reports(out, show_pii=True)
     assert any("+972501234567" in text for _, text in _written(out))
+
+
+# every form of the shared corpus, in several countries, plus a token by shape and one by key
+def _corpus_scenario(tmp_path):
+    from tests.robust.test_privacy_forms import FORMS, NATIONAL_ONLY, TOKEN
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    forms = [w for w, _ in FORMS] + NATIONAL_ONLY
+    b = business(ai_prompt="חזרו אלינו: " + " או ".join(forms) + f". מפתח {TOKEN}.")
+    steps = inbound_call(talk="3s")
+    steps[0]["params"].update({"AuthToken": "plain-words-secret", "Notes": f"token {TOKEN}"})
+    scenario_from_dict({"name": "pii-corpus", "businesses": [b], "steps": steps}, folder)
+    return folder, forms, TOKEN
+
+
+def test_no_form_of_any_country_and_no_token_reaches_any_output(tmp_path):
+    folder, forms, token = _corpus_scenario(tmp_path)
+    out = tmp_path / "reports"
+    run_all([folder], RunOptions(report_dir=out))
+    render_reports(out)
+    seen = 0
+    for path, text in _written(out):
+        seen += 1
+        compact = re.sub(r"\D", "", text)
+        leaked = [f for f in forms if re.sub(r"\D", "", f) in compact]
+        assert leaked == [], f"{path.name} shows {leaked}"
+        assert token not in text and "plain-words-secret" not in text, path.name
+    assert seen >= 4

@@ -34,7 +34,7 @@ import numpy as np
 
 from ...scenario.load import resolve_route
 from ..audio_out import MulawWavWriter, envelope
-from ..capture_file import format_error, read_capture
+from ..capture_file import MAX_FIELD_CHARS, format_error, read_capture
 from ..redact import Redactor
 from .output import ImportReport, Output, ScenarioDoc, format_at, load_businesses
 
@@ -147,6 +147,11 @@ class _CaptureImport:
 
     def ws_in(self, abs_us: int, rec: dict[str, Any], conn: _Conn, where: str) -> None:
         text = rec["text"]
+        cut = rec.get("truncated")
+        if isinstance(cut, dict) and "text" in cut:
+            self.problems.append(f"{where}: a Twilio message of {cut['text']} characters was cut at capture "
+                                 f"(longer than {MAX_FIELD_CHARS}) and skipped")
+            return
         try:
             msg = json.loads(text)
         except ValueError:
@@ -160,7 +165,7 @@ class _CaptureImport:
             file, _, line = where.rpartition(":")
             raise format_error(file, int(line), f"sequenceNumber has {len(str(seq_value))} characters",
                                "a Twilio sequence number (a decimal string of at most 15 digits)")
-        msg = self.redactor.value(msg) if msg.get("event") != "media" else msg
+        msg = self.redactor.message(msg)
         event = msg["event"]
         if event == "start":
             sid = (msg.get("start") or {}).get("callSid") if isinstance(msg.get("start"), dict) else None
