@@ -32,10 +32,19 @@ import hmac
 import json
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..privacy.phones import e164_of, replace_phones
+from ..privacy.phones import (
+    PHONE_REGIONS,
+    e164_of,
+    find_phones,
+    international,
+    region_of,
+    replace_matches,
+    with_first,
+)
 from ..privacy.secrets import is_secret_key, remove_secrets
 
 KEEP_CHOICES = ("phones", "tokens", "signatures")
@@ -57,10 +66,10 @@ def parse_keep(text: str | None) -> frozenset[str]:
     return names
 
 
-def normalise_phone(number: str) -> str:
-    """The E.164 form of a phone as written (``050-123-4567`` -> ``+972501234567``); text that is not
-    one phone number keeps its digits behind a ``+``, so it still has one stable pseudonym."""
-    e164 = e164_of(number)
+def normalise_phone(number: str, regions: tuple[str, ...] = PHONE_REGIONS) -> str:
+    """The E.164 form of a phone as written (``050-123-4567`` in ``IL`` -> ``+972501234567``); text that
+    is not one phone number keeps its digits behind a ``+``, so it still has one stable pseudonym."""
+    e164 = e164_of(number, regions)
     if e164 is not None:
         return e164
     return "+" + re.sub(r"\D", "", number)
@@ -74,6 +83,7 @@ class Redactor:
         self.keep = frozenset(keep)
         self.salt = salt
         self.pseudonyms: dict[str, str] = dict(table or {})  # HMAC(number) -> pseudonym
+        self.regions: tuple[str, ...] = PHONE_REGIONS  # the regions of numbers seen in full come first
 
     def _digest(self, number: str) -> str:
         return hmac.new(self.salt, number.encode(), hashlib.sha256).hexdigest()[:32]
@@ -110,7 +120,7 @@ class Redactor:
         """The stable pseudonym of one phone number (any form); pseudonyms map to themselves."""
         if _PSEUDONYM.match(number):
             return number
-        return self._pseudonym_of(normalise_phone(number))
+        return self._pseudonym_of(normalise_phone(number, self.regions))
 
     def _pseudonym_of(self, e164: str) -> str:
         if _PSEUDONYM.match(e164):
@@ -123,7 +133,19 @@ class Redactor:
     def phones(self, text: str) -> str:
         if not self.phones_on or not text:
             return text
-        return replace_phones(text, lambda _written, e164: self._pseudonym_of(e164))
+        matches = find_phones(text, self.regions)
+        if self._learn(text[m.start:m.end] for m in matches if international(text[m.start:m.end])):
+            matches = find_phones(text, self.regions)
+        return replace_matches(text, matches, lambda _written, e164: self._pseudonym_of(e164))
+
+    def _learn(self, written_numbers: Iterable[str]) -> bool:
+        """Put the region of each number written with its country code first; True if the order changed."""
+        before = self.regions
+        for written in written_numbers:
+            region = region_of(normalise_phone(written, self.regions))
+            if region and self.regions[0] != region and not _PSEUDONYM.match(normalise_phone(written)):
+                self.regions = with_first(self.regions, region)
+        return self.regions != before
 
     # -- secrets ------------------------------------------------------------------------------------
     def secrets(self, text: str) -> str:

@@ -18,7 +18,10 @@ and is 20 or more characters (12 if it is all hex) is a CallSid, a hash or base6
 neither is a date, a decimal (one dot) or a trunk-``0`` run of fewer than 9 digits (``SES-03051488``).
 
 The regions come from ``CALLREPLAY_PHONE_REGIONS`` (a comma list of ISO codes; the first wins when a
-national form fits several). The default puts Israel first, then the most common calling regions.
+national form fits several); the default is a neutral list of common calling regions. Where a caller
+knows the country of its data, it passes its own order: the capture redactor puts first the regions
+of the international numbers it has already seen (Twilio sends ``From``/``To`` in E.164), so a
+capture's ``050-123-4567`` is read as the Israeli number its webhooks named.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import NamedTuple
 
 import phonenumbers
 
-DEFAULT_REGIONS = ("IL", "US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "AU", "BR", "MX")
+DEFAULT_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IL", "IN", "AU", "BR", "MX")
 MIN_DIGITS, MAX_DIGITS = 7, 15
 MIN_NATIONAL_DIGITS = 9  # trunk 0 included: ``03-123-4567``; an 8-digit ``SES-03051488`` is an id
 ID_TOKEN_MIN, HEX_ID_MIN = 20, 12
@@ -51,7 +54,30 @@ def _regions_from_env() -> tuple[str, ...]:
 
 
 PHONE_REGIONS: tuple[str, ...] = _regions_from_env()
-_REGION_CODES = frozenset(phonenumbers.country_code_for_region(r) for r in PHONE_REGIONS)
+
+
+@lru_cache(maxsize=256)
+def _country_codes(regions: tuple[str, ...]) -> frozenset[int]:
+    return frozenset(phonenumbers.country_code_for_region(r) for r in regions)
+
+
+@lru_cache(maxsize=256)
+def _trunk_zero(region: str) -> bool:
+    """Whether national numbers of ``region`` are dialled with a leading 0 (not in North America)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return metadata is not None and metadata.national_prefix == "0"
+
+
+def region_of(e164: str) -> str | None:
+    """The ISO region an E.164 number belongs to (``+972...`` -> ``IL``), or None."""
+    number = _parse(e164.lstrip("+"), None)
+    region = phonenumbers.region_code_for_number(number) if number is not None else None
+    return region if region and region != "ZZ" else None
+
+
+def with_first(regions: tuple[str, ...], region: str) -> tuple[str, ...]:
+    """``regions`` with ``region`` moved (or added) to the front."""
+    return (region, *(r for r in regions if r != region))
 
 
 class PhoneMatch(NamedTuple):
@@ -84,25 +110,27 @@ def _international(digits: str, separated: bool) -> str | None:
     return None
 
 
-def _national(digits: str) -> str | None:
+def _national(digits: str, regions: tuple[str, ...]) -> str | None:
     """A trunk-``0`` national form: the number it is in the first region where it can be one."""
-    for region in PHONE_REGIONS:
+    for region in regions:
+        if not _trunk_zero(region):
+            continue
         number = _parse(digits, region)
         if number is not None and phonenumbers.is_possible_number(number):
             return _e164(number)
     return None
 
 
-def _unprefixed(digits: str, separated: bool) -> str | None:
+def _unprefixed(digits: str, separated: bool, regions: tuple[str, ...]) -> str | None:
     """No ``+`` and no trunk ``0``: an international number missing its ``+`` (11+ digits under a
     region's country code), a separated national form valid in a region (``(415) 523-8886``, 9+ digits),
     or 10 bare digits valid in North America (where numbers have no trunk prefix)."""
     if len(digits) >= 11:
         number = _parse(digits, None)
-        if number is not None and number.country_code in _REGION_CODES and phonenumbers.is_possible_number(number):
+        if number is not None and number.country_code in _country_codes(regions) and phonenumbers.is_possible_number(number):
             return _e164(number)
-    regions = PHONE_REGIONS if separated and len(digits) >= 9 else ("US",) if len(digits) == 10 else ()
-    for region in regions:
+    tried = regions if separated and len(digits) >= 9 else ("US",) if len(digits) == 10 else ()
+    for region in tried:
         number = _parse(digits, region)
         if number is not None and phonenumbers.is_valid_number(number):
             return _e164(number)
@@ -110,7 +138,7 @@ def _unprefixed(digits: str, separated: bool) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-def _number_of(digits: str, plus: bool, separated: bool) -> str | None:
+def _number_of(digits: str, plus: bool, separated: bool, regions: tuple[str, ...]) -> str | None:
     """The E.164 number these digits are, as written (``plus``: a ``+`` before them), or None."""
     if not MIN_DIGITS <= len(digits) <= MAX_DIGITS + 2:
         return None
@@ -121,8 +149,8 @@ def _number_of(digits: str, plus: bool, separated: bool) -> str | None:
     if len(digits) > MAX_DIGITS:
         return None
     if digits.startswith("0"):
-        return _national(digits) if len(digits) >= MIN_NATIONAL_DIGITS else None
-    return _unprefixed(digits, separated)
+        return _national(digits, regions) if len(digits) >= MIN_NATIONAL_DIGITS else None
+    return _unprefixed(digits, separated, regions)
 
 
 def _inside_identifier(text: str, index: int) -> bool:
@@ -142,28 +170,30 @@ def _is_number_literal(run: str) -> bool:
     return run.count(".") == 1 or bool(_DATE.match(run))
 
 
-def _longest_number(groups: list[re.Match[str]], i: int, *, plus: bool) -> tuple[int, str] | None:
+def _longest_number(groups: list[re.Match[str]], i: int, *, plus: bool,
+                    regions: tuple[str, ...]) -> tuple[int, str] | None:
     """The longest run of groups from ``i`` that is a phone number: (end group, E.164)."""
     for j in range(len(groups), i, -1):
         digits = "".join(g.group(0) for g in groups[i:j])
         if len(digits) < MIN_DIGITS:
             return None
-        e164 = _number_of(digits, plus, j - i > 1)
+        e164 = _number_of(digits, plus, j - i > 1, regions)
         if e164 is not None:
             return j, e164
     return None
 
 
-def find_phones(text: str) -> list[PhoneMatch]:
-    """Every phone number in ``text``: where it is written and which number it is."""
+def find_phones(text: str, regions: tuple[str, ...] = PHONE_REGIONS) -> list[PhoneMatch]:
+    """Every phone number in ``text``: where it is written and which number it is (national forms read
+    in ``regions``, the first that fits wins)."""
     found: list[PhoneMatch] = []
     for run in _RUN.finditer(text):
         if not _is_number_literal(run.group(0)):
-            found.extend(_numbers_in_run(text, run))
+            found.extend(_numbers_in_run(text, run, regions))
     return found
 
 
-def _numbers_in_run(text: str, run: re.Match[str]) -> Iterator[PhoneMatch]:
+def _numbers_in_run(text: str, run: re.Match[str], regions: tuple[str, ...]) -> Iterator[PhoneMatch]:
     """Left to right, the longest phone number starting at each digit group not yet taken."""
     plus = run.group(0).startswith("+")
     groups = list(_GROUP.finditer(run.group(0)))
@@ -177,7 +207,7 @@ def _numbers_in_run(text: str, run: re.Match[str]) -> Iterator[PhoneMatch]:
     i = 0
     while i < len(groups):
         first = i == 0
-        match = _longest_number(groups, i, plus=first and plus)
+        match = _longest_number(groups, i, plus=first and plus, regions=regions)
         if match is None:
             i += 1
             continue
@@ -187,15 +217,19 @@ def _numbers_in_run(text: str, run: re.Match[str]) -> Iterator[PhoneMatch]:
         i = j
 
 
-def e164_of(written: str) -> str | None:
+def e164_of(written: str, regions: tuple[str, ...] = PHONE_REGIONS) -> str | None:
     """The E.164 form of one phone number as written in any recognised form, or None."""
-    matches = find_phones(written.strip())
+    matches = find_phones(written.strip(), regions)
     return matches[0].e164 if len(matches) == 1 else None
 
 
-def replace_phones(text: str, replacement: Callable[[str, str], str]) -> str:
+def replace_phones(text: str, replacement: Callable[[str, str], str],
+                   regions: tuple[str, ...] = PHONE_REGIONS) -> str:
     """``text`` with each phone replaced by ``replacement(written, e164)``."""
-    matches = find_phones(text)
+    return replace_matches(text, find_phones(text, regions), replacement)
+
+
+def replace_matches(text: str, matches: list[PhoneMatch], replacement: Callable[[str, str], str]) -> str:
     if not matches:
         return text
     out, last = [], 0
@@ -205,3 +239,8 @@ def replace_phones(text: str, replacement: Callable[[str, str], str]) -> str:
         last = m.end
     out.append(text[last:])
     return "".join(out)
+
+
+def international(written: str) -> bool:
+    """Whether a found number was written with its country code (``+`` or ``00``), so its region is sure."""
+    return written.lstrip("(").startswith(("+", "00"))

@@ -48,11 +48,11 @@ def test_show_pii_keeps_them(tmp_path):
 
 # every form of the shared corpus, in several countries, plus a token by shape and one by key
 def _corpus_scenario(tmp_path):
-    from tests.robust.test_privacy_forms import FORMS, NATIONAL_ONLY, TOKEN
+    from tests.robust.test_privacy_forms import NATIONAL_ONLY, TOKEN, WRITTEN
 
     folder = tmp_path / "corpus"
     folder.mkdir()
-    forms = [w for w, _ in FORMS] + NATIONAL_ONLY
+    forms = WRITTEN + NATIONAL_ONLY
     b = business(ai_prompt="חזרו אלינו: " + " או ".join(forms) + f". מפתח {TOKEN}.")
     steps = inbound_call(talk="3s")
     steps[0]["params"].update({"AuthToken": "plain-words-secret", "Notes": f"token {TOKEN}"})

@@ -12,30 +12,43 @@ from hypothesis import strategies as st
 
 from callreplay.capture.redact import Redactor
 from callreplay.privacy.line_scan import lines_to_check
-from callreplay.privacy.phones import e164_of, find_phones
+from callreplay.privacy.phones import PHONE_REGIONS, e164_of, find_phones, with_first
 from callreplay.redact import redact, redact_json_lines, redact_text
 from callreplay.trace import canonical_json
 
-# (as written, the E.164 number it is); national forms resolve under the default regions (Israel first)
+# (as written, the E.164 number it is); a national form is read in the country its data comes from,
+# put first in the regions (``IL:`` below), as the capture redactor does once it has seen one E.164 number
 FORMS = [
-    ("050 444 5566", "+972504445566"),          # Israel, mobile, spaces
-    ("(050) 777-8899", "+972507778899"),        # Israel, brackets
-    ("053.222.3344", "+972532223344"),          # Israel, dots
-    ("03-123-4567", "+97231234567"),            # Israel, landline
+    ("IL:050 444 5566", "+972504445566"),       # Israel, mobile, spaces
+    ("IL:(050) 777-8899", "+972507778899"),     # Israel, brackets
+    ("IL:053.222.3344", "+972532223344"),       # Israel, dots
+    ("IL:03-123-4567", "+97231234567"),         # Israel, landline
     ("972541112233", "+972541112233"),          # international without the +
     ("+972 50-123-4567", "+972501234567"),
     ("+1 415 523 8886", "+14155238886"),        # United States
     ("(415) 523-8886", "+14155238886"),
     ("4155238886", "+14155238886"),
     ("+44 20 7946 0958", "+442079460958"),      # United Kingdom
+    ("GB:020 7946 0958", "+442079460958"),
     ("+49 30 1234567", "+49301234567"),         # Germany
+    ("DE:030 1234567", "+49301234567"),
     ("+33 6 12 34 56 78", "+33612345678"),      # France
+    ("FR:06 12 34 56 78", "+33612345678"),
     ("+91 98765 43210", "+919876543210"),       # India
     ("+61 412 345 678", "+61412345678"),        # Australia
     ("+55 11 91234-5678", "+5511912345678"),    # Brazil
     ("0044 20 7946 0958", "+442079460958"),     # 00 international prefix
 ]
-NATIONAL_ONLY = ["020 7946 0958", "06 12 34 56 78", "030 1234567"]  # masked; which country is the regions' call
+WRITTEN = [w.partition(":")[2] if w[2:3] == ":" else w for w, _ in FORMS]
+
+
+def _split(form: str) -> tuple[str, tuple[str, ...]]:
+    if form[2:3] == ":":
+        return form[3:], with_first(PHONE_REGIONS, form[:2])
+    return form, PHONE_REGIONS
+
+
+NATIONAL_ONLY = ["050-123-4567", "06 12 34 56 78", "030 1234567"]  # masked whatever the country
 NOT_PHONES = [
     "2026-01-08T10:00:00+02:00", "01/08/2026", "1767859200.000", "3.14159265358", "seq 1234567",
     "CA5c7e9a1b3d5f7a9c1e3b5d7f9a1c3e5d", "MZ" + "12345678" * 4, "session=SES-03051488",
@@ -43,15 +56,23 @@ NOT_PHONES = [
 ]
 
 
-@pytest.mark.parametrize(("written", "e164"), FORMS)
-def test_each_form_is_found_as_its_number(written, e164):
-    assert e164_of(written) == e164
+@pytest.mark.parametrize(("form", "e164"), FORMS)
+def test_each_form_is_found_as_its_number(form, e164):
+    written, regions = _split(form)
+    assert e164_of(written, regions) == e164
     for text in (f"call {written} now", f"התקשרו {written}.", f"tel:{written}"):
-        matches = find_phones(text)
+        matches = find_phones(text, regions)
         assert [m.e164 for m in matches] == [e164], text
 
 
-@pytest.mark.parametrize("written", [w for w, _ in FORMS] + NATIONAL_ONLY)
+def test_a_capture_reads_national_forms_in_the_country_of_its_webhooks():
+    red = Redactor(salt=b"s")
+    webhook = red.value({"From": "+972501234567", "To": "+97231234567"})
+    later = red.text("the caller said: call me on 050-123-4567, or the office on 03-123-4567")
+    assert later == f"the caller said: call me on {webhook['From']}, or the office on {webhook['To']}"
+
+
+@pytest.mark.parametrize("written", WRITTEN + NATIONAL_ONLY)
 def test_reports_mask_and_captures_pseudonymise_every_form(written):
     digits = re.sub(r"\D", "", written)
     masked = redact_text(f"the caller left {written} twice")
@@ -78,7 +99,8 @@ def test_dates_decimals_ids_and_counts_are_not_phones(text):
 
 
 def test_two_numbers_side_by_side_stay_two():
-    assert [m.e164 for m in find_phones("+972501234567 0521234567")] == ["+972501234567", "+972521234567"]
+    found = find_phones("+972501234567 0521234567", with_first(PHONE_REGIONS, "IL"))
+    assert [m.e164 for m in found] == ["+972501234567", "+972521234567"]
 
 
 TOKEN = "0123456789abcdef" * 2
@@ -115,7 +137,7 @@ def test_trace_json_numbers_are_never_starred():
     assert third["data"]["message"] == "nothing private"
 
 
-_PIECES = st.sampled_from([w for w, _ in FORMS] + NATIONAL_ONLY + NOT_PHONES +
+_PIECES = st.sampled_from(WRITTEN + NATIONAL_ONLY + NOT_PHONES +
                           [TOKEN, "SK" + "ab" * 16, '"auth_token":"x"', "Bearer abcdefghij", "\u00a0", " ", ",",
                            "word", "שלום", "12", "0", "+", "-", "(", ")", "."])
 
