@@ -56,3 +56,8 @@ class ReplayError(CallReplayError):
 
 class ImportFormatError(CallReplayError):
     """Raised when a capture, log or call export cannot be read; names the file and line."""
+
+    file: str | None = None
+    line: int | None = None
+    what: str = ""
+    expected: str | None = None

@@ -160,6 +160,13 @@ class CaptureProxy:
         app.on_shutdown.append(self._shutdown)
         return app
 
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """The client session, open from the application's start-up to its shutdown."""
+        if self.client is None:
+            raise RuntimeError("the capture proxy's client is used before its application started")
+        return self.client
+
     async def _startup(self, app: web.Application) -> None:
         self.client = aiohttp.ClientSession(auto_decompress=True, timeout=aiohttp.ClientTimeout(total=60))
 
@@ -187,7 +194,7 @@ class CaptureProxy:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         headers["Host"] = request.host
         try:
-            async with self.client.request(request.method, self.target + request.path_qs, headers=headers,
+            async with self.http.request(request.method, self.target + request.path_qs, headers=headers,
                                            data=body, allow_redirects=False) as resp:
                 content = await resp.read()
                 status, resp_headers = resp.status, resp.headers
@@ -220,7 +227,7 @@ class CaptureProxy:
         offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
         headers = {h: request.headers[h] for h in WS_FORWARD_HEADERS if h in request.headers}
         try:
-            upstream = await self.client.ws_connect(self.target_ws + request.path_qs, protocols=offered,
+            upstream = await self.http.ws_connect(self.target_ws + request.path_qs, protocols=offered,
                                                     headers=headers, autoping=True, max_msg_size=0)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             server = web.WebSocketResponse(protocols=offered)

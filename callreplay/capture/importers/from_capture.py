@@ -133,8 +133,9 @@ class _CaptureImport:
                    if k.lower() != "content-type"}
         if headers:
             step["headers"] = headers
-        if form.get("To") or query.get("To"):
-            self.to_numbers.append(form.get("To") or query.get("To"))
+        to = form.get("To") or query.get("To")
+        if to:
+            self.to_numbers.append(to)
         self.add(abs_us, step)
 
     def http_response(self, rec: dict[str, Any], call: str | None) -> None:
@@ -190,8 +191,8 @@ class _CaptureImport:
         rejected at start, which the call-not-processed detector reports as an error)."""
         from ...detectors.not_processed import INBOUND_KEYS, missing_start_parameters
 
-        start = msg.get("start") if isinstance(msg.get("start"), dict) else {}
-        params = start.get("customParameters") if isinstance(start.get("customParameters"), dict) else {}
+        start = _mapping(msg.get("start"))
+        params = _mapping(start.get("customParameters"))
         direction = "outbound" if str(params.get("direction", "")).startswith("outbound") else "inbound"
         to = start.get("to") or next((params[k] for k in INBOUND_KEYS if params.get(k)), None)
         missing = missing_start_parameters(params, direction, to)
@@ -219,7 +220,7 @@ class _CaptureImport:
         self.add(abs_us, {"call": conn.call, "ws": ws})
 
     def media(self, abs_us: int, msg: dict[str, Any], conn: _Conn, where: str) -> None:
-        media = msg.get("media") if isinstance(msg.get("media"), dict) else {}
+        media = _mapping(msg.get("media"))
         seq = _seq(msg)
         if self.audio == "none":
             self.counts["dropped_media"] += 1
@@ -239,7 +240,7 @@ class _CaptureImport:
                                 or abs_us > run.at_abs + run.frames * FRAME_US + GAP_US):
             self.close_run(conn)
             run = None
-        if not regular:
+        if not regular or payload is None or conn.call is None:
             raw = dict(msg)
             if payload is not None:
                 raw["media"] = {**media, "payload": base64.b64encode(self.frame_bytes(payload)).decode()}
@@ -264,6 +265,11 @@ class _CaptureImport:
         if not conn.stopped and conn.call is not None:
             self.ws_step(abs_us, conn, "close")
         conn.stopped = True
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A recorded message's sub-object, or an empty one when the recording holds something else there."""
+    return value if isinstance(value, dict) else {}
 
 
 def _seq(msg: dict[str, Any]) -> int | None:
@@ -341,14 +347,13 @@ def _import_records(job: _CaptureImport, path: Path, reader, base: int, header_c
             if conn is not None:
                 job.ws_close(abs_us, {}, conn)
             conn = _Conn(header_call)
-        elif kind in ("ws.in", "ws.close") and conn is None:
-            conn = _Conn(header_call)  # a capture cut before its ws.open record
         if kind == "ws.in":
+            conn = conn or _Conn(header_call)  # a capture cut before its ws.open record
             job.ws_in(abs_us, record, conn, where)
         elif kind == "ws.out":
             job.counts["ws.out"] += 1
         elif kind == "ws.close":
-            job.ws_close(abs_us, record, conn)
+            job.ws_close(abs_us, record, conn or _Conn(header_call))
             conn = None
         elif kind == "error":
             job.counts["errors"] += 1

@@ -81,7 +81,8 @@ class _LogImport:
             return self.calls[sid]
         matches = [c for c in self.calls.values() if c.sid.startswith(sid)]
         open_ = [c for c in matches if c.end is None]
-        return (open_ or matches or [None])[-1]
+        candidates = open_ or matches
+        return candidates[-1] if candidates else None
 
     def feed(self, path: Path, line_no: int, text: str) -> None:
         self.lines += 1
@@ -119,8 +120,10 @@ class _LogImport:
                 live[-1].events.append((when, name))
             return
         if name in ("prompt_fallback", "prompt_error"):
-            biz = int(g.get("business_id") or g.get("none_business_id"))
-            b = self.businesses.setdefault(biz, _Business())
+            biz_text = g.get("business_id") or g.get("none_business_id") or ""
+            if not biz_text.isdigit():
+                return
+            b = self.businesses.setdefault(int(biz_text), _Business())
             if name == "prompt_fallback":
                 b.fallback_used, b.fallback_for = g.get("used"), g.get("requested")
             elif g.get("none_business_id"):
@@ -135,10 +138,11 @@ class _LogImport:
         if name in ("webhook_params", "calllog"):
             if call.webhook is None:
                 pending = self.pending_webhook
-                use_pending = pending is not None and timedelta(0) <= when - pending[0] <= timedelta(seconds=5)
-                call.webhook = pending[0] if use_pending else when
-                call.route = g.get("route") or (pending[1] if use_pending else call.route)
-                self.pending_webhook = None if use_pending else self.pending_webhook
+                if pending is not None and timedelta(0) <= when - pending[0] <= timedelta(seconds=5):
+                    call.webhook, call.route = pending[0], g.get("route") or pending[1]
+                    self.pending_webhook = None
+                else:
+                    call.webhook, call.route = when, g.get("route") or call.route
             call.from_ = g.get("from", call.from_)
             call.to = g.get("to", call.to)
             call.direction = g.get("twilio_direction") or g.get("direction") or call.direction
@@ -226,6 +230,9 @@ def _document(job: _LogImport, calls: list[_Call], files: list[Path], output: Ou
             biz_phone.setdefault(business_id, to)
         start = call.start or (call.ws_start + START_AFTER_CONNECT if call.ws_start else None)
         webhook = call.webhook or (start - CONNECT_AFTER_WEBHOOK - START_AFTER_CONNECT if start else None)
+        if webhook is None:
+            assumptions.append(f"{call.sid}: neither a webhook nor a stream start logged; the call is left out")
+            continue
         if call.webhook is None:
             assumptions.append(f"{call.sid}: no webhook line; webhook assumed {format_at(820_000)} before the start")
         params = {"CallSid": call.sid, "From": red.text(call.from_ or "+15559999999"), "To": to or "", "Direction":
