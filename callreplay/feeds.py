@@ -28,7 +28,7 @@ from .audio.mulaw import frame_rms
 from .errors import ScenarioError
 from .pipeline.constants import FRAME_BYTES, FRAME_US
 from .pipeline.media_audio import MAX_SLICE_FRAMES
-from .scenario.model import MediaSpec, Scenario, SourceSpec, WsStep
+from .scenario.model import EchoSpec, MediaSpec, Scenario, SourceSpec, WsStep
 
 WINDOW_FRAMES = 30_000                 # 10 minutes of audio, 4.8 MB of payload, per streamed feed
 STREAM_ABOVE_FRAMES = 2 * WINDOW_FRAMES  # shorter steps are built whole, as they always were
@@ -70,6 +70,9 @@ def _source_frames(spec: SourceSpec, seed: int, scenario: Scenario
         return sources.tone(spec.hz, spec.rms, spec.duration_us), None
     if spec.kind == "speech":
         return sources.speech(spec.duration_us, spec.rms, spec.seed if spec.seed is not None else seed), None
+    if spec.kind in NOISE_KINDS:
+        make = sources.noise if spec.kind == "noise" else sources.music
+        return make(spec.duration_us, spec.rms, spec.zcr, spec.seed if spec.seed is not None else seed), None
     if spec.kind == "file":  # opened safely inside the scenario's folder, under its size limit
         return sources.wav_file(spec.path, folder=scenario.side_files_folder,
                                 max_bytes=scenario.limits.side_file_bytes), None
@@ -77,6 +80,34 @@ def _source_frames(spec: SourceSpec, seed: int, scenario: Scenario
     if decoded.frames is not None:
         return decoded.frames, decoded.b64
     return list(decoded.raw), decoded.b64
+
+
+NOISE_KINDS = ("noise", "music")  # caller audio that is sound but not speech
+MAX_NOISE_SPANS = 200
+
+
+def noise_spans(scenario: Scenario, step: WsStep, batch: FrameBatch) -> list[list[int]] | None:
+    """[first_us, last_us, frames] of each run of the step's frames that came from a noise or music source, as
+    delivered (faults included); None for a step without one. The ground truth ``self-interruption`` reads:
+    sound on the caller's line that is not the caller speaking."""
+    media = step.media
+    if media is None or not len(batch) or not any(spec.kind in NOISE_KINDS for spec in media.sources):
+        return None
+    try:
+        counts = [len(_source_frames(spec, _source_seed(scenario, step, k), scenario)[0])
+                  for k, spec in enumerate(media.sources)]
+    except (ValueError, OSError):
+        return None  # expand_media reports it, located
+    pattern = sum(counts)
+    if not pattern:
+        return None
+    kinds = np.repeat([spec.kind in NOISE_KINDS for spec in media.sources], counts)
+    local = (np.asarray(batch.seq, dtype=np.int64) - 1) % pattern  # faults keep each frame's local number
+    noisy = kinds[local]
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], noisy.astype(np.int8), [0]))))
+    arrival = batch.arrival_us
+    return [[int(arrival[a:b].min()), int(arrival[a:b].max()), int(b - a)]
+            for a, b in zip(edges[::2][:MAX_NOISE_SPANS], edges[1::2][:MAX_NOISE_SPANS], strict=True)]
 
 
 def media_feed_source(scenario: Scenario, step: WsStep, start_us: int) -> tuple[FrameBatch, PacedPattern | None]:
@@ -185,6 +216,7 @@ class Feed:
     consecutive: bool = False  # local numbers go up by one (no fault): a slice needs one check
     paced: PacedPattern | None = None  # a long synthetic step: ``batch`` is a window of it
     base: int = 0                      # the step's frame index of ``batch[0]``
+    echo: EchoSpec | None = None       # live mode: the bot's audio is mixed into these frames as they are sent
 
     def __post_init__(self) -> None:
         self._classify()

@@ -20,15 +20,26 @@ import numpy as np
 from .audio.frames import FrameBatch
 from .clock import VirtualClock
 from .errors import ScenarioError
-from .feeds import Feed, expand_media, media_feed_source, number_slice, protocol_problems, start_feed
+from .feeds import Feed, expand_media, media_feed_source, noise_spans, number_slice, protocol_problems, start_feed
 from .pipeline.app import PipelineApp, Socket
 from .pipeline.config import PipelineConfig, build_config
 from .pipeline.context import PipelineContext
 from .pipeline.outbound_http import OutboundHttp
 from .pipeline.profiles import Profile, load_profile
 from .pipeline.store import BusinessStore
+from .pipeline.store_probe import probe_store
 from .recording import recording_chunks
-from .scenario.model import CacheStep, HttpStep, RealtimeStep, Scenario, SettingsStep, Step, WebhookStep, WsStep
+from .scenario.model import (
+    CacheStep,
+    HttpStep,
+    ProbeStep,
+    RealtimeStep,
+    Scenario,
+    SettingsStep,
+    Step,
+    WebhookStep,
+    WsStep,
+)
 from .scheduler import Scheduler
 from .trace import Trace
 
@@ -169,6 +180,8 @@ class _Engine:
         elif isinstance(step, HttpStep):
             self.ctx.emit(step.creates_call, "replay", "replay.step_skipped", path=step.path,
                           reason="a request to the target's own API: live mode only")
+        elif isinstance(step, ProbeStep):
+            probe_store(self.ctx, step.call, step.path)
 
     def _ws(self, step: WsStep) -> None:
         app, ctx = self.app, self.ctx
@@ -207,10 +220,15 @@ class _Engine:
             else:
                 batch, paced = media_feed_source(self.scenario, step, stream.start_us or step.at_us)
                 feed = start_feed(step.call, batch, stream, step.path, paced=paced)
+            noisy = noise_spans(self.scenario, step, batch)
             ctx.emit(step.call, "twilio", "ws.media", step=step.path,
                      frames=feed.paced.total if feed.paced else len(batch),
                      first_us=int(batch.arrival_us[0]) if len(batch) else None,
-                     last_us=feed.end_us() if len(batch) else None, stream_sid=stream.stream_sid)
+                     last_us=feed.end_us() if len(batch) else None, stream_sid=stream.stream_sid,
+                     **({"noise_spans": noisy} if noisy is not None else {}))
+            if step.echo is not None:
+                ctx.emit(step.call, "replay", "replay.step_skipped", path=f"{step.path}.echo",
+                         reason="echo: the in-process model's audio has no samples to echo; live mode mixes it")
             if len(batch):
                 self.feeds.append(feed)
                 sock.feeds.append(feed)
@@ -283,6 +301,8 @@ class _Engine:
         for problem in protocol_problems(previous, np.array([wire_seq]), batch, 0, 1):
             ctx.emit(step.call, "twilio", "ws.protocol", step=step.path, **problem)
         stream.seq = max(stream.seq, wire_seq)
+        if media.get("track", "inbound") != "inbound":  # what echo-forwarded reads: a frame of the bot's own track
+            ctx.emit(step.call, "twilio", "ws.in", event="media", message=msg, raw=True, seq=wire_seq)
         sock.handler.process_frames(batch, 0, 1)
 
 

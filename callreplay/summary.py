@@ -18,7 +18,7 @@ def outcome_line(o: Outcome) -> str:
     if o.result and o.result.get("mode") == "live":
         not_run = len(o.result.get("detectors_not_run") or [])
         return (f"{MARK[o.status]:5} {o.scenario} [{o.profile}] {found}; {o.calls} calls, "
-                f"{format_us(o.virtual_us)} of wall time; {not_run} detectors need model internals and did not run")
+                f"{format_us(o.virtual_us)} of wall time; {not_run} detectors lack their inputs live and did not run (-v: why)")
     return (f"{MARK[o.status]:5} {o.scenario} [{o.profile}] {found}; {o.calls} calls, "
             f"{format_us(o.virtual_us)} virtual in {o.wall_s:.2f}s")
 

@@ -150,7 +150,7 @@ declare('realtime.session_updated', ('realtime',),
         ('conn', 'update_number'),
         'the service confirmed the session.update')
 declare('realtime.speech_started', ('media_ws',),
-        ('audio_ms', 'conn'),
+        ('audio_ms', 'conn', 'onset_us', 'trigger_us'),
         "the session's server VAD heard the caller start")
 declare('realtime.speech_stopped', ('media_ws',),
         ('audio_ms', 'conn'),
@@ -214,20 +214,20 @@ declare('ws.ignored', ('twilio',),
         ('event', 'reason', 'step'),
         'Twilio ignored a step (e.g. media after stop)')
 declare('ws.in', ('twilio',),
-        ('event', 'message', 'raw'),
+        ('event', 'message', 'raw', 'seq'),
         'a non-media message Twilio sent the application')
 declare('ws.mark_echo', ('media_ws',),
         ('name',),
         'the handler received a mark echo')
 declare('ws.media', ('twilio',),
-        ('first_us', 'frames', 'last_us', 'speech_spans', 'step', 'stream_sid'),
+        ('first_us', 'frames', 'last_us', 'noise_spans', 'speech_spans', 'step', 'stream_sid'),
         'a run of media frames Twilio sent')
 declare('ws.open', ('twilio',),
         ('bidirectional', 'stream_sid', 'url'),
         'Twilio opened the Media Streams socket')
 declare('ws.out', ('twilio',),
         ('bytes', 'dropped_us', 'echoed_marks', 'event', 'frames', 'name', 'plays_from_us', 'plays_until_us',
-         'rms', 'turn', 'whole_frames'),
+         'rms', 'sig', 'turn', 'whole_frames'),
         'what the application sent back: media, mark or clear')
 declare('ws.protocol', ('twilio',),
         ('at_us', 'count', 'first_seq', 'previous_seq', 'problem', 'step', 'stream_sid'),
@@ -238,6 +238,10 @@ declare('ws.unhandled', ('media_ws',),
 
 
 declare('replay.step_skipped', ('replay',), ('path', 'reason'), 'in-process: a step only live mode can carry out')
+declare('probe.result', ('probe',),
+        ('business', 'call_log_business', 'direction', 'elapsed_us', 'found', 'http_status', 'lead_business', 'raw',
+         'raw_truncated', 'status', 'step', 'target', 'via'),
+        "a probe step read the call's stored state (live: the target; in-process: the model's store), typed fields")
 
 
 # -- live mode (callreplay.live): what crosses the sockets between Twilio, the server and the model ----------
@@ -252,7 +256,8 @@ declare('call.business_expected', ('replay',), ('business_id', 'direction', 'rul
         'live: the business of the dialled number, the ground truth contamination is judged against')
 declare('call.hangup_requested', ('twilio',), ('by', 'status'), 'live: the app hung up (<Hangup>, REST Status=completed)')
 declare('callback.failed', ('twilio',), ('event', 'http_status', 'url'), 'live: a status callback answered non-2xx')
-declare('realtime.audio_in', ('realtime',), ('bytes', 'conn', 'frames', 'rms'), 'live: caller audio the model received')
+declare('realtime.audio_in', ('realtime',), ('bytes', 'conn', 'frames', 'rms', 'sig'),
+        'live: caller audio the model received (sig: its sign signature, callreplay.audio.signature)')
 declare('realtime.audio_out', ('realtime',), ('bytes', 'conn', 'duration_us', 'response_id'), 'live: model audio sent')
 declare('realtime.client_event', ('realtime',), ('audio', 'conn', 'event_id', 'item', 'response', 'session', 'type'),
         'live: every event the server sent the model (audio summarised)')
@@ -285,6 +290,8 @@ declare('ws.media_late', ('twilio',), ('late_us', 'step'),
         "live: a media step's stream opened late; its frames start then, at real time")
 declare('ws.pacing', ('twilio',), ('frames', 'max_us', 'p50_us', 'p99_us'), "live: how late one stream's frames left")
 declare('ws.refused', ('twilio',), ('code', 'message', 'status', 'url'), 'live: a media stream that could not be opened')
+declare('probe.failed', ('probe',), ('elapsed_us', 'http_status', 'message', 'reason', 'step', 'target', 'via'),
+        'live: a probe step could not read the state (timeout, error answer, not JSON, not configured)')
 declare('live.step_unsupported', ('replay',), ('action', 'path', 'reason'), 'live: a step live mode skipped')
 
 LIVE_ONLY_KINDS = frozenset(KINDS) - _IN_PROCESS_KINDS

@@ -1,7 +1,7 @@
 """Seeded network faults on a ``FrameBatch`` whose times and sequence numbers are assigned.
 
-Applied in a fixed order (gap, drop, duplicate, reorder, jitter) so one spec and one seed always
-give the same stream. ``gap.at`` is measured from the batch's first arrival.
+Applied in a fixed order (gap, stall, drop, duplicate, reorder, jitter) so one spec and one seed always
+give the same stream. ``gap.at`` and ``stall.at`` are measured from the batch's first arrival.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 from ..durations import parse_duration
 from .frames import FrameBatch
 
-FAULT_KEYS = ("drop", "duplicate", "reorder", "jitter", "gap")
+FAULT_KEYS = ("drop", "duplicate", "reorder", "jitter", "gap", "stall")
 
 
 def _fraction(name: str, value: object) -> float:
@@ -29,22 +29,43 @@ def _how_many(name: str, value: object, n: int) -> int:
     return round(_fraction(name, value) * n)
 
 
+def _window(name: str, spec: object) -> tuple[int, int]:
+    """``at`` and ``duration`` of a gap or a stall, in microseconds."""
+    if not isinstance(spec, dict) or set(spec) - {"at", "at_us", "duration", "duration_us"}:
+        raise ValueError(f"fault {name!r} must be a mapping with 'at' and 'duration', got {spec!r}")
+    try:
+        return (parse_duration(spec.get("at", spec.get("at_us"))),
+                parse_duration(spec.get("duration", spec.get("duration_us"))))
+    except ValueError as error:
+        raise ValueError(f"fault {name!r}: {error}") from None
+
+
 def _gap(batch: FrameBatch, spec: object) -> FrameBatch:
     """The network stalls for ``duration`` at ``at`` (from the first frame): later frames arrive that much
     later and none is lost (the socket is TCP); combine with ``drop`` to lose frames too."""
-    if not isinstance(spec, dict) or set(spec) - {"at", "at_us", "duration", "duration_us"}:
-        raise ValueError(f"fault 'gap' must be a mapping with 'at' and 'duration', got {spec!r}")
-    try:
-        at = parse_duration(spec.get("at", spec.get("at_us")))
-        length = parse_duration(spec.get("duration", spec.get("duration_us")))
-    except ValueError as error:
-        raise ValueError(f"fault 'gap': {error}") from None
+    at, length = _window("gap", spec)
     if not len(batch):
         return batch
     begin = int(batch.arrival_us.min()) + at
     shifted = batch.arrival_us.copy()
     shifted[batch.arrival_us >= begin] += length
     return batch.with_arrival(shifted)
+
+
+def _stall(batch: FrameBatch, spec: object) -> FrameBatch:
+    """Frames due while the path is stalled (``duration`` from ``at``) are held, then delivered at once when it
+    ends, in order; frames after it arrive on time. Unlike ``gap``, the stream catches up with a burst."""
+    at, length = _window("stall", spec)
+    if not len(batch):
+        return batch
+    begin = int(batch.arrival_us.min()) + at
+    end = begin + length
+    held = (batch.arrival_us >= begin) & (batch.arrival_us < end)
+    if not held.any():
+        return batch
+    arrival = batch.arrival_us.copy()
+    arrival[held] = end
+    return batch.with_arrival(arrival)
 
 
 def _drop(batch: FrameBatch, value: object, rng: np.random.Generator) -> FrameBatch:
@@ -94,6 +115,8 @@ def apply_faults(batch: FrameBatch, spec: dict, seed: int) -> FrameBatch:
     rng = np.random.default_rng(seed)
     if "gap" in spec:
         batch = _gap(batch, spec["gap"])
+    if "stall" in spec:
+        batch = _stall(batch, spec["stall"])
     if "drop" in spec:
         batch = _drop(batch, spec["drop"], rng)
     if "duplicate" in spec:

@@ -93,6 +93,61 @@ def speech(duration_us: int, rms: float, seed: int) -> np.ndarray:
     return frames_from_pcm(_scale_to_rms(signal * envelope, rms))
 
 
+def _zcr_checked(zcr: float) -> float:
+    if not 0 < zcr < 1:
+        raise ValueError(f"zcr must be a fraction of samples between 0 and 1 (exclusive), got {zcr}")
+    return float(zcr)
+
+
+@_read_only
+def noise(duration_us: int, rms: float, zcr: float, seed: int) -> np.ndarray:
+    """Gaussian noise whose zero-crossing rate (sign changes per sample pair) is ``zcr`` and RMS is ``rms``.
+
+    A first-order autoregression ``x[n] = a x[n-1] + e[n]`` has lag-1 correlation ``a``, and a Gaussian
+    signal with lag-1 correlation ``a`` crosses zero at ``arccos(a) / pi`` of its samples, so
+    ``a = cos(pi zcr)``: 0.5 is white noise (hiss), 0.05 a low rumble, 0.9 a high whistle-like hiss.
+    """
+    a = float(np.cos(np.pi * _zcr_checked(zcr)))
+    n = frame_count(duration_us) * FRAME_BYTES
+    signal = np.random.default_rng(seed).standard_normal(n)
+    if abs(a) > 1e-3:  # below that the filter changes the rate by less than 0.001: white noise as it is
+        # x[k] = a x[k-1] + e[k] in blocks: x[k] = a^(k+1) (x_before + cumsum(e[j] / a^(j+1))); a block is short
+        # enough that a^-(block) stays far from overflow (at most 1e100)
+        block = int(max(1, min(4096, 230 / -np.log(abs(a)))))
+        state = 0.0
+        for start in range(0, n, block):
+            part = signal[start:start + block]
+            powers = a ** np.arange(1, len(part) + 1)
+            part[:] = (np.cumsum(part / powers) + state) * powers
+            state = float(part[-1])
+    return frames_from_pcm(_scale_to_rms(signal, rms))
+
+
+MUSIC_NOTE_US = 250_000
+PENTATONIC = (1.0, 9 / 8, 5 / 4, 3 / 2, 5 / 3, 2.0)
+
+
+@_read_only
+def music(duration_us: int, rms: float, zcr: float, seed: int) -> np.ndarray:
+    """Hold music: a seeded melody of 250 ms notes (a pentatonic scale, two harmonics) at ``rms``.
+
+    The melody's pitch is set so that the signal crosses zero at about ``zcr`` of its samples; unlike speech it
+    has no syllable rhythm and no pauses, which is what fools energy gates.
+    """
+    # a sine crosses zero 2 f / 8000 times a sample; the scale's notes average 1.2 times the lowest one and
+    # the second harmonic adds about 35% more crossings: measured, 1.62 in all
+    base_hz = _zcr_checked(zcr) * TARGET_RATE / 2 / 1.62
+    if not 20 <= base_hz <= 1600:
+        raise ValueError(f"music zcr {zcr} puts the melody at {base_hz:.0f} Hz; use 0.01 to 0.6")
+    rng = np.random.default_rng(seed)
+    n = frame_count(duration_us) * FRAME_BYTES
+    per_note = MUSIC_NOTE_US * TARGET_RATE // 1_000_000
+    notes = rng.choice(PENTATONIC, size=max(1, -(-n // per_note)))
+    hz = np.repeat(notes * base_hz, per_note)[:n]
+    phase = 2 * np.pi * np.cumsum(hz) / TARGET_RATE
+    return frames_from_pcm(_scale_to_rms(np.sin(phase) + 0.3 * np.sin(2 * phase), rms))
+
+
 def wav_file(path: str | Path, *, folder: str | Path | None = None,
              max_bytes: int = DEFAULT_LIMITS.side_file_bytes) -> np.ndarray:
     """A WAV file (PCM16 or mu-law, any rate, mono or stereo) as 8 kHz mu-law frames (opened safely in ``folder``)."""

@@ -17,15 +17,18 @@ __all__ = ["BaseDetector", "Detector", "DetectorLoadError", "Evidence", "Finding
 IN_PROCESS_FACETS = frozenset({Needs.WIRE, Needs.MODEL, Needs.LOGS})
 NEED_TEXT = {Needs.WIRE: "the wire (webhooks, streams, realtime events)",
              Needs.MODEL: "the model's internals (prompt provenance, prompt cache, stream registry)",
-             Needs.LOGS: "the server's log (start the target with `callreplay exec` to capture it)"}
+             Needs.LOGS: "the server's log (start the target with `callreplay exec` to capture it)",
+             Needs.STATE: "the stored state of the call (a `probe` step of the scenario)"}
 
 
 def available_facets(view: TraceView) -> frozenset[Needs]:
-    """An in-process trace has everything; a live one has the wire, and logs only if the server's were captured."""
+    """An in-process trace has everything; a live one has the wire, and logs only if the server's were captured.
+    Either has the stored state only where a probe step read it (nothing else tells what was stored)."""
+    state = frozenset({Needs.STATE}) if view.events("probe.result") else frozenset()
     if view.mode != "live":
-        return IN_PROCESS_FACETS
+        return IN_PROCESS_FACETS | state
     captured = any(e.component == "server" for e in view.events("log"))
-    return frozenset({Needs.WIRE, Needs.LOGS}) if captured else frozenset({Needs.WIRE})
+    return (frozenset({Needs.WIRE, Needs.LOGS}) if captured else frozenset({Needs.WIRE})) | state
 
 
 def _needs(detector: Detector) -> frozenset[Needs]:

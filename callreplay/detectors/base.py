@@ -24,6 +24,7 @@ class Needs(StrEnum):
     WIRE = "wire"    # webhooks, TwiML, Media Streams messages, realtime-session events as sent and received
     MODEL = "model"  # the in-process model's internals: provenance, prompt cache, stream registry
     LOGS = "logs"    # the application's log lines
+    STATE = "state"  # what the application stored (call record, call log, lead), read by probe steps
 
 
 class Severity(StrEnum):

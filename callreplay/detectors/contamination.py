@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..durations import format_us
 from .base import BaseDetector, Evidence, Finding, Needs, Severity
+from .side_effects import dialled_businesses, side_effects
 from .view import PROMPT_FIELDS, Binding, CallInfo, TraceView
 
 OTHER = {"inbound": "outbound", "outbound": "inbound"}
@@ -122,9 +123,11 @@ class DirectionContamination(BaseDetector):
 class TenantContamination(BaseDetector):
     id = "tenant-contamination"
     needs = frozenset({Needs.WIRE})
-    summary = "the bound instructions came from a business other than the one the call belongs to"
+    summary = ("the bound instructions, or what the call wrote (call record, call log, lead, stream parameters), "
+               "belong to a business other than the one dialled")
     why = ("The webhook falls back to the first active business for an unknown number while the WebSocket resolves "
-           "another (hazard H12); the caller then talks to the wrong business's script.")
+           "another (hazard H12); the caller then talks to the wrong business's script, and the call's log and lead "
+           "land in another tenant's books.")
     severity = Severity.ERROR
 
     def check(self, view: TraceView) -> Iterable[Finding]:
@@ -154,6 +157,21 @@ class TenantContamination(BaseDetector):
                                        f"{' and '.join(e.label for e in proofs)}", *proofs,
                                        proofs=[e.label for e in proofs])
                     break
+        yield from self._side_effects(view)
+
+    def _side_effects(self, view: TraceView) -> Iterable[Finding]:
+        """One finding per call whose writes landed under another business than the dialled number's."""
+        for call, (business, seq) in dialled_businesses(view).items():
+            effects = side_effects(view, call, business)
+            if not effects:
+                continue
+            written = ", ".join(f"{e.what} under business {e.business}" for e in effects)
+            yield self.finding(view, call, effects[0].at_us,
+                               f"call {call} to business {business} wrote {written}",
+                               Evidence("dialled", f"the call's number belongs to business {business} in the "
+                                        "scenario (the ground truth)", (seq,)), *(e.evidence for e in effects),
+                               business_id=business, proofs=["side-effects"],
+                               side_effects=[{"what": e.what, "business": e.business} for e in effects])
 
 
 class ContaminationPersisted(BaseDetector):

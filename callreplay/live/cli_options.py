@@ -26,6 +26,10 @@ def live_options(command):
                      help="Port of the Twilio REST emulator (0: a free one)."),
         click.option("--tls", is_flag=True, help="Serve the emulators over wss:// and https:// with a certificate "
                                                  "made for this run (exec points the target at its CA)."),
+        click.option("--probe-command", "probe_commands", multiple=True, metavar="NAME=COMMAND",
+                     help="A command a scenario's `probe: {command: NAME}` step may run to read the target's state "
+                          "(e.g. a read-only SQL query); split like a shell line but run without one, "
+                          "{call_sid} {business} {to} {from} substituted. Repeatable."),
     ]):
         command = option(command)
     return command
@@ -52,4 +56,26 @@ def _live_options(values: dict):
     return LiveOptions(target=target.rstrip("/"), auth_token=values.get("twilio_auth_token") or TEST_AUTH_TOKEN,
                        max_wall_s=max_wall_s, concurrency=values.get("concurrency") or 1,
                        tls=bool(values.get("tls")), realtime_port=values.get("realtime_port") or 0,
-                       rest_port=values.get("twilio_api_port") or 0)
+                       rest_port=values.get("twilio_api_port") or 0,
+                       probe_commands=probe_commands(values.get("probe_commands") or ()))
+
+
+def probe_commands(given: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """``--probe-command NAME=COMMAND`` values as NAME -> argv; a malformed one is a usage error (exit 2)."""
+    import re
+    import shlex
+
+    commands: dict[str, tuple[str, ...]] = {}
+    for text in given:
+        name, sep, command = text.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name.strip()):
+            raise click.BadParameter(f"{text!r}: expected NAME=COMMAND (NAME: letters, digits, _ or -)",
+                                     param_hint="--probe-command")
+        try:
+            argv = tuple(shlex.split(command))
+        except ValueError as exc:
+            raise click.BadParameter(f"{text!r}: {exc}", param_hint="--probe-command") from None
+        if not argv:
+            raise click.BadParameter(f"{text!r}: the command is empty", param_hint="--probe-command")
+        commands[name.strip()] = argv
+    return commands

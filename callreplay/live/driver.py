@@ -20,17 +20,20 @@ import aiohttp
 import numpy as np
 
 from ..audio.frames import FrameBatch
-from ..feeds import Feed, expand_media, start_feed
+from ..feeds import Feed, expand_media, noise_spans, start_feed
 from ..pipeline.config import build_config
 from ..pipeline.directions import normalize_call_direction
 from ..recording import recording_chunks
-from ..scenario.model import HttpStep, RealtimeStep, Scenario, WebhookStep, WsStep
+from ..scenario.dialled import dialled_business
+from ..scenario.model import EchoSpec, HttpStep, ProbeStep, RealtimeStep, Scenario, WebhookStep, WsStep
 from ..trace import Trace
 from ..twilio import twiml
 from ..twilio.voice_params import DIRECTIONS
 from .call import LiveCall
+from .echo_line import EchoLine
 from .line_noise import open_line, with_line_noise
 from .media_socket import LiveMediaSocket
+from .probe import run_probe
 from .recorder import LiveRecorder
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,6 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
 FRAME_US = 20_000
 DRAIN_S = 1.0            # after the last step and the last frame: let the server answer, then hang up
 MAX_CALL_WAIT_S = 10.0   # bound on waiting for a call's tasks at the end
+PROBE_WAIT_S = 31.0      # probes still running at the end get this long (each is bounded by its own timeout)
 SESSION_CLOSE_WAIT_S = 3.5
 STREAM_OFFER_WAIT_S = 15.0  # a ws step waits this long at most for the TwiML that opens its stream (the webhook timeout)
 LIVE_RECORDING_CHUNK = 250  # 5 s of a recording read at a time: a short read, off the other calls' frames
@@ -75,7 +79,10 @@ class LiveReplay:
         self.finished = False
         self._requests = 0
         self._ws_calls = {s.call for s in scenario.steps if isinstance(s, (WsStep,)) and s.call}
+        self._echo_calls = {s.call for s in scenario.steps if isinstance(s, WsStep) and s.echo is not None}
         self.tasks: list[asyncio.Task[Any]] = []
+        self.probes: list[asyncio.Task[Any]] = []
+        self.expected_business: dict[str, int | None] = {}  # CallSid -> the business of the dialled number
 
     # -- what the calls need from the replay ---------------------------------------------------------
     @property
@@ -143,6 +150,8 @@ class LiveReplay:
                 if not call.ended.is_set():
                     await call.complete("completed", reason="scenario-ended")
             await self._wait_calls()
+            if self.probes:
+                await asyncio.wait(self.probes, timeout=PROBE_WAIT_S)
             # a session the server closes after Twilio's stop is closed within moments; session-not-closed
             # judges a 3 s bound, so wait a little longer than that before the trace is assembled
             await self.session.sessions_closed(self, SESSION_CLOSE_WAIT_S)
@@ -194,6 +203,10 @@ class LiveReplay:
             await self._respond(step)
         elif isinstance(step, HttpStep):
             self.tasks.append(asyncio.ensure_future(self._app_request(step)))
+        elif isinstance(step, ProbeStep):
+            probe = asyncio.ensure_future(run_probe(self, step))
+            self.probes.append(probe)
+            self.tasks.append(probe)
         else:
             self.recorder.emit(None, "replay", "live.step_unsupported", action=step.action, path=step.path,
                                reason="it changes the in-process model's own state, which a live server does not "
@@ -283,6 +296,7 @@ class LiveReplay:
         if self.session.rest is not None and sid not in self.session.rest.calls:
             self.session.rest.add_call(sid, to, from_, direction=direction if direction in DIRECTIONS else "inbound")
         business = self._business_for(normalize_call_direction(direction), from_, to, business_hint)
+        self.expected_business[sid] = business
         self.recorder.emit(sid, "replay", "call.business_expected", business_id=business,
                            direction=normalize_call_direction(direction), twilio_direction=direction,
                            rule="dialled number" if business_hint is None else "business_id in the URL")
@@ -290,16 +304,7 @@ class LiveReplay:
 
     def _business_for(self, direction: str, from_: str, to: str, hint: str | None) -> int | None:
         """The ground truth: the business whose number was dialled (inbound: To; outbound: From)."""
-        if hint is not None:
-            try:
-                return int(hint)
-            except ValueError:
-                return None
-        number = from_ if direction == "outbound" else to
-        for b in self.scenario.businesses:
-            if number and (number == b.phone or number in b.channels):
-                return b.id
-        return None
+        return dialled_business(self.scenario.businesses, direction, from_, to, hint)
 
     async def _ws(self, step: WsStep) -> None:
         call = self.calls.get(step.call)
@@ -319,6 +324,8 @@ class LiveReplay:
             return
         stream = sock.stream
         message = step.message
+        if sock.echo_line is None and step.call in self._echo_calls:
+            sock.echo_line = EchoLine(0)  # from now on the bot's audio on this stream is kept to echo back
         if message == "connected":
             return
         if message == "start":
@@ -347,11 +354,13 @@ class LiveReplay:
                 batch = batch.with_arrival(batch.arrival_us + late_us)
                 chunks = _delayed(chunks, late_us) if chunks is not None else None
                 self.recorder.emit(step.call, "twilio", "ws.media_late", step=step.path, late_us=late_us)
+            noisy = noise_spans(self.scenario, step, batch)
             self.recorder.emit(step.call, "twilio", "ws.media", step=step.path, frames=len(batch),
                                first_us=int(batch.arrival_us[0]) if len(batch) else None,
                                last_us=int(batch.arrival_us[-1]) if len(batch) else None,
-                               stream_sid=stream.stream_sid, speech_spans=speech_spans(batch))
-            self._pace(step.call, sock, batch, step.path, more=chunks)
+                               stream_sid=stream.stream_sid, speech_spans=speech_spans(batch, noisy),
+                               **({"noise_spans": noisy} if noisy is not None else {}))
+            self._pace(step.call, sock, batch, step.path, more=chunks, echo=step.echo)
         elif message == "mark":
             await sock.send(stream.mark_message(step.mark or ""))
         elif message == "dtmf":
@@ -371,12 +380,13 @@ class LiveReplay:
         self._pace(call.sid, sock, open_line(call.sid, self.recorder.now_us(), end), "live:open-line")
 
     def _pace(self, sid: str, sock: LiveMediaSocket, batch: Any, step_path: str,
-              more: Iterator[FrameBatch] | None = None) -> None:
+              more: Iterator[FrameBatch] | None = None, echo: EchoSpec | None = None) -> None:
         """Hand caller frames to the run's pacer (numbered from the stream's counters when sent); ``more``:
         the further chunks of a recording, read when the pacer reaches them."""
         if not len(batch):
             return
         feed = start_feed(sid, batch, sock.stream, step_path, more=more)
+        feed.echo = echo
         sock.feeds.append(feed)
         self.session.remember_audio(self, sid, batch)
         self.feeds.append((sock, feed))
@@ -400,11 +410,14 @@ SPEECH_RMS = 500          # a frame this loud is caller speech (synthetic speech
 MIN_SPEECH_FRAMES = 10    # 200 ms: shorter blips are not a turn anyone expects the model to hear
 
 
-def speech_spans(batch: Any) -> list[list[int]]:
-    """[first_us, last_us, frames] of each run of speech frames in a media step (what the caller said, when)."""
+def speech_spans(batch: Any, noise: list[list[int]] | None = None) -> list[list[int]]:
+    """[first_us, last_us, frames] of each run of speech frames in a media step (what the caller said, when);
+    frames of a noise or music source (``noise``, from :func:`callreplay.feeds.noise_spans`) are never speech."""
     if not len(batch):
         return []
     loud = batch.rms() >= SPEECH_RMS
+    for first, last, _ in noise or ():
+        loud &= (batch.arrival_us < first) | (batch.arrival_us > last)
     edges = np.flatnonzero(np.diff(np.concatenate(([0], loud.astype(np.int8), [0]))))
     spans = []
     for start, stop in zip(edges[::2], edges[1::2], strict=True):

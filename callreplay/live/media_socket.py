@@ -28,9 +28,11 @@ from websockets.frames import DATA_OPCODES, Frame, Opcode
 from websockets.protocol import State
 
 from ..audio.mulaw import SQUARES
+from ..audio.signature import mulaw_signature
 from ..errors import ScenarioError
 from ..feeds import FRAME_BYTES, Feed, number_slice, protocol_problems
 from ..twilio.stream import TwilioStream
+from .echo_line import EchoLine
 from .recorder import LiveRecorder
 
 FRAME_US = 20_000
@@ -116,6 +118,7 @@ class LiveMediaSocket:
     closed_event: asyncio.Event = field(default_factory=asyncio.Event)
     lateness_us: list[int] = field(default_factory=list)
     backlog_since_us: int | None = None
+    echo_line: EchoLine | None = None  # set when a media step of this call echoes the bot's audio back
 
     # -- connecting --------------------------------------------------------------------------------
     async def open(self) -> bool:
@@ -188,11 +191,13 @@ class LiveMediaSocket:
         for problem in protocol_problems(previous, wire, batch, start, stop, feed.consecutive):
             self.recorder.emit(self.call, "twilio", "ws.protocol", step="live", **problem)
         feed.pos = stop
+        echo, line = feed.echo, self.echo_line
         for i in range(start, stop):
             if self.closed:
                 return
             self.lateness_us.append(now_us - int(batch.arrival_us[i]))
-            self._write_now(self.stream.media_text(batch.b64_at(i), int(batch.seq[i]), int(batch.chunk[i]),
+            payload = batch.b64_at(i) if echo is None or line is None else line.mix(batch, i, echo)
+            self._write_now(self.stream.media_text(payload, int(batch.seq[i]), int(batch.chunk[i]),
                                                    int(batch.timestamp_ms[i])))
         if feed.more is not None and feed.pos >= len(batch):
             self._next_chunk(feed)
@@ -346,9 +351,12 @@ class LiveMediaSocket:
                 return
             start = max(self.playout_end_us, now)
             self.playout_end_us = start + len(audio) * US_PER_BYTE
+            if self.echo_line is not None:
+                self.echo_line.played(start, audio)
             rec.emit(self.call, "twilio", "ws.out", event="media", bytes=len(audio),
                      frames=round(len(audio) / FRAME_BYTES, 3), whole_frames=len(audio) % FRAME_BYTES == 0,
-                     plays_from_us=start, plays_until_us=self.playout_end_us, rms=_rms(audio))
+                     plays_from_us=start, plays_until_us=self.playout_end_us, rms=_rms(audio),
+                     sig=mulaw_signature(audio))
         elif event == "mark":
             name = str((msg.get("mark") or {}).get("name", ""))
             rec.emit(self.call, "twilio", "ws.out", event="mark", name=name)
@@ -361,6 +369,8 @@ class LiveMediaSocket:
             rec.emit(self.call, "twilio", "ws.out", event="clear", echoed_marks=echoed,
                      dropped_us=max(self.playout_end_us - now, 0))
             self.playout_end_us = now
+            if self.echo_line is not None:
+                self.echo_line.cleared(now)
             for pending in list(self.pending_marks):
                 if pending.handle:
                     pending.handle.cancel()

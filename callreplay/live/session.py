@@ -50,6 +50,7 @@ class LiveOptions:
     rest_port: int = 0
     realtime_script: RealtimeScript | None = None
     server_log: Any = None            # exec's ServerLog: the target's output lines, put into each trace
+    probe_commands: dict[str, tuple[str, ...]] = field(default_factory=dict)  # --probe-command NAME=argv
 
 
 def emulator_environment(openai_url: str, gemini_url: str, rest_base: str, auth_token: str,

@@ -118,7 +118,7 @@ class CallerAudio:
                         return self.process_frames(batch, start, cut)
         self.apply(result, batch, start, stop)
         for t_us, kind in events:
-            self.ctx.scheduler.call_at(t_us + latency, f"Vad-{kind}", self._vad_task(kind))
+            self.ctx.scheduler.call_at(t_us + latency, f"Vad-{kind}", self._vad_task(kind, t_us))
         return stop
 
     def _predicted_stop(self, batch: FrameBatch, start: int, stop: int, latency: int, exact: bool,
@@ -189,10 +189,11 @@ class CallerAudio:
         if result.limit_exceeded_at_us is not None:
             self.call.hard_limit(result.limit_exceeded_at_us, result.limit_reason)
 
-    def _vad_task(self, kind: str) -> Callable[[], None]:
-        return lambda: self._on_vad(kind)
+    def _vad_task(self, kind: str, heard_us: int) -> Callable[[], None]:
+        return lambda: self._on_vad(kind, heard_us)
 
-    def _on_vad(self, kind: str) -> None:
+    def _on_vad(self, kind: str, heard_us: int) -> None:
+        """``heard_us``: the frame the VAD decided on (what self-interruption traces a barge-in back to)."""
         ctx, sid = self.ctx, self.call.call_sid
         if self.call.closed:
             return
@@ -203,7 +204,8 @@ class CallerAudio:
             self.call.send_to_twilio({"event": "clear", "streamSid": self.call.stream_sid})
             self.session.cancel_active("barge-in")
             self.audio.on_speech_started(ctx.now)
-            ctx.emit(sid, COMPONENT, "realtime.speech_started")
+            onset = heard_us - (ctx.config.server_vad_start_frames - 1) * FRAME_US
+            ctx.emit(sid, COMPONENT, "realtime.speech_started", trigger_us=heard_us, onset_us=onset)
         else:
             self.audio.on_speech_stopped(ctx.now)
             ctx.emit(sid, COMPONENT, "realtime.speech_stopped")

@@ -15,7 +15,7 @@ written:
 
 Runs inside identifiers are left alone: a run whose surrounding letters-and-digits token has a letter
 and is 20 or more characters (12 if it is all hex) is a CallSid, a hash or base64 audio, not a phone;
-neither is a date, a decimal (one dot) or a trunk-``0`` run of fewer than 9 digits (``SES-03051488``).
+neither is a date, a decimal (one dot, or dots beside other separators) or a trunk-``0`` run of fewer than 9 digits (``SES-03051488``).
 
 The regions come from ``CALLREPLAY_PHONE_REGIONS`` (a comma list of ISO codes; the first wins when a
 national form fits several); the default is a neutral list of common calling regions. Where a caller
@@ -166,8 +166,12 @@ def _inside_identifier(text: str, index: int) -> bool:
 
 
 def _is_number_literal(run: str) -> bool:
-    """A decimal (``1767859200.000``: one dot) or a date (``2026-01-08``): digits, but not a phone."""
-    return run.count(".") == 1 or bool(_DATE.match(run))
+    """A decimal (``1767859200.000``: one dot), decimals in a list (``106.5 1009.0``: dots beside other
+    separators, as in SVG points) or a date (``2026-01-08``): digits, but not a phone."""
+    dots = run.count(".")
+    if dots == 1 or (dots and any(ch in run for ch in " \u00a0-/()")):
+        return True
+    return bool(_DATE.match(run))
 
 
 def _longest_number(groups: list[re.Match[str]], i: int, *, plus: bool,

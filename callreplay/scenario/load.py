@@ -8,10 +8,11 @@ per step, steps for unknown calls, media before ``start``, audio files that esca
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..durations import DURATION_FORMS, format_us, parse_duration
 from ..errors import ScenarioError
@@ -19,13 +20,16 @@ from .limits import DEFAULT_LIMITS, OVERRIDE_HINT, Limits
 from .model import (
     DEFAULT_CLOCK_START,
     DEFAULT_TIMEZONE,
+    MAX_ECHO_DELAY_US,
     BusinessSpec,
     CacheStep,
+    EchoSpec,
     Expectation,
     ExpectedFinding,
     ExpectedLatency,
     HttpStep,
     MediaSpec,
+    ProbeStep,
     RealtimeStep,
     Scenario,
     SettingsStep,
@@ -41,7 +45,7 @@ from .yamlsafe import LineMap, load_with_lines, path_str
 
 MAX_SCENARIO_BYTES = 64 * 1024 * 1024
 FRAME_US = 20_000
-ACTIONS = ("webhook", "ws", "settings", "cache", "realtime", "http")
+ACTIONS = ("webhook", "ws", "settings", "cache", "realtime", "http", "probe")
 LIVE_PROFILE = "live"  # the expectations of a live replay (the target is the user's server, not a profile)
 
 WEBHOOK_ROUTES = {
@@ -82,10 +86,30 @@ def resolve_route(name: str) -> tuple[str, str | None]:
     raise KeyError(name)
 
 
+_T = TypeVar("_T")
+
+
 class _Ctx:
     def __init__(self, file: Path, lines: LineMap):
         self.file = file
         self.lines = lines
+        self.errors: list[ScenarioError] = []
+
+    def attempt(self, check: Callable[..., _T], *args: Any) -> _T | None:
+        """Run one check that does not depend on another; keep its error and go on, so a file's
+        independent mistakes are all reported in one run."""
+        try:
+            return check(*args)
+        except ScenarioError as exc:
+            self.errors.append(exc)
+            return None
+
+    def raise_collected(self) -> None:
+        """Raise the first kept error with the others attached (``ScenarioError.all_lines``)."""
+        if self.errors:
+            first = self.errors[0]
+            first.others = [*first.others, *(e for other in self.errors[1:] for e in (other, *other.others))]
+            raise first
 
     def fail(self, parts: tuple, message: str, expected: str | None = None) -> ScenarioError:
         return ScenarioError(message, file=str(self.file), line=self.lines.line_for(parts),
@@ -129,6 +153,49 @@ def parse_scenario(text: str, path: Path, *, known: Vocabulary | None = None) ->
         raise ctx.fail((), f"the top level is a {type(data).__name__}", "a mapping with at least 'name' and 'steps'")
     validate_document(data, lines, str(path))
     clock = data.get("clock") or {}
+    clock_start = ctx.attempt(_clock_start, ctx, clock)
+    timezone = clock.get("timezone", DEFAULT_TIMEZONE)
+    ctx.attempt(_check_timezone, ctx, timezone)
+    pipeline = dict(data.get("pipeline") or {})
+    profile = pipeline.pop("profile", None)
+    if profile is not None:
+        ctx.attempt(_check_profile_name, ctx, vocabulary, profile, ("pipeline", "profile"))
+    ctx.attempt(_check_overrides, ctx, vocabulary, pipeline)
+    parsed = [ctx.attempt(_business, ctx, b, ("businesses", i)) for i, b in enumerate(data.get("businesses") or [])]
+    businesses = tuple(b for b in parsed if b is not None)
+    ids = [b.id for b in businesses]
+    for i, b in enumerate(parsed):
+        if b is not None and ids.count(b.id) > 1:
+            ctx.errors.append(ctx.fail(("businesses", i, "id"), f"business id {b.id} is listed twice", "unique ids"))
+    limits = ctx.attempt(_limits, ctx, data.get("limits") or {})
+    # a business that failed its own check still exists for the steps that name it (no second error)
+    named = set(ids) | {b.get("id") for b in data.get("businesses") or [] if isinstance(b, dict)}
+    made = [ctx.attempt(_step, ctx, s, ("steps", i), i, named) for i, s in enumerate(data["steps"])]
+    ctx.attempt(_check_detector_ids, ctx, vocabulary, data)
+    expect = {}
+    for profile_name, body in (data.get("expect") or {}).items():
+        expectation = ctx.attempt(_expectation, ctx, vocabulary, profile_name, body)
+        if expectation is not None:
+            expect[profile_name] = expectation
+    ctx.raise_collected()
+    # the checks below read the steps as a whole, so they run once every step is known to be right
+    steps = sorted((s for s in made if s is not None), key=lambda s: (s.at_us, s.index))
+    ctx.attempt(_check_calls, ctx, steps)
+    ctx.attempt(_check_sizes, ctx, steps, limits)
+    ctx.attempt(_check_expected_calls, ctx, data, steps)
+    model = ctx.attempt(_model, ctx, data.get("model") or {})
+    ctx.raise_collected()
+    assert clock_start is not None and limits is not None and model is not None  # else an error was raised
+    return Scenario(
+        name=data["name"], file=path, description=data.get("description", ""), tags=tuple(data.get("tags") or ()),
+        seed=data.get("seed", 0), clock_start=clock_start, timezone=timezone, profile=profile, overrides=pipeline,
+        businesses=businesses, steps=tuple(steps), expect=expect,
+        detector_settings={k: ("off" if v is False else v) for k, v in (data.get("detectors") or {}).items()},
+        evidence=dict(data.get("evidence") or {}), target=_target(data.get("target")),
+        model=model, limits=limits)
+
+
+def _clock_start(ctx: _Ctx, clock: dict) -> datetime:
     start_text = clock.get("start", DEFAULT_CLOCK_START)
     try:
         clock_start = datetime.fromisoformat(str(start_text))
@@ -138,50 +205,25 @@ def parse_scenario(text: str, path: Path, *, known: Vocabulary | None = None) ->
     if clock_start.tzinfo is None:
         raise ctx.fail(("clock", "start"), f"{start_text!r} has no UTC offset", "e.g. 2026-01-08T10:00:00+02:00")
     _check_clock_range(ctx, clock_start, start_text)
-    timezone = clock.get("timezone", DEFAULT_TIMEZONE)
-    _check_timezone(ctx, timezone)
-    pipeline = dict(data.get("pipeline") or {})
-    profile = pipeline.pop("profile", None)
-    if profile is not None:
-        _check_profile_name(ctx, vocabulary, profile, ("pipeline", "profile"))
-    _check_overrides(ctx, vocabulary, pipeline)
-    businesses = tuple(_business(ctx, b, ("businesses", i)) for i, b in enumerate(data.get("businesses") or []))
-    ids = [b.id for b in businesses]
-    for i, b in enumerate(businesses):
-        if ids.count(b.id) > 1:
-            raise ctx.fail(("businesses", i, "id"), f"business id {b.id} is listed twice", "unique ids")
-    limits = _limits(ctx, data.get("limits") or {})
-    steps = [_step(ctx, s, ("steps", i), i, set(ids)) for i, s in enumerate(data["steps"])]
-    steps.sort(key=lambda s: (s.at_us, s.index))
-    _check_calls(ctx, steps)
-    _check_sizes(ctx, steps, limits)
-    _check_detector_ids(ctx, vocabulary, data)
-    expect = {}
-    for profile_name, body in (data.get("expect") or {}).items():
-        _check_profile_name(ctx, vocabulary, profile_name, ("expect", profile_name))
-        if body == "clean":
-            expect[profile_name] = Expectation(profile_name, True)
-        else:
-            # ``at_most`` alone means "no more than": at_least then defaults to 0, otherwise to 1.
-            findings = tuple(ExpectedFinding(e["finding"], e.get("call"), e.get("severity"),
-                                             e.get("at_least", 0 if "at_most" in e else 1), e.get("at_most"),
-                                             lines.line_for(("expect", profile_name, j)))
-                             for j, e in enumerate(body) if "metric" not in e)
-            for j, e in enumerate(body):
-                if e.get("at_most") is not None and e.get("at_least", 0) > e["at_most"]:
-                    raise ctx.fail(("expect", profile_name, j), f"at_least {e['at_least']} > at_most {e['at_most']}",
-                                   "at_least <= at_most")
-            latency = tuple(_expected_latency(ctx, e, ("expect", profile_name, j))
-                            for j, e in enumerate(body) if "metric" in e)
-            expect[profile_name] = Expectation(profile_name, False, findings, latency)
-    _check_expected_calls(ctx, data, steps)
-    return Scenario(
-        name=data["name"], file=path, description=data.get("description", ""), tags=tuple(data.get("tags") or ()),
-        seed=data.get("seed", 0), clock_start=clock_start, timezone=timezone, profile=profile, overrides=pipeline,
-        businesses=businesses, steps=tuple(steps), expect=expect,
-        detector_settings={k: ("off" if v is False else v) for k, v in (data.get("detectors") or {}).items()},
-        evidence=dict(data.get("evidence") or {}), target=_target(data.get("target")),
-        model=_model(ctx, data.get("model") or {}), limits=limits)
+    return clock_start
+
+
+def _expectation(ctx: _Ctx, vocabulary: Vocabulary, profile_name: str, body: Any) -> Expectation:
+    _check_profile_name(ctx, vocabulary, profile_name, ("expect", profile_name))
+    if body == "clean":
+        return Expectation(profile_name, True)
+    for j, e in enumerate(body):
+        if e.get("at_most") is not None and e.get("at_least", 0) > e["at_most"]:
+            raise ctx.fail(("expect", profile_name, j), f"at_least {e['at_least']} > at_most {e['at_most']}",
+                           "at_least <= at_most")
+    # ``at_most`` alone means "no more than": at_least then defaults to 0, otherwise to 1.
+    findings = tuple(ExpectedFinding(e["finding"], e.get("call"), e.get("severity"),
+                                     e.get("at_least", 0 if "at_most" in e else 1), e.get("at_most"),
+                                     ctx.lines.line_for(("expect", profile_name, j)))
+                     for j, e in enumerate(body) if "metric" not in e)
+    latency = tuple(_expected_latency(ctx, e, ("expect", profile_name, j))
+                    for j, e in enumerate(body) if "metric" in e)
+    return Expectation(profile_name, False, findings, latency)
 
 
 def _model(ctx: _Ctx, body: dict) -> dict[str, Any]:
@@ -237,7 +279,7 @@ def _limits(ctx: _Ctx, body: dict) -> Limits:
 
 def _pattern_us(spec: MediaSpec) -> int:
     """Audio one pass of a media pattern lasts (files and recordings count as 0: their size is checked on open)."""
-    return sum(src.duration_us if src.kind in ("silence", "tone", "speech") else
+    return sum(src.duration_us if src.kind in ("silence", "tone", "speech", "noise", "music") else
                len(src.payloads) * FRAME_US if src.kind == "payloads" else 0 for src in spec.sources)
 
 
@@ -332,7 +374,8 @@ def _step(ctx: _Ctx, s: dict, parts: tuple, index: int, business_ids: set[int]) 
         raise ctx.fail(parts, f"a step needs exactly one action, found {found}", "one of: " + ", ".join(ACTIONS))
     action = actions[0]
     for modifier, allowed in (("params", "webhook"), ("query", "webhook"), ("method", "webhook"),
-                              ("headers", "webhook"), ("faults", "ws"), ("repeat", "ws"), ("for", "ws")):
+                              ("headers", "webhook"), ("faults", "ws"), ("repeat", "ws"), ("for", "ws"),
+                              ("echo", "ws")):
         if modifier in s and action != allowed:
             raise ctx.fail(parts + (modifier,), f"{modifier!r} does not belong to a {action} step",
                            f"{modifier!r} only on {allowed} steps")
@@ -360,6 +403,8 @@ def _step(ctx: _Ctx, s: dict, parts: tuple, index: int, business_ids: set[int]) 
                         query={k: _text(v) for k, v in (body.get("query") or {}).items()}, json=body.get("json"),
                         form={k: _text(v) for k, v in (body.get("form") or {}).items()},
                         headers=dict(body.get("headers") or {}), creates_call=body.get("creates_call"))
+    if action == "probe":
+        return _probe_step(ctx, s, parts, base)
     if action in ("ws", "realtime") and not s.get("call"):
         raise ctx.fail(parts, f"a {action} step needs 'call'", "the CallSid this step belongs to")
     if action == "realtime":
@@ -394,6 +439,32 @@ def _step(ctx: _Ctx, s: dict, parts: tuple, index: int, business_ids: set[int]) 
     return _ws_step(ctx, s, parts, base)
 
 
+def _probe_step(ctx: _Ctx, s: dict, parts: tuple, base: dict) -> ProbeStep:
+    """A probe names its call, exactly one source (a GET path, or a command configured on the command line) and
+    only the placeholders it may substitute; the command itself never comes from the file."""
+    from ..probes import MAX_TIMEOUT_US, PLACEHOLDERS, placeholders_in
+
+    body, pparts = s["probe"], parts + ("probe",)
+    if not s.get("call"):
+        raise ctx.fail(parts, "a probe step needs 'call'", "the CallSid whose stored state it reads")
+    sources = [key for key in ("http", "command") if key in body]
+    if len(sources) != 1:
+        raise ctx.fail(pparts, f"a probe needs exactly one of http, command; found {', '.join(sources) or 'none'}",
+                       "http: /calls/{call_sid} (a GET to the target) or command: NAME (--probe-command NAME=...)")
+    if "http" in body:
+        path = body["http"]
+        unknown = [n for n in placeholders_in(path) if n not in PLACEHOLDERS]
+        if unknown:
+            raise ctx.fail(pparts + ("http",), f"unknown placeholder {{{unknown[0]}}}"
+                           f"{did_you_mean(unknown[0], PLACEHOLDERS)}", "one of: " + ", ".join(PLACEHOLDERS))
+    timeout_us = ctx.duration(body.get("timeout", "5s"), pparts + ("timeout",))
+    if not 0 < timeout_us <= MAX_TIMEOUT_US:
+        raise ctx.fail(pparts + ("timeout",), f"timeout {format_us(timeout_us)} is out of range",
+                       f"more than 0 and at most {format_us(MAX_TIMEOUT_US)}")
+    return ProbeStep(**base, call=s["call"], http=body.get("http"), command=body.get("command"),
+                     fields=dict(body.get("fields") or {}), timeout_us=timeout_us)
+
+
 def _text(value: Any) -> str:
     """Form fields and query values are text on the wire."""
     if value is None:
@@ -408,17 +479,17 @@ def _ws_step(ctx: _Ctx, s: dict, parts: tuple, base: dict) -> WsStep:
     call = s["call"]
     wparts = parts + ("ws",)
     if isinstance(ws, str):
-        if s.get("faults") or s.get("repeat") or s.get("for"):
+        if s.get("faults") or s.get("repeat") or s.get("for") or "echo" in s:
             raise ctx.fail(parts, f"faults/repeat/for do not apply to '{ws}'", "a media source step")
         if ws in ("mark", "dtmf"):
             raise ctx.fail(wparts, f"'{ws}' needs a value", f"{ws}: <{'name' if ws == 'mark' else 'digit'}>")
         return WsStep(**base, call=call, message=ws)
     if "event" in ws:
-        if s.get("faults") or s.get("repeat") or s.get("for"):
+        if s.get("faults") or s.get("repeat") or s.get("for") or "echo" in s:
             raise ctx.fail(parts, "faults/repeat/for apply to media shorthand only", "a media source step")
         return WsStep(**base, call=call, message="raw", raw=ws)
     (kind, body), = ws.items()
-    if kind != "media" and (s.get("faults") or s.get("repeat") or s.get("for")):
+    if kind != "media" and (s.get("faults") or s.get("repeat") or s.get("for") or "echo" in s):
         raise ctx.fail(parts, f"faults/repeat/for do not apply to '{kind}'", "a media source step")
     if kind == "start":
         body = body or {}
@@ -444,11 +515,22 @@ def _ws_step(ctx: _Ctx, s: dict, parts: tuple, base: dict) -> WsStep:
         for key in ("jitter",):
             if key in faults:
                 ctx.duration(faults[key], parts + ("faults", key))
-        if "gap" in faults:
-            ctx.duration(faults["gap"]["at"], parts + ("faults", "gap", "at"))
-            ctx.duration(faults["gap"]["duration"], parts + ("faults", "gap", "duration"))
+        for key in ("gap", "stall"):
+            if key in faults:
+                ctx.duration(faults[key]["at"], parts + ("faults", key, "at"))
+                ctx.duration(faults[key]["duration"], parts + ("faults", key, "duration"))
     return WsStep(**base, call=call, message="media", media=MediaSpec(specs, s.get("repeat", 1), for_us),
-                  faults=faults)
+                  faults=faults, echo=_echo(ctx, s["echo"], parts + ("echo",)) if "echo" in s else None)
+
+
+
+def _echo(ctx: _Ctx, body: dict, parts: tuple) -> EchoSpec:
+    """``echo: {delay: 200ms, attenuation: 12}``: the bot's audio back on the caller's line (attenuation in dB)."""
+    delay = ctx.duration(body.get("delay", "200ms"), parts + ("delay",))
+    if delay > MAX_ECHO_DELAY_US:
+        raise ctx.fail(parts + ("delay",), f"an echo delay of {format_us(delay)} is longer than the line keeps",
+                       f"at most {format_us(MAX_ECHO_DELAY_US)}")
+    return EchoSpec(delay, float(body.get("attenuation", 12)))
 
 
 def _source(ctx: _Ctx, src: dict, parts: tuple) -> SourceSpec:
@@ -463,6 +545,10 @@ def _source(ctx: _Ctx, src: dict, parts: tuple) -> SourceSpec:
         body = body if isinstance(body, dict) else {"duration": body}
         return SourceSpec("speech", duration_us=ctx.duration(body["duration"], sparts + ("duration",)),
                           rms=float(body.get("rms", 1500)), seed=body.get("seed"))
+    if kind in ("noise", "music"):
+        return SourceSpec(kind, duration_us=ctx.duration(body["duration"], sparts + ("duration",)),
+                          rms=float(body.get("rms", 1000)), zcr=float(body.get("zcr", 0.5 if kind == "noise" else 0.1)),
+                          seed=body.get("seed"))
     if kind == "payloads":
         return SourceSpec("payloads", payloads=tuple(body))
     if kind == "recording":

@@ -31,11 +31,12 @@ class BusinessSpec:
 
 @dataclass(frozen=True)
 class SourceSpec:
-    kind: str  # silence | tone | speech | file | payloads | recording
+    kind: str  # silence | tone | speech | noise | music | file | payloads | recording
     duration_us: int = 0
     hz: float = 440.0
     rms: float = 0.0
     seed: int | None = None
+    zcr: float = 0.5         # noise and music: the zero-crossing rate (sign changes per sample)
     path: Path | None = None
     payloads: tuple[str, ...] = ()
 
@@ -45,6 +46,21 @@ class MediaSpec:
     sources: tuple[SourceSpec, ...]
     repeat: int = 1
     for_us: int | None = None
+
+
+MAX_ECHO_DELAY_US = 2_000_000  # the live driver keeps this much of the model's audio to echo back
+
+
+@dataclass(frozen=True)
+class EchoSpec:
+    """The bot's own audio heard back on the caller's line: ``delay_us`` later, ``attenuation_db`` quieter."""
+
+    delay_us: int
+    attenuation_db: float
+
+    @property
+    def gain(self) -> float:
+        return float(10 ** (-self.attenuation_db / 20))
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,7 @@ class WsStep(Step):
     mark: str | None = None
     digit: str | None = None
     faults: dict[str, Any] | None = None
+    echo: EchoSpec | None = None  # a media step: the model's audio mixed into its frames (live mode)
 
 
 @dataclass(frozen=True)
@@ -120,6 +137,18 @@ class HttpStep(Step):
     form: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     creates_call: str | None = None
+
+
+@dataclass(frozen=True)
+class ProbeStep(Step):
+    """Read one call's stored state (live: a GET to the target or a configured command; in-process: the store)."""
+
+    ACTION = "probe"
+    call: str = ""
+    http: str | None = None          # a path of the target, GET only, placeholders such as {call_sid}
+    command: str | None = None       # the name of a command given on the command line (--probe-command NAME=...)
+    fields: dict[str, str] = field(default_factory=dict)  # typed field -> dotted path in the answer
+    timeout_us: int = 5_000_000
 
 
 @dataclass(frozen=True)

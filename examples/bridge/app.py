@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/voice/status", webhooks.call_status, methods=["POST"]),
         Route("/voice/stream-ended", webhooks.stream_ended, methods=["POST"]),
         Route("/calls", webhooks.create_call, methods=["POST"]),
+        Route("/calls/{call_sid}", webhooks.call_record, methods=["GET"]),
         Route("/health", webhooks.health, methods=["GET"]),
         WebSocketRoute("/media-stream", media_stream),
     ])

@@ -31,6 +31,10 @@ BUG_SWITCHES: dict[str, str] = {
     "raw-direction": "Twilio's raw Direction (outbound-api) is stored as the call's direction",
     "odd-chunks": "model audio is forwarded as it comes, not re-chunked into 160-byte frames",
     "greeting-only": "the greeting sentence is sent as the whole instructions",
+    "forward-outbound-track": "media of the outbound track (the bot's own audio) is forwarded to the model",
+    "no-echo-gate": "quiet caller audio during playback (the bot's echo) is forwarded and may cut the bot off",
+    "lost-final-status": "the final (completed) status callback is ignored, so the call record stays in progress",
+    "foreign-tenant": "the call log and the lead are written under the first business of the file, not the dialled one",
 }
 
 REQUIRED_ENV = ("PORT", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "OPENAI_API_KEY", "CALLREPLAY_BUSINESSES_FILE")

@@ -1,7 +1,8 @@
 """The media socket: Twilio Media Streams on one side, an OpenAI Realtime session on the other.
 
 Caller frames go to the model as ``input_audio_buffer.append``; model audio comes back as whole 160-byte mu-law
-frames followed by a ``mark``; caller speech during playback clears Twilio's buffer and cancels the response.
+frames followed by a ``mark``; caller speech during playback clears Twilio's buffer and cancels the response,
+while quieter audio then (the bot's own echo on the caller's line) is not forwarded.
 Every wait is bounded and both relay tasks are gone when :meth:`MediaBridge.run` returns.
 """
 
@@ -38,6 +39,10 @@ SESSION_UPDATED_MAX_EVENTS = 50
 CALLER_IDLE_TIMEOUT_S = 30.0  # Twilio sends a frame every 20 ms; this long without one is a dead stream
 MAX_CALL_S = 3600.0  # the realtime service's own session limit
 CRASH_AFTER_FRAMES = 50
+ECHO_GATE_RMS = 500   # caller audio quieter than this while the bot is heard is its echo, not a barge-in ...
+ECHO_RELATIVE = 0.5   # ... and so is audio 6 dB or more below the loudest bot frame now on the line
+ECHO_FLOOR_RMS = 100  # ... unless it is (near) silence, which no VAD takes for speech: that passes as it is
+ECHO_TAIL_S = 0.5     # the line still returns the bot's voice this long after playback ends
 
 
 class FrameChunker:
@@ -95,6 +100,8 @@ class MediaBridge:
         self.marks_sent = 0
         self.marks_echoed = 0
         self.caller_frames = 0
+        self.playout_end = 0.0  # loop time when Twilio finishes playing what we sent
+        self.bot_level = 0.0    # RMS of the loudest bot frame since playback (re)started
 
     async def run(self) -> None:
         start = await self._wait_for_start()
@@ -225,7 +232,14 @@ class MediaBridge:
                 if self.settings.bug("drop-caller-audio") and not self.responding:
                     # BUG SWITCH drop-caller-audio: an echo gate with its condition inverted.
                     continue
-                payload = (message.get("media") or {}).get("payload", "")
+                media = message.get("media") or {}
+                # BUG SWITCH forward-outbound-track: the bot's own track (a both_tracks fork) taken for the caller.
+                if media.get("track", "inbound") != "inbound" and not self.settings.bug("forward-outbound-track"):
+                    continue
+                payload = media.get("payload", "")
+                # BUG SWITCH no-echo-gate: quiet audio while the bot is heard (its echo) reaches the model.
+                if self._echo(payload) and not self.settings.bug("no-echo-gate"):
+                    continue
                 try:
                     await realtime.send(json.dumps({"type": "input_audio_buffer.append", "audio": payload}))
                 except ConnectionClosed:
@@ -287,12 +301,28 @@ class MediaBridge:
         await self._send_twilio({"event": "media", "streamSid": self.stream_sid,
                                  "media": {"payload": base64.b64encode(frame).decode("ascii")}})
         self.response_audio = True
+        now = asyncio.get_running_loop().time()
+        level = mulaw_rms(frame)
+        self.bot_level = level if now > self.playout_end + ECHO_TAIL_S else max(self.bot_level, level)
+        self.playout_end = max(self.playout_end, now) + len(frame) / 8000
+
+    def _echo(self, payload: str) -> bool:
+        """A quiet but audible frame while the bot is heard (or just after): its echo. Loud speech is a barge-in
+        and passes; so does silence."""
+        if asyncio.get_running_loop().time() > self.playout_end + ECHO_TAIL_S:
+            return False
+        try:
+            audio = base64.b64decode(payload)
+        except ValueError:
+            return False
+        return ECHO_FLOOR_RMS <= mulaw_rms(audio) < max(ECHO_GATE_RMS, self.bot_level * ECHO_RELATIVE)
 
     async def _barge_in(self, realtime: ClientConnection) -> None:
         """Caller speech: stop playback at Twilio and cancel the response still being generated."""
         if self.responding or self.marks_sent > self.marks_echoed:
             self.chunker.clear()
             self.response_audio = False
+            self.playout_end = 0.0
             await self._send_twilio({"event": "clear", "streamSid": self.stream_sid})
         if self.responding:
             self.discarding = True
@@ -325,6 +355,25 @@ class MediaBridge:
             await self.websocket.send_json(message)
         except (WebSocketDisconnect, RuntimeError, OSError) as exc:
             raise TwilioGone from exc
+
+
+def _mulaw_table() -> list[int]:
+    """G.711 mu-law code -> PCM16 sample."""
+    table = []
+    for code in range(256):
+        inverted = ~code & 0xFF
+        exponent, mantissa = (inverted >> 4) & 0x07, inverted & 0x0F
+        magnitude = ((mantissa << 3) + 0x84 << exponent) - 0x84
+        table.append(-magnitude if inverted & 0x80 else magnitude)
+    return table
+
+
+MULAW_SQUARES = [sample * sample for sample in _mulaw_table()]
+
+
+def mulaw_rms(audio: bytes) -> float:
+    """The RMS of mu-law audio in PCM16 units (0 for nothing)."""
+    return (sum(MULAW_SQUARES[b] for b in audio) / len(audio)) ** 0.5 if audio else 0.0
 
 
 async def close_quietly(websocket: WebSocket) -> None:

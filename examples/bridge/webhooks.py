@@ -15,7 +15,7 @@ from starlette.websockets import WebSocket
 from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
 from twilio.twiml.voice_response import VoiceResponse  # type: ignore[import-untyped]
 
-from examples.bridge.calls import CallState
+from examples.bridge.calls import TERMINAL_STATUSES, CallState
 from examples.bridge.config import Business
 from examples.bridge.prompts import INBOUND, OUTBOUND, build_instructions
 from examples.bridge.state import BridgeState
@@ -102,6 +102,13 @@ def answer_call(request: Request, business: Business, direction: str, form: dict
     instructions = build_instructions(business, direction, state.settings)
     call = CallState(call_sid, business.id, direction, instructions)
     call.record_status(form.get("CallStatus", "in-progress"))
+    call.call_log_business = business.id
+    if direction == INBOUND:
+        call.lead_business = business.id  # every caller becomes a lead of the business they called
+    if state.settings.bug("foreign-tenant"):
+        # BUG SWITCH foreign-tenant: the call log and the lead go to the default (first) business of the file.
+        call.call_log_business = state.settings.businesses[0].id
+        call.lead_business = state.settings.businesses[0].id if direction == INBOUND else None
     state.calls.put(call)
     log.info("call %s: business %s, %s, %d chars of instructions", call_sid, business.id, direction,
              len(instructions))
@@ -145,13 +152,26 @@ async def outbound_call(request: Request, form: dict[str, str]) -> Response:
 
 @twilio_webhook
 async def call_status(request: Request, form: dict[str, str]) -> Response:
-    """Twilio's call status callback: record the status."""
-    call = bridge_state(request).calls.get(form.get("CallSid", ""))
+    """Twilio's call status callback: record the status (a final one is never undone by a late earlier one)."""
+    state = bridge_state(request)
+    call = state.calls.get(form.get("CallSid", ""))
+    status = form.get("CallStatus", "")
     if call is None:
-        log.warning("status %s for unknown call %s", form.get("CallStatus"), form.get("CallSid"))
+        log.warning("status %s for unknown call %s", status, form.get("CallSid"))
+    elif status in TERMINAL_STATUSES and state.settings.bug("lost-final-status"):
+        # BUG SWITCH lost-final-status: the final callback is dropped, so the record stays in progress.
+        log.info("call %s: ignoring status %s", call.call_sid, status)
     else:
-        call.record_status(form.get("CallStatus", ""))
+        call.record_status(status)
     return Response(status_code=204)
+
+
+async def call_record(request: Request) -> Response:
+    """The app's own read-only state endpoint: what is stored for a call (404 if nothing)."""
+    call = bridge_state(request).calls.get(request.path_params["call_sid"])
+    if call is None:
+        return JSONResponse({"error": "no such call"}, status_code=404)
+    return JSONResponse(call.as_json())
 
 
 @twilio_webhook

@@ -62,7 +62,7 @@ def test_gap_delays_later_frames_and_loses_none():
 
 
 @pytest.mark.parametrize("spec, message", [
-    ({"lose": 0.1}, "unknown fault 'lose' (valid: drop, duplicate, reorder, jitter, gap)"),
+    ({"lose": 0.1}, "unknown fault 'lose' (valid: drop, duplicate, reorder, jitter, gap, stall)"),
     ({"drop": 1.5}, "fault 'drop' must be a fraction between 0 and 1, got 1.5"),
     ({"gap": 3}, "fault 'gap' must be a mapping with 'at' and 'duration', got 3"),
 ])

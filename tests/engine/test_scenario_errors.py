@@ -20,8 +20,8 @@ steps:
 CASES = [
     # (body appended to HEADER, expected message)
     ("  - {at: 1s, call: CA1, ws: start, colour: red}\n",
-     "s.yaml:8 steps[1].colour: unknown key 'colour' (expected one of: at, cache, call, faults, for, headers, "
-     "http, method, note, params, query, realtime, repeat, settings, webhook, ws)"),
+     "s.yaml:8 steps[1].colour: unknown key 'colour' (expected one of: at, cache, call, echo, faults, for, "
+     "headers, http, method, note, params, probe, query, realtime, repeat, settings, webhook, ws)"),
     ("  - {at: five seconds, call: CA1, ws: start}\n",
      "s.yaml:8 steps[1].at: \"five seconds\" is not a duration (expected a duration such as 250ms, 1.5s, 10m, 2h, "
      "1h30m or a number of seconds)"),
@@ -36,9 +36,18 @@ CASES = [
     ("  - {at: 1s, call: CA1, ws: start}\n  - {at: 2s, call: CA1, ws: {media: {file: missing.wav}}}\n",
      "s.yaml:9 steps[2].ws.media.file: audio file 'missing.wav' does not exist (expected a WAV file next to the "
      "scenario)"),
-    ("  - {at: 1s, call: CA1, ws: start}\n  - {at: 2s, call: CA1, ws: {media: {noise: 1s}}}\n",
-     "s.yaml:9 steps[2].ws.media.noise: unknown key 'noise' (expected one of: file, payloads, recording, silence, "
-     "speech, tone)"),
+    ("  - {at: 1s, call: CA1, ws: start}\n  - {at: 2s, call: CA1, ws: {media: {hum: 1s}}}\n",
+     "s.yaml:9 steps[2].ws.media.hum: unknown key 'hum' (expected one of: file, music, noise, payloads, recording, "
+     "silence, speech, tone)"),
+    ("  - {at: 1s, call: CA1, ws: start}\n  - {at: 2s, call: CA1, ws: {media: {noise: {duration: 1s, zcr: 1.5}}}}\n",
+     "s.yaml:9 steps[2].ws.media.noise.zcr: "),
+    ("  - {at: 1s, call: CA1, ws: start}\n  - {at: 2s, call: CA1, ws: {media: {silence: 1s}}, echo: {delay: 3s}}\n",
+     "s.yaml:9 steps[2].echo.delay: an echo delay of 3.00s is longer than the line keeps (expected at most 2.00s)"),
+    ("  - {at: 1s, call: CA1, ws: start, echo: {delay: 100ms}}\n",
+     "s.yaml:8 steps[1]: faults/repeat/for do not apply to 'start'"),
+    ("  - {at: 1s, call: CA1, ws: start}\n  - {at: 2s, call: CA1, ws: {media: {silence: 1s}}, "
+     "faults: {stall: {at: 1s}}}\n",
+     "s.yaml:9 steps[2].faults.stall: "),
     ("  - {at: 1s, call: CA1, ws: wave}\n",
      "s.yaml:8 steps[1].ws: found \"wave\""),
     ("  - {at: 1s, webhook: /webhook/nope}\n",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import socket
 import subprocess
 import sys
@@ -415,6 +416,35 @@ def test_drop_caller_audio_drops_frames_while_the_model_is_silent(tmp_path: Path
     run(tmp_path, body, bugs="drop-caller-audio")
 
 
+async def _own_audio(twilio: TwilioStream) -> None:
+    """The bot's track (as loud as the bot), then its echo (quiet, audible) right after its greeting played."""
+    await twilio._send("media", media={"track": "outbound", "payload": base64.b64encode(bytes([0x80]) * 160).decode()})
+    await twilio.media(3, fill=0xE0)  # RMS 372: an echo, 12 dB under the greeting
+
+
+def test_the_bots_own_track_and_its_echo_are_not_forwarded(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        _, session = await inbound_conversation(h, caller_frames=0, after=_own_audio)
+        assert session.of_type("input_audio_buffer.append") == []
+    run(tmp_path, body)
+
+
+def test_forward_outbound_track_sends_the_bots_own_frames_to_the_model(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        _, session = await inbound_conversation(h, caller_frames=0, after=_own_audio)
+        sent = [base64.b64decode(e["audio"]) for e in session.of_type("input_audio_buffer.append")]
+        assert sent == [bytes([0x80]) * 160]  # the outbound frame; the echo is still gated
+    run(tmp_path, body, bugs="forward-outbound-track")
+
+
+def test_no_echo_gate_forwards_the_echo(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        _, session = await inbound_conversation(h, caller_frames=0, after=_own_audio)
+        sent = [base64.b64decode(e["audio"]) for e in session.of_type("input_audio_buffer.append")]
+        assert sent == [bytes([0xE0]) * 160] * 3
+    run(tmp_path, body, bugs="no-echo-gate")
+
+
 def test_no_session_close_leaves_the_realtime_socket_open_after_stop(tmp_path: Path) -> None:
     async def body(h: Harness) -> None:
         call_sid, parameters = await inbound_call(h)
@@ -494,6 +524,40 @@ def test_greeting_only_binds_the_greeting_as_the_whole_instructions(tmp_path: Pa
         _, session = await inbound_conversation(h)
         assert session.events[0]["session"]["instructions"] == "Hello, Dana Dental speaking, how can I help?"
     run(tmp_path, body, bugs="greeting-only")
+
+
+def test_the_state_endpoint_shows_the_stored_record_and_a_final_status_is_never_undone(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        call_sid, _ = await inbound_call(h, to="+97231110000")  # business 8, not the first of the file
+        for status in ("in-progress", "completed", "in-progress"):  # the last one late, out of order
+            await h.webhook("/voice/status", {**call_params(call_sid, "+97231110000"), "CallStatus": status})
+        record = (await h.http.get(f"{h.base}/calls/{call_sid}")).json()
+        assert record == {"call_sid": call_sid, "business_id": 8, "direction": "inbound", "status": "completed",
+                          "statuses": ["ringing", "in-progress", "completed", "in-progress"],
+                          "call_log": {"business_id": 8, "direction": "inbound", "status": "completed"},
+                          "lead": {"business_id": 8}}
+        missing = await h.http.get(f"{h.base}/calls/CA00000000000000000000000000000000")
+        assert missing.status_code == 404 and missing.json() == {"error": "no such call"}
+        assert (await h.http.post(f"{h.base}/calls/{call_sid}")).status_code == 405  # read-only
+    run(tmp_path, body)
+
+
+def test_lost_final_status_leaves_the_record_in_progress(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        call_sid, _ = await inbound_call(h)
+        for status in ("in-progress", "completed"):
+            await h.webhook("/voice/status", {**call_params(call_sid, DENTAL), "CallStatus": status})
+        assert (await h.http.get(f"{h.base}/calls/{call_sid}")).json()["status"] == "in-progress"
+    run(tmp_path, body, bugs="lost-final-status")
+
+
+def test_foreign_tenant_writes_the_call_log_and_lead_under_the_first_business(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        call_sid, parameters = await inbound_call(h, to="+97231110000")
+        assert parameters["business_id"] == "8"  # the call itself is still business 8's
+        record = (await h.http.get(f"{h.base}/calls/{call_sid}")).json()
+        assert (record["business_id"], record["call_log"]["business_id"], record["lead"]) == (8, 7, {"business_id": 7})
+    run(tmp_path, body, bugs="foreign-tenant")
 
 
 def test_every_switch_has_a_test_here_and_one_marked_place_in_the_code() -> None:

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.live
 
 
 HEALTHY = ("inbound-both-prompts.yaml", "inbound-empty-prompt.yaml", "outbound-via-rest.yaml",
-           "inbound-long-prompt.yaml", "caller-speaks-after-greeting.yaml")
+           "inbound-long-prompt.yaml", "caller-speaks-after-greeting.yaml", "echo-on-the-line.yaml",
+           "outbound-track.yaml")
 
 
 def test_healthy_bridge_is_clean_and_the_trace_is_a_wall_clock_live_trace(tmp_path):
@@ -127,3 +128,23 @@ def test_a_gate_that_drops_caller_speech_while_the_model_is_silent(tmp_path):
     assert code == 1, output
     [dropped] = findings(results["bridge-caller-speaks-after-greeting"], "caller-audio-dropped")
     assert dropped["details"]["speech_frames"] == 100 and dropped["details"]["dropped_frames"] >= 50
+
+
+def test_the_bot_hearing_itself_its_track_and_its_echo(tmp_path):
+    code, results, output = exec_bridge(tmp_path, "echo-on-the-line.yaml", "outbound-track.yaml",
+                                        bugs="no-echo-gate,forward-outbound-track")
+    assert code == 1, output
+    echo = results["bridge-echo-on-the-line"]
+    [heard] = findings(echo, "echo-forwarded")
+    # found by content: the forwarded frames agree in sign with what Twilio played, the scenario's 200 ms earlier
+    # (less the few milliseconds the frame took to reach the model), whatever the wall clock's jitter
+    # (the detector's threshold is 0.7 and unrelated speech scores at most 0.43; a loaded machine's jitter costs a
+    # little agreement, so the bar here is 0.8)
+    assert heard["details"]["problem"] == "echo" and heard["details"]["score"] >= 0.8
+    assert 100_000 <= heard["details"]["delay_us"] <= 300_000 and heard["details"]["frames"] >= 10
+    cuts = findings(echo, "self-interruption")
+    assert cuts and {c["details"]["cause"] for c in cuts} == {"echo"}
+    assert all(c["evidence"][0]["label"] == "speech_started" for c in cuts)
+    [track] = findings(results["bridge-outbound-track"], "echo-forwarded")
+    assert track["details"] == {"problem": "outbound-track", "frames": 10, "sent": 10}
+    assert not findings(results["bridge-outbound-track"], "self-interruption")

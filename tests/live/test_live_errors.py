@@ -97,7 +97,13 @@ def test_tls_emulators_and_the_bridge_trust_the_runs_certificate(tmp_path):
     assert "OPENAI_REALTIME_URL=wss://127.0.0.1:" in output and results["bridge-inbound-both-prompts"]["status"] == "pass"
 
 
+def _bridge_processes() -> set[str]:
+    found = subprocess.run(["pgrep", "-f", "[-]m examples[.]bridge"], capture_output=True, text=True).stdout
+    return set(found.split())
+
+
 def test_ctrl_c_keeps_finished_live_replays_stops_the_server_and_exits_130(tmp_path):
+    before = _bridge_processes()  # a server of an earlier test may still be on its way out; not this one's
     argv = [sys.executable, "-m", "callreplay", "exec", "-s", str(BRIDGE_SCENARIOS / "inbound-both-prompts.yaml"),
             "-s", str(BRIDGE_SCENARIOS / "session-never-confirmed.yaml"), "--report-dir", str(tmp_path / "r"),
             "--no-html", "--", sys.executable, "-m", "examples.bridge"]
@@ -118,4 +124,4 @@ def test_ctrl_c_keeps_finished_live_replays_stops_the_server_and_exits_130(tmp_p
     statuses = {r["scenario"]: r["status"] for r in json.loads((tmp_path / "r" / "run.json").read_text())["results"]}
     assert statuses == {"bridge-inbound-both-prompts": "pass", "bridge-session-never-confirmed": "skipped"}, output
     assert "Traceback" not in output
-    assert not subprocess.run(["pgrep", "-f", "[-]m examples[.]bridge"], capture_output=True).stdout.strip()
+    assert not _bridge_processes() - before, "exec left its server running"

@@ -34,7 +34,8 @@ def test_three_typos_are_reported_in_one_run_with_suggestions(tmp_path):
         f"{path}:7 steps[3].ws.meda: unknown key 'meda'; did you mean 'media'? "
         "(expected one of: close, connected, dtmf, mark, media, start, stop)",
         f"{path}:8 steps[4].repat: unknown key 'repat'; did you mean 'repeat'? (expected one of: at, cache, call, "
-        "faults, for, headers, http, method, note, params, query, realtime, repeat, settings, webhook, ws)",
+        "echo, faults, for, headers, http, method, note, params, probe, query, realtime, repeat, settings, webhook, "
+        "ws)",
     ]
 
 

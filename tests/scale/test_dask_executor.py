@@ -28,7 +28,8 @@ def _recording(path: Path, frames: int) -> None:
 def _recorded_scenario(folder: Path):
     _recording(folder / "call.jsonl", 500)
     steps = [
-        {"at": 0, "webhook": "incoming_call", "params": {"CallSid": INBOUND_SID, "From": CALLER, "To": "+97231234567"}},
+        {"at": 0, "webhook": "incoming_call", "params": {"CallSid": INBOUND_SID, "From": CALLER, "To": "+97231234567",
+                                                        "Direction": "inbound"}},
         {"at": 0.8, "call": INBOUND_SID, "ws": "start"},
         {"at": 0.84, "call": INBOUND_SID, "ws": {"media": {"recording": "call.jsonl"}}},
         {"at": 12, "call": INBOUND_SID, "ws": "stop"},

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from shipped import FILES, rel, replayed, scenario
 
+from callreplay.detectors import all_detectors, detectors_not_run
+
 
 def both_prompts_configured(sc) -> bool:
     """Every business of the scenario starts with a non-blank ai_prompt AND outbound_ai_prompt."""
@@ -22,6 +24,11 @@ HEALTHY = [rel(f) for f in FILES if both_prompts_configured(scenario(rel(f))) an
 # number) must produce that error under ``fixed`` -- the brief asks for it -- so only they are exempt from the
 # fixed check, and only from it: hardened must still be silent on them.
 RESIDUAL = {n for n in HEALTHY if "residual-hazard" in scenario(n).tags}
+# Hazards even hardened leaves open (tagged ``open-hazard`` and the H number): there hardened must produce exactly
+# the named detector's findings and nothing else. H12: the webhook's first-active fallback writes the call log and
+# the lead under another business than the dialled one (hardened fixes only the prompt it binds).
+OPEN_FINDINGS = {"H12": {"tenant-contamination"}}
+OPEN = {n for n in HEALTHY if "open-hazard" in scenario(n).tags}
 
 
 def test_the_healthy_set_is_substantial():
@@ -48,7 +55,26 @@ def test_fixed_errors_on_residual_hazard_scenarios_are_only_the_named_hazard(nam
     assert errors == allowed
 
 
-@pytest.mark.parametrize("name", HEALTHY)
+@pytest.mark.parametrize("name", sorted(OPEN))
+def test_hardened_findings_on_open_hazard_scenarios_are_only_the_named_hazard(name):
+    named = set().union(*(OPEN_FINDINGS[h] for h in set(scenario(name).tags) & set(OPEN_FINDINGS)))
+    assert named, f"{name}: tag it with the H number it shows"
+    _, findings = replayed(name, "hardened")
+    assert {f.detector for f in findings} == named
+
+
+@pytest.mark.parametrize("name", [n for n in HEALTHY if n not in OPEN])
 def test_hardened_yields_no_finding_at_all(name):
     _, findings = replayed(name, "hardened")
     assert not findings, "\n".join(f"{f.severity.value} {f.detector} {f.call}: {f.message}" for f in findings)
+
+
+def test_the_checks_above_cover_every_registered_detector():
+    # every registered detector runs on some healthy scenario, so the checks above judge all of them; the set
+    # follows the registry, so a detector added later is covered (or this fails) without editing the test
+    never_ran = set(all_detectors())
+    for name in HEALTHY:
+        result, _ = replayed(name, "hardened")
+        never_ran &= {skipped["detector"] for skipped in detectors_not_run(result)}
+    assert not never_ran
+    assert {"echo-forwarded", "self-interruption"} <= set(all_detectors())

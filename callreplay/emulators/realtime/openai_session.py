@@ -10,6 +10,7 @@ import base64
 import json
 from typing import Any
 
+from ...audio.signature import mulaw_signature
 from . import audio as wire_audio
 from . import session_state as state
 from .openai_responses import ResponseRunner
@@ -180,7 +181,10 @@ class OpenAIConnection(ResponseRunner):
         raw = decoded.raw
         self.buffer.extend(raw)
         times, rms = self.meter.feed(raw)
-        self.record("realtime.audio_in", {"bytes": len(raw), "frames": len(times), "rms": decoded.summary["rms"]})
+        fmt = self.meter.fmt
+        sig = {"sig": mulaw_signature(raw)} if fmt.codec == "ulaw" and fmt.sample_rate == 8_000 else {}
+        self.record("realtime.audio_in", {"bytes": len(raw), "frames": len(times), "rms": decoded.summary["rms"],
+                                          **sig})  # sig: what echo-forwarded compares with what Twilio played
         self.audio_hook(raw)
         td = state.turn_detection(self.session, self.interface)
         if td is None or not len(times):

@@ -1,0 +1,61 @@
+"""Live state probes against the example bridge: what the server stored, read through its state endpoint.
+
+The healthy bridge stores a final, correctly directed record under the dialled business, so
+direction-unknown, call-not-finalized and tenant-contamination stay silent; each of the bridge's
+state switches makes its detector fire, with the probe's answer as evidence.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import exec_bridge, findings
+
+pytestmark = pytest.mark.live
+
+STATE = ("inbound-state-probe.yaml", "outbound-state-probe.yaml")
+INBOUND, OUTBOUND = "bridge-inbound-state-probe", "bridge-outbound-state-probe"
+STATE_DETECTORS = ("direction-unknown", "call-not-finalized", "tenant-contamination")
+
+
+def probes(tmp_path, name: str) -> list[dict]:
+    trace = (tmp_path / "reports" / "traces" / f"{name}--live.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in trace if json.loads(line)["kind"].startswith("probe.")]
+
+
+def test_the_healthy_bridge_stores_a_final_record_under_the_dialled_business(tmp_path):
+    code, results, output = exec_bridge(tmp_path, *STATE)
+    assert code == 0, output
+    assert all(not results[name]["findings"] for name in (INBOUND, OUTBOUND)), output
+    [inbound] = probes(tmp_path, INBOUND)
+    assert inbound["kind"] == "probe.result" and inbound["data"]["via"] == "http"
+    assert {k: inbound["data"][k] for k in ("http_status", "direction", "status", "business", "call_log_business",
+                                            "lead_business")} == {"http_status": 200, "direction": "inbound",
+                                                                  "status": "completed", "business": 12,
+                                                                  "call_log_business": 12, "lead_business": 12}
+    assert json.loads(inbound["data"]["raw"])["call_sid"] == "CA12a12a12a12a12a12a12a12a12a12a12"
+    [outbound] = probes(tmp_path, OUTBOUND)
+    assert (outbound["data"]["direction"], outbound["data"]["status"]) == ("outbound", "completed")
+
+
+def test_each_state_switch_is_caught_from_the_stored_record(tmp_path):
+    code, results, output = exec_bridge(tmp_path, *STATE, bugs="lost-final-status,foreign-tenant,raw-direction")
+    assert code == 1, output
+    inbound, outbound = results[INBOUND], results[OUTBOUND]
+    # lost-final-status: the completed callback reached the bridge and was dropped; the record says in progress
+    for result, stored in ((inbound, "ringing"), (outbound, "in-progress")):
+        [final] = findings(result, "call-not-finalized")
+        assert final["details"]["status"] == stored and "completed" in final["details"]["statuses"]
+        assert "was not applied" in final["message"]
+    # foreign-tenant: the inbound call's log and lead, and the outbound call's log, under business 11
+    [tenant] = findings(inbound, "tenant-contamination")
+    assert tenant["business_id"] == 12 and tenant["details"]["side_effects"] == [
+        {"what": "the call log", "business": 11}, {"what": "the lead", "business": 11}]
+    assert [e["label"] for e in tenant["evidence"]] == ["dialled", "side-effect", "side-effect"]
+    assert findings(outbound, "tenant-contamination")[-1]["details"]["side_effects"] == [
+        {"what": "the call log", "business": 11}]
+    # raw-direction: outbound-api on the wire (the stream parameter) and in the record
+    [raw] = findings(outbound, "direction-unknown")
+    assert raw["details"]["values"] == {"stream-parameter": "outbound-api", "stored": "outbound-api"}
+    assert not findings(inbound, "direction-unknown")
