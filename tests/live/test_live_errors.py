@@ -104,8 +104,13 @@ def _bridge_processes() -> set[str]:
 
 def test_ctrl_c_keeps_finished_live_replays_stops_the_server_and_exits_130(tmp_path):
     before = _bridge_processes()  # a server of an earlier test may still be on its way out; not this one's
+    # the second call lasts 40 s, so Ctrl-C lands inside it however loaded the machine is
+    long_call = tmp_path / "long-call.yaml"
+    long_call.write_text((BRIDGE_SCENARIOS / "session-never-confirmed.yaml").read_text(encoding="utf-8")
+                         .replace("name: bridge-session-never-confirmed", "name: bridge-long-call")
+                         .replace("{at: 8s,", "{at: 40s,"), encoding="utf-8")
     argv = [sys.executable, "-m", "callreplay", "exec", "-s", str(BRIDGE_SCENARIOS / "inbound-both-prompts.yaml"),
-            "-s", str(BRIDGE_SCENARIOS / "session-never-confirmed.yaml"), "--report-dir", str(tmp_path / "r"),
+            "-s", str(long_call), "--report-dir", str(tmp_path / "r"),
             "--no-html", "--", sys.executable, "-m", "examples.bridge"]
     process = subprocess.Popen(argv, cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
@@ -113,7 +118,7 @@ def test_ctrl_c_keeps_finished_live_replays_stops_the_server_and_exits_130(tmp_p
     reader.start()
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and not any("bridge-inbound-both-prompts" in line for line in lines):
-        time.sleep(0.2)  # the first replay is reported; the second (9 s) is under way
+        time.sleep(0.2)  # the first replay is reported; the second (40 s) is under way
     time.sleep(1.0)
     process.send_signal(signal.SIGINT)
     process.wait(60)
@@ -122,6 +127,6 @@ def test_ctrl_c_keeps_finished_live_replays_stops_the_server_and_exits_130(tmp_p
     output = "".join(lines)
     assert process.returncode == 130, output
     statuses = {r["scenario"]: r["status"] for r in json.loads((tmp_path / "r" / "run.json").read_text())["results"]}
-    assert statuses == {"bridge-inbound-both-prompts": "pass", "bridge-session-never-confirmed": "skipped"}, output
+    assert statuses == {"bridge-inbound-both-prompts": "pass", "bridge-long-call": "skipped"}, output
     assert "Traceback" not in output
     assert not _bridge_processes() - before, "exec left its server running"
