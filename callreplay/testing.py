@@ -33,11 +33,14 @@ def business(id: int = 1, *, ai_prompt: Any = "אתה נציג שירות של {
 
 
 def inbound_call(sid: str = INBOUND_SID, *, at: float = 0.0, talk: str = "20s", to: str = BUSINESS_PHONE,
-                 end: str = "stop") -> list[dict[str, Any]]:
-    """Webhook, connected, start, speech/silence audio for ``talk``, then ``stop`` (or ``close``)."""
+                 caller: str = CALLER, end: str = "stop") -> list[dict[str, Any]]:
+    """Webhook, connected, start, speech/silence audio for ``talk``, then ``stop`` (or ``close``).
+
+    The default numbers are those of the modelled deployment's examples; any E.164 pair works (``to`` must
+    be a business's ``phone`` or channel for the call to be routed)."""
     steps = [
         {"at": at, "webhook": "incoming_call",
-         "params": {"CallSid": sid, "From": CALLER, "To": to, "Direction": "inbound"}},
+         "params": {"CallSid": sid, "From": caller, "To": to, "Direction": "inbound"}},
         {"at": at + 0.8, "call": sid, "ws": "connected"},
         {"at": at + 0.82, "call": sid, "ws": "start"},
         {"at": at + 0.84, "call": sid, "ws": {"media": [{"speech": {"duration": "3s", "rms": 1500}},

@@ -45,3 +45,18 @@ def test_every_shipped_scenario_states_its_time_zone():
         clock = YAML(typ="safe").load(file.read_text(encoding="utf-8")).get("clock") or {}
         assert clock.get("timezone") == "Asia/Jerusalem" and clock.get("start"), file
         assert load_scenario(file).timezone == "Asia/Jerusalem"
+
+
+def test_the_testing_helpers_take_any_country_and_language(tmp_path):
+    """callreplay.testing's defaults are the modelled deployment's; a US business in English behaves the same."""
+    from callreplay.testing import business, inbound_call, replay_findings, scenario_from_dict
+
+    biz = business(phone="+14155238886", name="Golden Gate Dental",
+                   ai_prompt="", outbound_ai_prompt="You call patients of Golden Gate Dental about a whitening offer.")
+    scenario = scenario_from_dict({"name": "us", "businesses": [biz],
+                                   "steps": inbound_call(to="+14155238886", caller="+442079460958", talk="5s")},
+                                  tmp_path)
+    _, legacy = replay_findings(scenario, "legacy")
+    _, fixed = replay_findings(scenario, "fixed")
+    assert "direction-contamination" in {f.detector for f in legacy}
+    assert "direction-contamination" not in {f.detector for f in fixed}
