@@ -143,8 +143,8 @@ declare('realtime.session_failed', ('realtime',),
         'no session.updated within 8 s (H14)')
 declare('realtime.session_update', ('realtime',),
         ('accepted', 'conn', 'input_audio_format', 'instructions', 'modalities', 'noise_reduction',
-         'output_audio_format', 'problems', 'prompt_id', 'reason', 'temperature', 'tools', 'turn_detection',
-         'update_number', 'voice'),
+         'output_audio_format', 'problems', 'prompt_id', 'reason', 'temperature', 'tool_specs', 'tools',
+         'turn_detection', 'update_number', 'voice'),
         'a session.update was sent, with what it carried')
 declare('realtime.session_updated', ('realtime',),
         ('conn', 'update_number'),
@@ -256,6 +256,9 @@ declare('call.business_expected', ('replay',), ('business_id', 'direction', 'rul
         'live: the business of the dialled number, the ground truth contamination is judged against')
 declare('call.hangup_requested', ('twilio',), ('by', 'status'), 'live: the app hung up (<Hangup>, REST Status=completed)')
 declare('callback.failed', ('twilio',), ('event', 'http_status', 'url'), 'live: a status callback answered non-2xx')
+declare('callback.scripted', ('twilio',), ('delay_us', 'effect', 'event'),
+        "live: the scenario made an automatic status callback late, missing or out of order (effect: dropped, "
+        "held, delayed, sent-out-of-order)")
 declare('realtime.audio_in', ('realtime',), ('bytes', 'conn', 'frames', 'rms', 'sig'),
         'live: caller audio the model received (sig: its sign signature, callreplay.audio.signature)')
 declare('realtime.audio_out', ('realtime',), ('bytes', 'conn', 'duration_us', 'response_id'), 'live: model audio sent')

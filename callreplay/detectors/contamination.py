@@ -123,8 +123,8 @@ class DirectionContamination(BaseDetector):
 class TenantContamination(BaseDetector):
     id = "tenant-contamination"
     needs = frozenset({Needs.WIRE})
-    summary = ("the bound instructions, or what the call wrote (call record, call log, lead, stream parameters), "
-               "belong to a business other than the one dialled")
+    summary = ("the bound instructions, or what the call wrote (call record, call log, lead, stream parameters, "
+               "the session's tools), belong to a business other than the one dialled")
     why = ("The webhook falls back to the first active business for an unknown number while the WebSocket resolves "
            "another (hazard H12); the caller then talks to the wrong business's script, and the call's log and lead "
            "land in another tenant's books.")
@@ -165,7 +165,8 @@ class TenantContamination(BaseDetector):
             effects = side_effects(view, call, business)
             if not effects:
                 continue
-            written = ", ".join(f"{e.what} under business {e.business}" for e in effects)
+            written = ", ".join(f"{e.what} under business {e.business}" if e.business is not None
+                                else f"{e.what} not configured for it" for e in effects)
             yield self.finding(view, call, effects[0].at_us,
                                f"call {call} to business {business} wrote {written}",
                                Evidence("dialled", f"the call's number belongs to business {business} in the "

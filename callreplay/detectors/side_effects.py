@@ -4,7 +4,8 @@ The ground truth is the scenario's dialled number (``callreplay.scenario.dialled
 application resolved. The side effects judged: the call record, call log and lead a probe step read
 (live: the target; in-process: the model's store), and the ``business_id`` stream parameter the TwiML
 handed the media socket, unless the call then shows it used the dialled business anyway: the model's
-WebSocket resolver identified it, or the instructions bound on the call carry that business's own prompt.
+WebSocket resolver identified it, or the instructions bound on the call carry that business's own prompt;
+and the session's tools (``tool_tenancy``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ..durations import format_us
 from ..scenario.dialled import dialled_business
 from .base import Evidence
 from .state import bound_stream_parameters
+from .tool_tenancy import tool_effects
 from .view import PROMPT_FIELDS, ROUTE_DIRECTION, CallInfo, TraceView
 
 WRITTEN = {"business": "the call record", "call_log_business": "the call log", "lead_business": "the lead"}
@@ -22,8 +24,8 @@ WRITTEN = {"business": "the call record", "call_log_business": "the call log", "
 
 @dataclass(frozen=True)
 class SideEffect:
-    what: str          # call record | call log | lead | stream parameter
-    business: object   # the business it was written under
+    what: str          # call record | call log | lead | stream parameter | tools
+    business: object   # the business it was written under (tools: the one they name, or None)
     at_us: int
     evidence: Evidence
 
@@ -85,4 +87,5 @@ def side_effects(view: TraceView, call: str, truth: int) -> list[SideEffect]:
                 found.append(SideEffect("stream parameter", value, e.t_us, Evidence(
                     "side-effect", f"the TwiML handed the media socket business_id={value}", (e.seq,),
                     {"what": "stream parameter", "business": value, "dialled_business": truth})))
+    found += [SideEffect("tools", named, at_us, evidence) for at_us, named, evidence in tool_effects(view, call, truth)]
     return sorted(found, key=lambda s: s.at_us)

@@ -154,4 +154,14 @@ class CallNotFinalized(BaseDetector):
                          (probe.seq,), {"status": status, "raw": probe.data.get("raw")}),
                 Evidence("callbacks", cause, tuple(e.seq for e, _ in callbacks),
                          {"statuses": [s for _, s in callbacks]}),
+                *_scripted(view, call),
                 status=status, statuses=[s for _, s in callbacks], ended_us=info.ended_us)
+
+
+def _scripted(view: TraceView, call: str) -> list[Evidence]:
+    """Live: the callbacks the scenario itself made late, missing or out of order (``status_callbacks:``)."""
+    events = [e for e in view.events("callback.scripted") if e.call == call and e.data.get("effect") != "sent-out-of-order"]
+    if not events:
+        return []
+    return [Evidence("scripted", "the scenario's status_callbacks: " + ", ".join(
+        f"{e.data.get('event')} {e.data.get('effect')}" for e in events), tuple(e.seq for e in events))]

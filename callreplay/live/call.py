@@ -30,6 +30,7 @@ from ..twilio.voice_params import (
     stream_status_callback_params,
     voice_webhook_params,
 )
+from .callbacks import ScriptedCallbacks
 from .media_socket import LiveMediaSocket
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,6 +63,7 @@ class LiveCall:
     stream_ready: asyncio.Event = field(default_factory=asyncio.Event)
     redirect_to: twiml.TwimlDocument | None = None
     completing: bool = False
+    scripted_callbacks: ScriptedCallbacks | None = None  # a scenario's late, missing or out-of-order callbacks
 
     @property
     def rec(self):
@@ -335,17 +337,28 @@ class LiveCall:
         self.rec.emit(self.sid, "twilio", "call.ended", reason=reason, status=status)
         self.ended.set()
         await self.status_callback_event("completed")
+        if self.scripted_callbacks is not None:
+            await self.scripted_callbacks.call_ended()
 
     async def status_callback_event(self, event: str) -> None:
+        """The callback of ``event``, its parameters fixed now; sent now, or as the scenario scripts it."""
         if self.status_callback is None or event not in self.status_events:
             return
-        url, method = self.status_callback
         duration_s = None
         if event == "completed" and self.answered_at_us is not None:
             duration_s = (self.rec.now_us() - self.answered_at_us) // 1_000_000
         params = call_status_callback_params(self.params(), _known_status(self.status), self.callback_seq,
                                              datetime.now(UTC), duration_s)
         self.callback_seq += 1
+        if self.scripted_callbacks is not None:
+            await self.scripted_callbacks.deliver(event, params)
+        else:
+            await self.send_status_callback(event, params)
+
+    async def send_status_callback(self, event: str, params: dict[str, str]) -> None:
+        if self.status_callback is None:
+            return
+        url, method = self.status_callback
         status, _, _ = await self.request(url, method, params, purpose="status-callback", route="call_status")
         if status is not None and not 200 <= status < 300:
             self.rec.emit(self.sid, "twilio", "callback.failed", url=url, http_status=status, event=event)

@@ -11,6 +11,7 @@ state (``settings``, ``cache``) cannot reach a real server and are recorded as n
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from ..trace import Trace
 from ..twilio import twiml
 from ..twilio.voice_params import DIRECTIONS
 from .call import LiveCall
+from .callbacks import ScriptedCallbacks
 from .echo_line import EchoLine
 from .line_noise import open_line, with_line_noise
 from .media_socket import LiveMediaSocket
@@ -257,6 +259,12 @@ class LiveReplay:
         if resource.status_callback:
             call.status_callback = (resource.status_callback, resource.status_callback_method or "POST")
             call.status_events = tuple(resource.events or ("completed",))
+        script = next((step.status_callbacks for step in self.scenario.steps if isinstance(step, HttpStep)
+                       and step.creates_call == resource.sid and step.status_callbacks is not None), None)
+        if script is not None:
+            call.scripted_callbacks = ScriptedCallbacks(script, call.send_status_callback, self.spawn,
+                                                        functools.partial(self.recorder.emit, call.sid, "twilio",
+                                                                          "callback.scripted"))
         call.task = asyncio.ensure_future(self._dial(call, resource))
         self.tasks.append(call.task)
 

@@ -85,15 +85,25 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout_s: float) -> str |
     return f"{url} did not answer 2xx within {timeout_s:.0f} s (last: {last})"
 
 
-def stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
+def _signal_group(process: subprocess.Popen, sig: signal.Signals) -> None:
+    """Signal the server's whole process group (it was started in a session of its own), so a server run
+    through a wrapper (``sh run.sh``, ``npm start``) goes with every process it started."""
     try:
-        process.wait(STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(STOP_TIMEOUT_S)
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM to the server's group, SIGKILL after STOP_TIMEOUT_S; then nothing of the group is left."""
+    if process.poll() is None:
+        _signal_group(process, signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait(STOP_TIMEOUT_S)
+    _signal_group(process, signal.SIGKILL)  # whatever the server left behind in its group
 
 
 def _exec_options(command):

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from ..durations import DURATION_FORMS, format_us, parse_duration
 from ..errors import ScenarioError
+from .callbacks import callback_script
 from .limits import DEFAULT_LIMITS, OVERRIDE_HINT, Limits
 from .model import (
     DEFAULT_CLOCK_START,
@@ -402,7 +403,9 @@ def _step(ctx: _Ctx, s: dict, parts: tuple, index: int, business_ids: set[int]) 
         return HttpStep(**base, method=body.get("method", "POST"), request_path=body["path"],
                         query={k: _text(v) for k, v in (body.get("query") or {}).items()}, json=body.get("json"),
                         form={k: _text(v) for k, v in (body.get("form") or {}).items()},
-                        headers=dict(body.get("headers") or {}), creates_call=body.get("creates_call"))
+                        headers=dict(body.get("headers") or {}), creates_call=body.get("creates_call"),
+                        status_callbacks=callback_script(ctx, body, parts + ("http",))
+                        if "status_callbacks" in body else None)
     if action == "probe":
         return _probe_step(ctx, s, parts, base)
     if action in ("ws", "realtime") and not s.get("call"):

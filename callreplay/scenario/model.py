@@ -125,6 +125,20 @@ class RealtimeStep(Step):
     respond_duration_us: int = 0
 
 
+CALLBACK_EVENTS = ("initiated", "ringing", "answered", "completed")  # Twilio's StatusCallbackEvent values
+MAX_CALLBACK_DELAY_US = 60_000_000
+
+
+@dataclass(frozen=True)
+class CallbackScript:
+    """Live mode: how Twilio's automatic status callbacks of a REST-created call go wrong, per event:
+    ``delay_us`` late, ``drop`` never sent, ``out_of_order`` held and sent after the call's completed callback."""
+
+    delay_us: dict[str, int] = field(default_factory=dict)
+    drop: tuple[str, ...] = ()
+    out_of_order: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class HttpStep(Step):
     """Live mode: a request to the target's own API (in-process there is no such API: recorded, skipped)."""
@@ -137,6 +151,7 @@ class HttpStep(Step):
     form: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     creates_call: str | None = None
+    status_callbacks: CallbackScript | None = None  # of the call it creates (needs creates_call)
 
 
 @dataclass(frozen=True)

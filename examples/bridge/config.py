@@ -35,6 +35,7 @@ BUG_SWITCHES: dict[str, str] = {
     "no-echo-gate": "quiet caller audio during playback (the bot's echo) is forwarded and may cut the bot off",
     "lost-final-status": "the final (completed) status callback is ignored, so the call record stays in progress",
     "foreign-tenant": "the call log and the lead are written under the first business of the file, not the dialled one",
+    "foreign-tools": "the session's tools are built from the first business of the file, not the dialled one",
 }
 
 REQUIRED_ENV = ("PORT", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "OPENAI_API_KEY", "CALLREPLAY_BUSINESSES_FILE")

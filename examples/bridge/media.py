@@ -27,6 +27,7 @@ from examples.bridge.config import Business
 from examples.bridge.prompts import INBOUND, build_instructions, greeting_text
 from examples.bridge.realtime import BAD_TEMPERATURE, Dialect, open_session, other_voice
 from examples.bridge.state import BridgeState
+from examples.bridge.tools import call_tools
 
 log = logging.getLogger("examples.bridge")
 
@@ -179,7 +180,8 @@ class MediaBridge:
         if self.settings.bug("bad-temperature"):
             # BUG SWITCH bad-temperature: "calmer" sampling below the service's minimum.
             temperature = BAD_TEMPERATURE
-        await realtime.send(json.dumps(self.dialect.session_update(call.instructions, voice, temperature)))
+        tools = call_tools(business, self.settings)
+        await realtime.send(json.dumps(self.dialect.session_update(call.instructions, voice, temperature, tools)))
         await self._wait_session_updated(realtime, call)
         greeting = greeting_text(business)
         await realtime.send(json.dumps({"type": "response.create", "response": {

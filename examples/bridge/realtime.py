@@ -30,10 +30,12 @@ class Dialect:
     def audio_done(self) -> str:
         return "response.audio.done" if self.beta else "response.output_audio.done"
 
-    def session_update(self, instructions: str, voice: str, temperature: float | None) -> dict[str, Any]:
+    def session_update(self, instructions: str, voice: str, temperature: float | None,
+                       tools: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """A ``session.update`` for a phone call: G.711 mu-law both ways, server VAD, the given voice.
 
-        GA has no temperature field; one is sent there only when a bug switch asks for it.
+        GA has no temperature field; one is sent there only when a bug switch asks for it. ``tools`` and
+        ``tool_choice`` are sent only when there are tools (both interfaces take the same shape).
         """
         turn_detection = {"type": "server_vad"}
         session: dict[str, Any]
@@ -47,6 +49,8 @@ class Dialect:
                                  "output": {"format": {"type": "audio/pcmu"}, "voice": voice}}}
         if temperature is not None:
             session["temperature"] = temperature
+        if tools:
+            session["tools"], session["tool_choice"] = tools, "auto"
         return {"type": "session.update", "session": session}
 
 

@@ -17,6 +17,7 @@ steps:
     params: {CallSid: CA1, From: "+972501234567", To: "+97231234567"}
 """
 
+REST_SID = "CA" + "12e" * 10 + "12"  # a call an http step makes the app create through the REST API
 CASES = [
     # (body appended to HEADER, expected message)
     ("  - {at: 1s, call: CA1, ws: start, colour: red}\n",
@@ -71,6 +72,16 @@ CASES = [
      "s.yaml:8 detectors.prompt-outlived: unknown detector 'prompt-outlived'"),
     ("clock: {start: '2026-01-08T10:00:00'}\n",
      "s.yaml:8 clock.start: '2026-01-08T10:00:00' has no UTC offset"),
+    ("  - {at: 1s, http: {path: /calls, status_callbacks: {drop: [completed]}}}\n",
+     "s.yaml:8 steps[1].http.status_callbacks: status_callbacks needs creates_call"),
+    (f"  - {{at: 1s, http: {{path: /calls, creates_call: {REST_SID}, status_callbacks: {{drop: [in-progress]}}}}}}\n",
+     's.yaml:8 steps[1].http.status_callbacks.drop[0]: found "in-progress" (expected one of: initiated, ringing, '
+     "answered, completed)"),
+    (f"  - {{at: 1s, http: {{path: /calls, creates_call: {REST_SID}, status_callbacks: "
+     "{drop: [answered], out_of_order: [answered]}}}\n",
+     "s.yaml:8 steps[1].http.status_callbacks.out_of_order: 'answered' is both dropped and held back"),
+    (f"  - {{at: 1s, http: {{path: /calls, creates_call: {REST_SID}, status_callbacks: {{delay: {{completed: 2m}}}}}}}}\n",
+     "s.yaml:8 steps[1].http.status_callbacks.delay.completed: delay 2m00.0s is out of range"),
 ]
 
 

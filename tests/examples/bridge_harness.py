@@ -38,7 +38,7 @@ BUSINESSES: list[dict[str, Any]] = [
      "greeting": "Hello, {{business_name}} speaking, how can I help?", "voice": "coral", "ai_provider": "openai",
      "settings": {"ai_prompt": "INBOUND-SCRIPT: answer questions about the opening hours of {{business_name}}.",
                   "outbound_ai_prompt": {"calls": "OUTBOUND-SCRIPT: offer the spring whitening discount.",
-                                         "whatsapp": "WHATSAPP-SCRIPT"}}},
+                                         "whatsapp": "WHATSAPP-SCRIPT"}, "call_goal": "appointment"}},
     {"id": 8, "name": "Empty Inbound Ltd", "phone": "+97231110000", "greeting": "Hi!", "voice": "ash",
      "settings": {"ai_prompt": "", "outbound_ai_prompt": "OUTBOUND-ONLY: sell the annual plan."}},
     {"id": 9, "name": "Long Prompt Co", "phone": "+97231119999", "voice": "sage",

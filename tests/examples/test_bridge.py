@@ -560,6 +560,29 @@ def test_foreign_tenant_writes_the_call_log_and_lead_under_the_first_business(tm
     run(tmp_path, body, bugs="foreign-tenant")
 
 
+def tools_of(session: RealtimeSession) -> list[tuple[str, str]]:
+    return [(t["name"], t["description"]) for t in session.events[0]["session"].get("tools", [])]
+
+
+def test_appointment_tools_go_only_to_a_business_that_books_and_name_it(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        _, dental = await inbound_conversation(h)  # business 7: call_goal appointment
+        assert [name for name, _ in tools_of(dental)] == ["check_availability", "schedule_appointment"]
+        assert all("Dana Dental" in description for _, description in tools_of(dental))
+        assert dental.events[0]["session"]["tool_choice"] == "auto"
+        _, empty = await inbound_conversation(h, to=EMPTY_INBOUND)  # business 8 books nothing
+        assert "tools" not in empty.events[0]["session"]
+    run(tmp_path, body)
+
+
+def test_foreign_tools_gives_a_call_the_first_business_tools(tmp_path: Path) -> None:
+    async def body(h: Harness) -> None:
+        _, session = await inbound_conversation(h, to=EMPTY_INBOUND)  # business 8, which books nothing
+        assert [name for name, _ in tools_of(session)] == ["check_availability", "schedule_appointment"]
+        assert all("Dana Dental" in description for _, description in tools_of(session))
+    run(tmp_path, body, bugs="foreign-tools")
+
+
 def test_every_switch_has_a_test_here_and_one_marked_place_in_the_code() -> None:
     source = Path(__file__).read_text(encoding="utf-8")
     assert [name for name in BUG_SWITCHES if f'bugs="{name}"' not in source] == []

@@ -130,3 +130,13 @@ def test_ctrl_c_keeps_finished_live_replays_stops_the_server_and_exits_130(tmp_p
     assert statuses == {"bridge-inbound-both-prompts": "pass", "bridge-long-call": "skipped"}, output
     assert "Traceback" not in output
     assert not _bridge_processes() - before, "exec left its server running"
+
+
+def test_a_server_behind_a_wrapper_script_is_stopped_with_everything_it_started(tmp_path):
+    """``exec -- sh -c '...'``: the server is the wrapper's child; exec stops the whole process group."""
+    before = _bridge_processes()
+    wrapper = f"{sys.executable} -m examples.bridge; true"  # '; true' keeps sh from exec-ing the server itself
+    result = run_cli("exec", "-s", str(BRIDGE_SCENARIOS / "inbound-both-prompts.yaml"), "--report-dir",
+                     str(tmp_path / "r"), "--no-html", "--", "sh", "-c", wrapper)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not _bridge_processes() - before, "the wrapper's server outlived exec"

@@ -59,3 +59,31 @@ def test_each_state_switch_is_caught_from_the_stored_record(tmp_path):
     [raw] = findings(outbound, "direction-unknown")
     assert raw["details"]["values"] == {"stream-parameter": "outbound-api", "stored": "outbound-api"}
     assert not findings(inbound, "direction-unknown")
+
+
+def test_scripted_status_callbacks_late_is_silent_and_missing_is_caught(tmp_path):
+    # status_callbacks: on the http step shapes the REST emulator's automatic callbacks of the call it creates
+    code, results, output = exec_bridge(tmp_path, "outbound-callback-late.yaml", "outbound-callback-missing.yaml")
+    assert code == 0, output  # both meet their expectations: late is clean, missing yields its one finding
+    late, missing = results["bridge-outbound-callback-late"], results["bridge-outbound-callback-missing"]
+    assert late["findings"] == []
+    [final] = findings(missing, "call-not-finalized")
+    assert final["details"]["status"] == "in-progress"
+    assert final["details"]["statuses"] == ["initiated", "ringing", "in-progress"]
+    assert "no terminal status callback reached it" in final["message"]
+    assert [e["label"] for e in final["evidence"]][-1] == "scripted"
+    [delayed] = [p for p in probes(tmp_path, "bridge-outbound-callback-late") if p["kind"] == "probe.result"]
+    assert delayed["data"]["status"] == "completed"  # the late callback arrived before the probe read the record
+
+
+def test_foreign_tools_offer_the_dialled_business_another_tenants_booking(tmp_path):
+    code, results, output = exec_bridge(tmp_path, "tenant-tools.yaml")
+    assert code == 0 and results["bridge-tenant-tools"]["findings"] == [], output
+    code, results, output = exec_bridge(tmp_path / "bug", "tenant-tools.yaml", bugs="foreign-tools")
+    assert code == 1, output
+    [tenant] = findings(results["bridge-tenant-tools"], "tenant-contamination")
+    assert tenant["call"] == "CA12d12d12d12d12d12d12d12d12d12d12"  # Galil Optics; Hadar Vets' own call is clean
+    assert tenant["details"]["side_effects"] == [{"what": "tools", "business": 11}]
+    problems = tenant["evidence"][-1]["data"]["problems"]
+    assert problems[0].startswith("appointment tools check_availability, schedule_appointment although business 12")
+    assert "names Hadar Vets" in problems[1]

@@ -16,7 +16,7 @@ from . import audio as wire_audio
 from .catalogue import GEMINI_OUTPUT_MIME, GEMINI_OUTPUT_RATE, gemini_pcm, parse_gemini_mime
 from .connection import Connection
 from .rules import camel_keys, gemini_close_for, snake_to_camel, validate_session
-from .session_state import dig
+from .session_state import dig, tool_specs
 from .streaming import ActiveResponse
 
 MESSAGE_KINDS = ("setup", "clientContent", "realtimeInput", "toolResponse")
@@ -163,7 +163,8 @@ class GeminiConnection(Connection):
             "output_audio_format": GEMINI_OUTPUT_MIME if modalities in (None, ["AUDIO"]) else None,
             "turn_detection": aad if aad is not None else {"automatic": True}, "temperature": gen.get("temperature"),
             "modalities": modalities, "noise_reduction": None,
-            "tools": len(tools) if isinstance(tools, list) else None, "update_number": 1, "accepted": accepted,
+            "tools": len(tools) if isinstance(tools, list) else None, "tool_specs": tool_specs(tools),
+            "update_number": 1, "accepted": accepted,
             "problems": [{"param": p.param, "code": p.code, "message": p.message} for p in problems]})
         if problems:
             await self.refuse(*gemini_close_for(problems[0]))

@@ -7,6 +7,7 @@ one flat set of names (the beta ones) so a trace reads the same whichever interf
 from __future__ import annotations
 
 import copy
+import json
 import time
 from typing import Any
 
@@ -16,6 +17,8 @@ DEFAULT_INSTRUCTIONS = ("Your knowledge cutoff is 2023-10. You are a helpful, wi
                         "human, but remember that you aren't a human and that you can't do human things in the "
                         "real world.")
 SESSION_SECONDS = 60 * 60
+TOOLS_RECORDED = 64      # a session.update's tools the trace keeps, in order
+TOOL_TEXT_MAX = 2_000    # of each tool's description and parameters
 
 
 def _turn_detection() -> dict:
@@ -115,4 +118,21 @@ def semantic_fields(update: dict, interface: str) -> dict:
                   "noise_reduction": dig(update, "audio", "input", "noise_reduction")}
     tools = update.get("tools")
     fields["tools"] = len(tools) if isinstance(tools, list) else None
+    fields["tool_specs"] = tool_specs(tools)
     return fields
+
+
+def tool_specs(tools: object) -> list[dict] | None:
+    """Each function tool as ``{name, text}`` (its description and parameters as one text), bounded: the
+    count alone cannot show tools that belong to another business (tenant-contamination reads these).
+    Gemini groups functions under ``functionDeclarations``; None when the update carried no tools list."""
+    if not isinstance(tools, list):
+        return None
+    specs: list[dict] = []
+    for tool in tools:
+        grouped = tool.get("functionDeclarations") if isinstance(tool, dict) else None
+        for decl in grouped if isinstance(grouped, list) else [tool]:
+            if isinstance(decl, dict) and len(specs) < TOOLS_RECORDED:
+                text = f"{decl.get('description') or ''} {json.dumps(decl.get('parameters'), ensure_ascii=False)}"
+                specs.append({"name": str(decl.get("name") or ""), "text": text[:TOOL_TEXT_MAX]})
+    return specs
