@@ -48,7 +48,10 @@ class CrossDirectionFallback(BaseDetector):
             if requested is None or used != OTHER.get(requested):
                 continue
             business = int(groups["business_id"]) if groups.get("business_id", "").isdigit() else None
-            yield self.finding(view, call_of(view, e, None), e.t_us, f"the server built the {requested} prompt "
+            call = call_of(view, e, None)
+            if call is None and business is not None and business not in {view.business_of(c) for c in view.calls}:
+                continue  # a line about another replay's business (calls ran side by side on one server)
+            yield self.finding(view, call, e.t_us, f"the server built the {requested} prompt "
                                f"of business {business} from its {used} prompt (its own log says so)",
                                Evidence("log", str(e.data.get("message", ""))[:300], (e.seq,)),
                                business_id=business, source="server-log")

@@ -85,6 +85,7 @@ class LiveReplay:
         self.tasks: list[asyncio.Task[Any]] = []
         self.probes: list[asyncio.Task[Any]] = []
         self.expected_business: dict[str, int | None] = {}  # CallSid -> the business of the dialled number
+        self.shares_server_log = False  # another replay ran against the same server at the same time
 
     # -- what the calls need from the replay ---------------------------------------------------------
     @property

@@ -154,13 +154,19 @@ class LiveMediaSocket:
 
     # -- Twilio -> server ---------------------------------------------------------------------------
     async def send(self, msg: dict[str, Any], *, record: bool = True) -> None:
+        if self.send_now(msg, record=record):
+            await self._check_backlog(self.recorder.now_us())
+
+    def send_now(self, msg: dict[str, Any], *, record: bool = True) -> bool:
+        """Count, record and write one message in the same step as its number was taken, so no frame can
+        be numbered in between (a mark echoed from a timer would otherwise share a frame's number)."""
         if self.closed or self.ws is None:
-            return
+            return False
         self._counting_message()
         if record:
             self.recorder.emit(self.call, "twilio", "ws.in", event=msg.get("event"), message=msg)
         self._write_now(json.dumps(msg, separators=(",", ":")))
-        await self._check_backlog(self.recorder.now_us())
+        return True
 
     async def _stalled(self) -> None:
         """The server stopped reading: Twilio gives up on the stream (31903, broken pipe)."""
@@ -379,8 +385,8 @@ class LiveMediaSocket:
     def _echo_soon(self, pending: _PendingMark) -> None:
         if pending in self.pending_marks:
             self.pending_marks.remove(pending)
-        if not self.closed:
-            asyncio.ensure_future(self.send(self.stream.mark_message(pending.name)))
+        if not self.closed and self.send_now(self.stream.mark_message(pending.name)):
+            asyncio.ensure_future(self._check_backlog(self.recorder.now_us()))
 
 
 _RMS_MEMO: dict[bytes, float] = {}

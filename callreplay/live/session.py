@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
+import re
 import ssl
 import time
 from collections import deque
@@ -129,7 +130,10 @@ class LiveSession:
             self.client_ssl = certs.client_context()
             self.ca_path = Path(certs.ca_pem_path)
             cert_files = (str(certs.server_cert_path), str(certs.server_key_path))
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+        # a connection per request, as Twilio's webhooks come: a pooled keep-alive connection the server closes
+        # while idle would fail the next webhook ("cannot write request body") for a reason that is ours
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(),
+                                          connector=aiohttp.TCPConnector(force_close=True, limit=0))
         # the model runs in its own process, off the core the pacer needs (realtime_child.py)
         self.realtime = RealtimeProcess(self.options.realtime_script or RealtimeScript(), record=self._record_realtime,
                                         on_audio=self._on_audio, script_for=self._script_for)
@@ -197,6 +201,9 @@ class LiveSession:
 
     # -- calls and model sessions -------------------------------------------------------------------------
     def replay_started(self, replay: LiveReplay) -> None:
+        if self._replays:  # calls now share the server's log: a line naming no call is no longer "this call's"
+            for other in (*self._replays, replay):
+                other.shares_server_log = True
         self._replays.append(replay)
 
     def replay_finished(self, replay: LiveReplay) -> None:
@@ -312,9 +319,12 @@ class LiveSession:
             replay.recorder.emit_at(times[-1], "conn:" + conn_id, "realtime", "realtime.audio_before_instructions",
                                     frames=len(times), first_us=times[0], instructions_set=False, conn=conn_id)
         if self.options.server_log is not None:
+            others = [sid for sid, owner in self._calls.items() if owner is not replay]
             for t_ns, stream, line in self.options.server_log.lines_between(replay.recorder.t0_ns, time.monotonic_ns()):
-                replay.recorder.emit_at(t_ns // 1000 - t0_us, _sid_in(line, replay), "server", "log",
-                                        level=stream.upper(), message=line)
+                owner = _owner_of(line, replay, others)
+                if owner is not _ANOTHER_CALL:
+                    replay.recorder.emit_at(t_ns // 1000 - t0_us, owner, "server", "log",
+                                            level=stream.upper(), message=line)
         return mine
 
     def rest_call_created(self, call: Any) -> None:
@@ -328,12 +338,29 @@ class LiveSession:
             replay.rest_call_updated(call, changes)
 
 
-def _sid_in(line: str, replay: LiveReplay) -> str | None:
-    """A server log line belongs to the call whose CallSid it mentions, or to the replay's only call."""
-    found = next((sid for sid in replay.calls if sid in line), None)
-    if found is None and len(replay.calls) == 1:
-        return next(iter(replay.calls))
-    return found
+_ANOTHER_CALL = "\0another call"
+_BUSINESS_IN_LINE = re.compile(r"\bbusiness_id[=:]\s*(\d+)")
+
+
+def _owner_of(line: str, replay: LiveReplay, other_calls: list[str]) -> str | None:
+    """The call a server log line is about: the one whose CallSid (or its logged 8-character prefix) it
+    names; ``_ANOTHER_CALL`` when it names a call of another replay (that line is not put in this trace);
+    else the replay's only call, unless other replays ran beside it, when only a line naming that call's
+    business is taken as its (``business_id=N``) and any other line stays unattributed."""
+    found = next((sid for sid in replay.calls if sid in line or sid[:8] in line), None)
+    if found is not None:
+        return found
+    if any(sid in line or sid[:8] in line for sid in other_calls):
+        return _ANOTHER_CALL
+    if len(replay.calls) != 1:
+        return None
+    only = next(iter(replay.calls))
+    if not replay.shares_server_log:
+        return only
+    named = _BUSINESS_IN_LINE.search(line)
+    if named is not None and replay.expected_business.get(only) == int(named.group(1)):
+        return only
+    return None
 
 
 class _RestHooks:

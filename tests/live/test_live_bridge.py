@@ -55,8 +55,9 @@ def test_healthy_bridge_is_clean_and_the_trace_is_a_wall_clock_live_trace(tmp_pa
 
 
 def test_cross_direction_fallback_is_caught_by_the_content_proof(tmp_path):
+    # the two calls run side by side: the server's log line naming business 8 (and no call) is the second call's
     code, results, output = exec_bridge(tmp_path, "inbound-both-prompts.yaml", "inbound-empty-prompt.yaml",
-                                        bugs="cross-direction-fallback")
+                                        bugs="cross-direction-fallback", extra=("--concurrency", "2"))
     assert code == 1, output
     assert not findings(results["bridge-inbound-both-prompts"], "direction-contamination")  # both prompts set
     [finding] = findings(results["bridge-inbound-empty-prompt"], "direction-contamination")
