@@ -27,7 +27,8 @@ def test_healthy_bridge_is_clean_and_the_trace_is_a_wall_clock_live_trace(tmp_pa
     # caller audio tells which call it serves: see docs/live.md)
     code, results, output = exec_bridge(tmp_path, *HEALTHY, extra=("--concurrency", "5"))
     assert code == 0, output
-    code, faults, output = exec_bridge(tmp_path / "faults", "session-never-confirmed.yaml", "short-ttl.yaml")
+    code, faults, output = exec_bridge(tmp_path / "faults", "session-never-confirmed.yaml", "short-ttl.yaml",
+                                       extra=("--concurrency", "2"))
     assert code == 0, output
     results.update(faults)
     assert {r["status"] for r in results.values()} == {"pass"}, output
@@ -136,16 +137,17 @@ def test_the_bot_hearing_itself_its_track_and_its_echo(tmp_path):
                                         bugs="no-echo-gate,forward-outbound-track")
     assert code == 1, output
     echo = results["bridge-echo-on-the-line"]
+    seen = {name: [(f["detector"], f.get("details")) for f in r["findings"]] for name, r in results.items()}
     [heard] = findings(echo, "echo-forwarded")
     # found by content: the forwarded frames agree in sign with what Twilio played, the scenario's 200 ms earlier
     # (less the few milliseconds the frame took to reach the model), whatever the wall clock's jitter
     # (the detector's threshold is 0.7 and unrelated speech scores at most 0.43; a loaded machine's jitter costs a
     # little agreement, so the bar here is 0.8)
-    assert heard["details"]["problem"] == "echo" and heard["details"]["score"] >= 0.8
-    assert 100_000 <= heard["details"]["delay_us"] <= 300_000 and heard["details"]["frames"] >= 10
+    assert heard["details"]["problem"] == "echo" and heard["details"]["score"] >= 0.8, seen
+    assert 100_000 <= heard["details"]["delay_us"] <= 300_000 and heard["details"]["frames"] >= 10, seen
     cuts = findings(echo, "self-interruption")
-    assert cuts and {c["details"]["cause"] for c in cuts} == {"echo"}
-    assert all(c["evidence"][0]["label"] == "speech_started" for c in cuts)
+    assert cuts and {c["details"]["cause"] for c in cuts} == {"echo"}, seen
+    assert all(c["evidence"][0]["label"] == "speech_started" for c in cuts), seen
     [track] = findings(results["bridge-outbound-track"], "echo-forwarded")
-    assert track["details"] == {"problem": "outbound-track", "frames": 10, "sent": 10}
-    assert not findings(results["bridge-outbound-track"], "self-interruption")
+    assert track["details"] == {"problem": "outbound-track", "frames": 10, "sent": 10}, seen
+    assert not findings(results["bridge-outbound-track"], "self-interruption"), seen

@@ -25,7 +25,7 @@ def probes(tmp_path, name: str) -> list[dict]:
 
 
 def test_the_healthy_bridge_stores_a_final_record_under_the_dialled_business(tmp_path):
-    code, results, output = exec_bridge(tmp_path, *STATE)
+    code, results, output = exec_bridge(tmp_path, *STATE, extra=("--concurrency", "4"))
     assert code == 0, output
     assert all(not results[name]["findings"] for name in (INBOUND, OUTBOUND)), output
     [inbound] = probes(tmp_path, INBOUND)
@@ -40,7 +40,8 @@ def test_the_healthy_bridge_stores_a_final_record_under_the_dialled_business(tmp
 
 
 def test_each_state_switch_is_caught_from_the_stored_record(tmp_path):
-    code, results, output = exec_bridge(tmp_path, *STATE, bugs="lost-final-status,foreign-tenant,raw-direction")
+    code, results, output = exec_bridge(tmp_path, *STATE, bugs="lost-final-status,foreign-tenant,raw-direction",
+                                        extra=("--concurrency", "4"))
     assert code == 1, output
     inbound, outbound = results[INBOUND], results[OUTBOUND]
     # lost-final-status: the completed callback reached the bridge and was dropped; the record says in progress
