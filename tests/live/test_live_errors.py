@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from helpers import BRIDGE_SCENARIOS, ROOT, cli_env, exec_bridge, run_cli
@@ -97,22 +99,36 @@ def test_tls_emulators_and_the_bridge_trust_the_runs_certificate(tmp_path):
     assert "OPENAI_REALTIME_URL=wss://127.0.0.1:" in output and results["bridge-inbound-both-prompts"]["status"] == "pass"
 
 
-def _bridge_processes() -> set[str]:
-    found = subprocess.run(["pgrep", "-f", "[-]m examples[.]bridge"], capture_output=True, text=True).stdout
-    return set(found.split())
+def _servers_started_by(output: str) -> set[str]:
+    """The processes of the server this exec run started: those whose environment has the PORT exec chose
+    (its children inherit it), so another test's servers never count."""
+    port = re.search(r"exec: starting .* on port (\d+)", output)
+    assert port, output
+    marker = f"PORT={port.group(1)}".encode() + b"\0"
+    found = subprocess.run(["pgrep", "-f", "[-]m examples[.]bridge"], capture_output=True, text=True).stdout.split()
+    mine = set()
+    for pid in found:
+        try:
+            if marker in (Path("/proc") / pid / "environ").read_bytes():
+                mine.add(pid)
+        except OSError:
+            continue  # gone meanwhile
+    return mine
 
 
-def _left_running(before: set[str], grace_s: float = 3.0) -> set[str]:
-    """Bridge processes that appeared since ``before`` and are still there after ``grace_s``: a killed process
-    takes a moment to go, a server left running stays."""
+def _left_running(output: str, grace_s: float = 3.0) -> str:
+    """Those processes still there after ``grace_s`` (a killed process takes a moment to go, a server left
+    running stays), described for the failure message; empty when none is left."""
     deadline = time.monotonic() + grace_s
-    while (left := _bridge_processes() - before) and time.monotonic() < deadline:
+    while (left := _servers_started_by(output)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    return left
+    if not left:
+        return ""
+    return subprocess.run(["ps", "-o", "pid,ppid,pgid,etime,args", "-p", ",".join(sorted(left))],
+                          capture_output=True, text=True).stdout
 
 
 def test_ctrl_c_keeps_finished_live_replays_stops_the_server_and_exits_130(tmp_path):
-    before = _bridge_processes()  # a server of an earlier test may still be on its way out; not this one's
     # the second call lasts 40 s, so Ctrl-C lands inside it however loaded the machine is
     long_call = tmp_path / "long-call.yaml"
     long_call.write_text((BRIDGE_SCENARIOS / "session-never-confirmed.yaml").read_text(encoding="utf-8")
@@ -138,14 +154,15 @@ def test_ctrl_c_keeps_finished_live_replays_stops_the_server_and_exits_130(tmp_p
     statuses = {r["scenario"]: r["status"] for r in json.loads((tmp_path / "r" / "run.json").read_text())["results"]}
     assert statuses == {"bridge-inbound-both-prompts": "pass", "bridge-long-call": "skipped"}, output
     assert "Traceback" not in output
-    assert not _left_running(before), "exec left its server running"
+    left = _left_running(output)
+    assert not left, f"exec left its server running:\n{left}"
 
 
 def test_a_server_behind_a_wrapper_script_is_stopped_with_everything_it_started(tmp_path):
     """``exec -- sh -c '...'``: the server is the wrapper's child; exec stops the whole process group."""
-    before = _bridge_processes()
     wrapper = f"{sys.executable} -m examples.bridge; true"  # '; true' keeps sh from exec-ing the server itself
     result = run_cli("exec", "-s", str(BRIDGE_SCENARIOS / "inbound-both-prompts.yaml"), "--report-dir",
                      str(tmp_path / "r"), "--no-html", "--", "sh", "-c", wrapper)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert not _left_running(before), "the wrapper's server outlived exec"
+    left = _left_running(result.stdout + result.stderr)
+    assert not left, f"the wrapper's server outlived exec:\n{left}"
