@@ -399,4 +399,16 @@ def script_from(model: dict[str, Any], base: RealtimeScript | None = None) -> Re
     for key in ("reject_session_update", "fail_response_create"):
         if key in model:
             changes[key] = Rejection(**model[key])
+    if "turns" in model:
+        changes["turns"] = tuple(_turn_from(turn) for turn in model["turns"])
     return replace(script, **changes) if changes else script
+
+
+def _turn_from(turn: dict[str, Any]) -> Any:
+    """One ``model.turns`` entry as the emulator's TurnScript."""
+    from ..emulators.realtime import Rejection, TurnScript
+
+    failure = turn.get("fail_response_create")
+    return TurnScript(fail_response_create=Rejection(**failure) if failure is not None else None,
+                      response_duration_s=turn["response_duration"] / 1e6 if "response_duration" in turn else None,
+                      delivery_rate=turn.get("delivery_rate"), chunk_bytes=turn.get("chunk_bytes"))

@@ -233,6 +233,11 @@ def _model(ctx: _Ctx, body: dict) -> dict[str, Any]:
     for key in ("greeting_duration", "response_duration", "auto_response_duration", "response_latency"):
         if key in out:
             out[key] = ctx.duration(out[key], ("model", key))
+    if "turns" in out:
+        out["turns"] = [dict(turn, **({"response_duration": ctx.duration(turn["response_duration"],
+                                                                          ("model", "turns", i, "response_duration"))}
+                                      if "response_duration" in turn else {}))
+                        for i, turn in enumerate(out["turns"])]
     return out
 
 

@@ -64,8 +64,9 @@ def test_each_state_switch_is_caught_from_the_stored_record(tmp_path):
 
 def test_scripted_status_callbacks_late_is_silent_and_missing_is_caught(tmp_path):
     # status_callbacks: on the http step shapes the REST emulator's automatic callbacks of the call it creates
-    code, results, output = exec_bridge(tmp_path, "outbound-callback-late.yaml", "outbound-callback-missing.yaml")
-    assert code == 0, output  # both meet their expectations: late is clean, missing yields its one finding
+    code, results, output = exec_bridge(tmp_path, "outbound-callback-late.yaml", "outbound-callback-missing.yaml",
+                                        "outbound-callback-out-of-order.yaml")
+    assert code == 0, output  # all meet their expectations: late and out of order are clean, missing is caught
     late, missing = results["bridge-outbound-callback-late"], results["bridge-outbound-callback-missing"]
     assert late["findings"] == []
     [final] = findings(missing, "call-not-finalized")
@@ -75,6 +76,12 @@ def test_scripted_status_callbacks_late_is_silent_and_missing_is_caught(tmp_path
     assert [e["label"] for e in final["evidence"]][-1] == "scripted"
     [delayed] = [p for p in probes(tmp_path, "bridge-outbound-callback-late") if p["kind"] == "probe.result"]
     assert delayed["data"]["status"] == "completed"  # the late callback arrived before the probe read the record
+    # out of order: in-progress was held back until after completed, and the final status stood
+    assert results["bridge-outbound-callback-out-of-order"]["findings"] == []
+    [reordered] = [p for p in probes(tmp_path, "bridge-outbound-callback-out-of-order")
+                   if p["kind"] == "probe.result"]
+    stored = json.loads(reordered["data"]["raw"])
+    assert stored["statuses"][-2:] == ["completed", "in-progress"] and reordered["data"]["status"] == "completed"
 
 
 def test_foreign_tools_offer_the_dialled_business_another_tenants_booking(tmp_path):

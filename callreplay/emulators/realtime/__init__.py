@@ -7,7 +7,7 @@ VAD events and paced audio replies, and every frame is recorded for the detector
 
 from .connection import Connection
 from .rules import ConfigProblem, validate_session
-from .script import RealtimeScript, Rejection
+from .script import RealtimeScript, Rejection, TurnScript
 from .server import RealtimeEmulator
 
-__all__ = ["ConfigProblem", "Connection", "RealtimeEmulator", "RealtimeScript", "Rejection", "validate_session"]
+__all__ = ["ConfigProblem", "Connection", "RealtimeEmulator", "RealtimeScript", "Rejection", "TurnScript", "validate_session"]

@@ -67,6 +67,8 @@ class Connection:
         self.active: ActiveResponse | None = None
         self.closed_by: str | None = None
         self.responses_started = 0
+        self.turns_requested = 0  # response.create events received: the index into ``script.turns``
+        self.turn_in_flight: Any = None  # the TurnScript of the client-requested reply now streaming
         self._counters: dict[str, int] = {}
         self._last_audio: tuple[str, AudioFormat | None, InboundAudio | None] | None = None
 
@@ -178,8 +180,17 @@ class Connection:
         """Synthesise the reply's audio and pace it out through ``send``; True if it ran to the end."""
         fmt = resp.fmt
         audio = wire_audio.synthesize(fmt, resp.duration_us, self.script.reply_rms, self.script.seed) if fmt else b""
-        chunk = self.script.chunk_bytes or (fmt.bytes_for_ms(wire_audio.FRAME_MS) if fmt else 1)
-        return await deliver(resp, audio, chunk, self.script.delivery_rate, self.script.response_latency_s, send)
+        turn = self.turn_in_flight if resp.reason == "client" else None
+        chunk = (turn and turn.chunk_bytes) or self.script.chunk_bytes or (fmt.bytes_for_ms(wire_audio.FRAME_MS)
+                                                                           if fmt else 1)
+        rate = (turn and turn.delivery_rate) or self.script.delivery_rate
+        return await deliver(resp, audio, chunk, rate, self.script.response_latency_s, send)
+
+    def next_turn(self) -> Any:
+        """Count one ``response.create``; its TurnScript, or None when the script names no such turn."""
+        self.turns_requested += 1
+        turns = self.script.turns
+        return turns[self.turns_requested - 1] if self.turns_requested <= len(turns) else None
 
     async def start_response(self, duration_s: float | None = None, transcript: str | None = None,
                              reason: str = "scripted") -> str:

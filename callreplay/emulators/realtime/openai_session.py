@@ -327,7 +327,8 @@ class OpenAIConnection(ResponseRunner):
 
     # -- responses ----------------------------------------------------------------------------------------
     async def on_response_create(self, event: dict, client_id: str | None) -> None:
-        failure = self.script.fail_response_create
+        turn = self.next_turn()
+        failure = (turn and turn.fail_response_create) or self.script.fail_response_create
         if failure is not None:
             await self.error(failure.code, failure.text(), failure.param, client_id, failure.type)
             return
@@ -341,7 +342,8 @@ class OpenAIConnection(ResponseRunner):
             await self.error("invalid_type", "Invalid type for 'response': expected an object, but got "
                              f"{type(overrides).__name__} instead.", "response", client_id)
             return
-        await self.begin_response("client", overrides=overrides)
+        self.turn_in_flight = turn
+        await self.begin_response("client", turn.response_duration_s if turn else None, overrides=overrides)
 
     async def on_response_cancel(self, event: dict, client_id: str | None) -> None:
         wanted = event.get("response_id")

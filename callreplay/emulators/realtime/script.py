@@ -30,6 +30,17 @@ class Rejection:
 
 
 @dataclass(frozen=True, slots=True)
+class TurnScript:
+    """How one client-requested turn (the Nth ``response.create``) differs from the session's script: it fails,
+    is longer or shorter, is delivered faster or slower, or in other chunk sizes. ``None`` keeps the session's."""
+
+    fail_response_create: Rejection | None = None
+    response_duration_s: float | None = None
+    delivery_rate: float | None = None
+    chunk_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RealtimeScript:
     """Per-connection behaviour. Durations in seconds; ``delivery_rate`` 2.0 sends audio twice as fast
     as it plays, 0.5 half as fast, ``math.inf`` with no pauses."""
@@ -51,6 +62,7 @@ class RealtimeScript:
     reject_session_update: Rejection | None = None
     never_confirm: bool = False
     fail_response_create: Rejection | None = None
+    turns: tuple[TurnScript, ...] = ()  # OpenAI interfaces: entry N applies to the Nth response.create
     require_auth: bool = True
     gemini_voice_activity: bool = False  # send voiceActivity messages (allow-listed on the real service)
 
