@@ -54,3 +54,15 @@ model:
     script = script_from(scenario.model)
     assert script.turns == (TurnScript(), TurnScript(fail_response_create=Rejection("server_error")),
                             TurnScript(response_duration_s=1.5, delivery_rate=2.0, chunk_bytes=400))
+
+
+def test_a_misspelt_turn_key_is_a_located_error_with_a_suggestion(tmp_path):
+    import pytest
+
+    from callreplay.errors import ScenarioError
+
+    text = "name: t\nsteps: []\nmodel:\n  turns:\n    - {fail_respons_create: {code: x}}\n"
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(text, Path(tmp_path / "t.yaml"))
+    line = caught.value.all_lines()[0]
+    assert ":5 model.turns[0].fail_respons_create" in line and "did you mean 'fail_response_create'" in line
