@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callreplay.testing import business
+from callreplay.testing import business, write_recording
 
 SID = "CA" + "b" * 32
 
@@ -32,20 +32,7 @@ def long_inbound_call(hours: float = 2.0, *, simple_mode: bool = True, turns_eve
 
 def recorded_call(folder, frames: int) -> dict:
     """Write a JSON-Lines recording of ``frames`` Twilio media messages and a scenario that streams it."""
-    import base64
-    import json
-
-    import numpy as np
-
-    from callreplay.audio import sources
-
-    pattern = np.concatenate([sources.speech(4_000_000, 1500, 3), sources.silence(2_000_000)])
-    encoded = [base64.b64encode(f.tobytes()).decode() for f in pattern]
-    with open(folder / "recording.jsonl", "w", encoding="utf-8") as fh:
-        for i in range(frames):
-            fh.write(json.dumps({"event": "media", "sequenceNumber": str(i + 3), "streamSid": "MZ" + "0" * 32,
-                                 "media": {"track": "inbound", "chunk": str(i + 1), "timestamp": str(i * 20),
-                                           "payload": encoded[i % len(encoded)]}}) + "\n")
+    write_recording(folder / "recording.jsonl", frames, speech_us=4_000_000, silence_us=2_000_000, seed=3)
     seconds = frames // 50
     return {"name": "bench-recording", "businesses": [business()],
             "pipeline": {"max_realtime_seconds_per_call": f"{seconds + 60}s", "max_audio_frames_per_call": frames * 2},

@@ -52,6 +52,25 @@ def inbound_call(sid: str = INBOUND_SID, *, at: float = 0.0, talk: str = "20s", 
     return steps
 
 
+def write_recording(path: Path, frames: int, *, speech_us: int = 2_000_000, silence_us: int = 1_000_000,
+                    seed: int = 7) -> Path:
+    """A JSON-Lines recording of ``frames`` Twilio media messages, numbered as Twilio numbers them after
+    ``connected`` and ``start``: a speech/silence pattern (``speech_us`` then ``silence_us``) repeated."""
+    import base64
+    import json
+
+    from .audio import sources
+
+    pattern = [base64.b64encode(f.tobytes()).decode() for f in sources.speech(speech_us, 1500, seed)]
+    pattern += [base64.b64encode(f.tobytes()).decode() for f in sources.silence(silence_us)]
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(frames):
+            fh.write(json.dumps({"event": "media", "sequenceNumber": str(i + 3), "streamSid": "MZ" + "0" * 32,
+                                 "media": {"track": "inbound", "chunk": str(i + 1), "timestamp": str(i * 20),
+                                           "payload": pattern[i % len(pattern)]}}) + "\n")
+    return Path(path)
+
+
 def scenario_from_dict(data: dict[str, Any], folder: Path, name: str = "scenario.yaml") -> Scenario:
     path = Path(folder) / name
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

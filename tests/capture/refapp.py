@@ -10,8 +10,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import aiohttp
 import numpy as np
+import websockets
 from aiohttp import web
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
@@ -110,3 +115,46 @@ async def paced_send(ws_send, messages: list[str], frame_s: float = 0.02) -> Non
                 await asyncio.sleep(delay)
             media_index += 1
         await ws_send(text)
+
+
+WEBHOOK_FORM = {"CallSid": CALL_SID, "From": CALLER, "To": BUSINESS_PHONE, "Direction": "inbound",
+                "AccountSid": ACCOUNT_SID}
+
+
+@asynccontextmanager
+async def recording_proxy(out) -> AsyncIterator[tuple[int, int]]:
+    """The reference app behind ``callreplay record``'s proxy writing to ``out``: (proxy port, app port)."""
+    from callreplay.capture.proxy import CaptureProxy, start_proxy
+    from callreplay.capture.redact import Redactor
+
+    app_runner, app_port = await serve(make_app({BUSINESS_PHONE: 7}))
+    proxy = CaptureProxy(f"http://127.0.0.1:{app_port}", out, Redactor.for_folder(out, create=True))
+    proxy_runner, proxy_port = await start_proxy(proxy, "127.0.0.1", 0)
+    try:
+        yield proxy_port, app_port
+    finally:
+        await proxy_runner.cleanup()
+        await app_runner.cleanup()
+
+
+async def post_webhook(port: int) -> str:
+    """Twilio's incoming-call webhook (``WEBHOOK_FORM``) to ``port``: the TwiML it answered."""
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"http://127.0.0.1:{port}/webhook/incoming_call", data=WEBHOOK_FORM) as resp:
+            assert resp.status == 200
+            return await resp.text()
+
+
+def stream_url_of(twiml_text: str) -> str:
+    match = re.search(r'<Stream [^>]*url="([^"]+)"', twiml_text)
+    assert match, twiml_text
+    return match.group(1)
+
+
+async def drain(ws, quiet_s: float = 2.0) -> None:
+    """Read what the app sends until it is quiet for ``quiet_s`` or closes the socket."""
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), quiet_s)
+    except (TimeoutError, websockets.ConnectionClosed):
+        pass

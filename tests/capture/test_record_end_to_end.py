@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import statistics
 import textwrap
 import time
@@ -19,7 +18,20 @@ from callreplay.capture.redact import Redactor
 from callreplay.replay import replay
 from callreplay.scenario.load import load_scenario
 
-from .refapp import BUSINESS_PHONE, CALL_SID, CALLER, make_app, paced_send, serve, speech_frames, twilio_messages
+from .refapp import (
+    BUSINESS_PHONE,
+    CALL_SID,
+    CALLER,
+    drain,
+    make_app,
+    paced_send,
+    post_webhook,
+    recording_proxy,
+    serve,
+    speech_frames,
+    stream_url_of,
+    twilio_messages,
+)
 
 BUSINESSES_YAML = f"""\
 - id: 7
@@ -33,36 +45,15 @@ BUSINESSES_YAML = f"""\
 
 
 async def _record_call(out: Path, frames, *, timeout: float = 30) -> tuple[str, str]:
-    app_runner, app_port = await serve(make_app({BUSINESS_PHONE: 7}))
-    proxy = CaptureProxy(f"http://127.0.0.1:{app_port}", out, Redactor.for_folder(out, create=True))
-    proxy_runner, proxy_port = await start_proxy(proxy, "127.0.0.1", 0)
-    try:
-        async with aiohttp.ClientSession() as http:
-            form = {"CallSid": CALL_SID, "From": CALLER, "To": BUSINESS_PHONE, "Direction": "inbound",
-                    "AccountSid": "AC" + "ef" * 16}
-            async with http.post(f"http://127.0.0.1:{proxy_port}/webhook/incoming_call", data=form) as resp:
-                assert resp.status == 200
-                served = await resp.text()
-        direct = await _direct_twiml(app_port, form)
-        stream_url = re.search(r'<Stream [^>]*url="([^"]+)"', served).group(1)
+    async with recording_proxy(out) as (proxy_port, app_port):
+        served = await post_webhook(proxy_port)
+        direct = await post_webhook(app_port)
+        stream_url = stream_url_of(served)
         await asyncio.sleep(0.3)  # Twilio opens the stream a few hundred ms after the TwiML
         async with websockets.connect(stream_url) as ws:
             await asyncio.wait_for(paced_send(ws.send, twilio_messages(frames)), timeout)
-            try:
-                while True:
-                    await asyncio.wait_for(ws.recv(), 2)
-            except (TimeoutError, websockets.ConnectionClosed):
-                pass
+            await drain(ws)
         return direct, stream_url
-    finally:
-        await proxy_runner.cleanup()
-        await app_runner.cleanup()
-
-
-async def _direct_twiml(port: int, form: dict) -> str:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"http://127.0.0.1:{port}/webhook/incoming_call", data=form) as resp:
-            return await resp.text()
 
 
 def _hand_written(tmp_path: Path) -> Path:

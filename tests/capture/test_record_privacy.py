@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 
-import aiohttp
 import websockets
 
 from callreplay.capture.capture_file import MAX_FIELD_CHARS, MAX_LINE_BYTES, read_capture
 from callreplay.capture.importers.from_capture import import_capture
-from callreplay.capture.proxy import CaptureProxy, start_proxy
-from callreplay.capture.redact import Redactor
 
-from .refapp import ACCOUNT_SID, BUSINESS_PHONE, CALL_SID, CALLER, make_app, serve, speech_frames, twilio_messages
+from .refapp import (
+    CALL_SID,
+    CALLER,
+    drain,
+    post_webhook,
+    recording_proxy,
+    speech_frames,
+    stream_url_of,
+    twilio_messages,
+)
 
 TOKEN = "0123456789abcdef" * 2
 
@@ -33,27 +38,12 @@ def _hostile_messages() -> list[str]:
 
 
 async def _record(out) -> None:
-    app_runner, app_port = await serve(make_app({BUSINESS_PHONE: 7}))
-    proxy = CaptureProxy(f"http://127.0.0.1:{app_port}", out, Redactor.for_folder(out, create=True))
-    proxy_runner, proxy_port = await start_proxy(proxy, "127.0.0.1", 0)
-    try:
-        async with aiohttp.ClientSession() as http:
-            form = {"CallSid": CALL_SID, "From": CALLER, "To": BUSINESS_PHONE, "Direction": "inbound",
-                    "AccountSid": ACCOUNT_SID}
-            async with http.post(f"http://127.0.0.1:{proxy_port}/webhook/incoming_call", data=form) as resp:
-                served = await resp.text()
-        url = re.search(r'<Stream [^>]*url="([^"]+)"', served).group(1)
+    async with recording_proxy(out) as (proxy_port, _):
+        url = stream_url_of(await post_webhook(proxy_port))
         async with websockets.connect(url, max_size=None) as ws:
             for text in _hostile_messages():
                 await ws.send(text)
-            try:
-                while True:
-                    await asyncio.wait_for(ws.recv(), 2)
-            except (TimeoutError, websockets.ConnectionClosed):
-                pass
-    finally:
-        await proxy_runner.cleanup()
-        await app_runner.cleanup()
+            await drain(ws)
 
 
 def test_media_messages_are_redacted_and_long_lines_bounded(tmp_path):

@@ -1,26 +1,13 @@
 """A streamed recording keeps Twilio's numbering across its chunks, whatever is sent in between."""
 
-import base64
-import json
 
 import callreplay.recording as recording
-from callreplay.audio import sources
-from callreplay.testing import CALLER, INBOUND_SID, business, replay_findings, scenario_from_dict
-
-
-def _write_recording(path, frames: int) -> None:
-    pattern = [base64.b64encode(f.tobytes()).decode() for f in sources.speech(2_000_000, 1500, 7)]
-    pattern += [base64.b64encode(f.tobytes()).decode() for f in sources.silence(1_000_000)]
-    with open(path, "w", encoding="utf-8") as fh:
-        for i in range(frames):
-            fh.write(json.dumps({"event": "media", "sequenceNumber": str(i + 3), "streamSid": "MZ" + "0" * 32,
-                                 "media": {"track": "inbound", "chunk": str(i + 1), "timestamp": str(i * 20),
-                                           "payload": pattern[i % len(pattern)]}}) + "\n")
+from callreplay.testing import CALLER, INBOUND_SID, business, replay_findings, scenario_from_dict, write_recording
 
 
 def test_mark_echoes_between_chunks_keep_the_numbering(tmp_path, monkeypatch):
     monkeypatch.setattr(recording, "CHUNK_FRAMES", 97)  # many chunk boundaries
-    _write_recording(tmp_path / "call.jsonl", 3000)
+    write_recording(tmp_path / "call.jsonl", 3000)
     steps = [
         {"at": 0, "webhook": "incoming_call", "params": {"CallSid": INBOUND_SID, "From": CALLER, "To": "+97231234567"}},
         {"at": 0.8, "call": INBOUND_SID, "ws": "start"},

@@ -7,30 +7,18 @@ spans two of those chunks, and every frame must leave once, numbered on from the
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 
 import pytest
 from helpers import run_cli
 
-from callreplay.audio import sources
 from callreplay.live.driver import LIVE_RECORDING_CHUNK
-from callreplay.testing import BUSINESS_PHONE, CALLER, INBOUND_SID, business
+from callreplay.testing import BUSINESS_PHONE, CALLER, INBOUND_SID, business, write_recording
 
 pytestmark = pytest.mark.live
 
 FRAMES = LIVE_RECORDING_CHUNK + 50  # the second chunk is read while the call plays
-
-
-def write_recording(path, frames: int) -> None:
-    pattern = [base64.b64encode(f.tobytes()).decode() for f in sources.speech(2_000_000, 1500, 7)]
-    pattern += [base64.b64encode(f.tobytes()).decode() for f in sources.silence(1_000_000)]
-    with open(path, "w", encoding="utf-8") as fh:
-        for i in range(frames):
-            fh.write(json.dumps({"event": "media", "sequenceNumber": str(i + 3), "streamSid": "MZ" + "0" * 32,
-                                 "media": {"track": "inbound", "chunk": str(i + 1), "timestamp": str(i * 20),
-                                           "payload": pattern[i % len(pattern)]}}) + "\n")
 
 
 def test_a_recorded_call_is_played_to_the_target_across_chunks(tmp_path):

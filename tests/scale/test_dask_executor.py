@@ -1,32 +1,20 @@
 """The Dask executor gives byte-identical results to a local run, and side files travel with the task."""
 
-import base64
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from callreplay.audio import sources
 from callreplay.executors import ExecutorError, parse_executor, run_shipped, ship
 from callreplay.runner import RunOptions, _run_item, run_all
-from callreplay.testing import CALLER, INBOUND_SID, business, inbound_call, scenario_from_dict
+from callreplay.testing import CALLER, INBOUND_SID, business, inbound_call, scenario_from_dict, write_recording
 
 ROOT = Path(__file__).resolve().parents[2]
 distributed = pytest.importorskip("distributed")
 
 
-def _recording(path: Path, frames: int) -> None:
-    pattern = [base64.b64encode(f.tobytes()).decode() for f in sources.speech(1_000_000, 1500, 5)]
-    with open(path, "w", encoding="utf-8") as fh:
-        for i in range(frames):
-            fh.write(json.dumps({"event": "media", "sequenceNumber": str(i + 3), "streamSid": "MZ" + "0" * 32,
-                                 "media": {"track": "inbound", "chunk": str(i + 1), "timestamp": str(i * 20),
-                                           "payload": pattern[i % len(pattern)]}}) + "\n")
-
-
 def _recorded_scenario(folder: Path):
-    _recording(folder / "call.jsonl", 500)
+    write_recording(folder / "call.jsonl", 500, speech_us=1_000_000, silence_us=0, seed=5)
     steps = [
         {"at": 0, "webhook": "incoming_call", "params": {"CallSid": INBOUND_SID, "From": CALLER, "To": "+97231234567",
                                                         "Direction": "inbound"}},
