@@ -91,7 +91,8 @@ def run(calls: int, seconds: float, workdir: Path, spread: bool = True) -> tuple
            "TWILIO_API_BASE": f"http://127.0.0.1:{rest_port}"}
     server = subprocess.Popen([sys.executable, "-m", "callreplay", "serve", "--profile", "fixed", "--businesses",
                                str(businesses), "--listen", f"127.0.0.1:{port}"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_other_cores)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_other_cores,
+                              start_new_session=True)
     try:
         problem = wait_healthy(f"http://127.0.0.1:{port}/health", server, 20)
         if problem:

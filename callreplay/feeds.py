@@ -74,6 +74,7 @@ def _source_frames(spec: SourceSpec, seed: int, scenario: Scenario
         make = sources.noise if spec.kind == "noise" else sources.music
         return make(spec.duration_us, spec.rms, spec.zcr, spec.seed if spec.seed is not None else seed), None
     if spec.kind == "file":  # opened safely inside the scenario's folder, under its size limit
+        assert spec.path is not None  # the loader gives every file source its path
         return sources.wav_file(spec.path, folder=scenario.side_files_folder,
                                 max_bytes=scenario.limits.side_file_bytes), None
     decoded = sources.payloads(spec.payloads)
@@ -156,10 +157,12 @@ def _paced_pattern(scenario: Scenario, step: WsStep, start_us: int) -> PacedPatt
 
 def expand_media(scenario: Scenario, step: WsStep, start_us: int) -> FrameBatch:
     """The frames of one media step, paced from its ``at``, with local sequence numbers 1..N."""
+    media = step.media
+    assert media is not None  # the loader gives every media step its sources
     parts: list = []
     b64: list[str] | None = []
     try:
-        for k, spec in enumerate(step.media.sources):
+        for k, spec in enumerate(media.sources):
             frames, encoded = _source_frames(spec, _source_seed(scenario, step, k), scenario)
             parts.append(frames)
             if b64 is not None and encoded is not None:
@@ -172,16 +175,16 @@ def expand_media(scenario: Scenario, step: WsStep, start_us: int) -> FrameBatch:
     if regular:
         one = np.concatenate(parts) if parts else np.zeros((0, FRAME_BYTES), np.uint8)
         pattern_len = len(one)
-        if step.media.for_us is not None and pattern_len:
-            total = sources.frame_count(step.media.for_us)
+        if media.for_us is not None and pattern_len:
+            total = sources.frame_count(media.for_us)
             one = np.resize(one, (total, FRAME_BYTES)) if total else one[:0]
-        elif step.media.repeat > 1:
-            one = np.tile(one, (step.media.repeat, 1))
+        elif media.repeat > 1:
+            one = np.tile(one, (media.repeat, 1))
         payload: np.ndarray | list[bytes] = one
         n = len(one)
     else:
         flat = [bytes(p) for part in parts for p in (part if isinstance(part, list) else list(part))]
-        payload = flat * step.media.repeat
+        payload = flat * media.repeat
         n = len(payload)
     if b64 is not None and len(b64) != n:
         b64 = (b64 * (n // max(len(b64), 1) + 1))[:n] if b64 else None
@@ -190,10 +193,10 @@ def expand_media(scenario: Scenario, step: WsStep, start_us: int) -> FrameBatch:
     timestamp = (arrival - start_us) // 1000
     batch = FrameBatch.build(payload, arrival, steps + 1, steps + 1, timestamp, b64=b64)
     if step.faults:
-        spec = {k: v for k, v in step.faults.items() if k != "seed"}
+        faults = {k: v for k, v in step.faults.items() if k != "seed"}
         seed = step.faults.get("seed", scenario.seed * 104729 + step.index)
         try:
-            batch = apply_faults(batch, spec, seed)
+            batch = apply_faults(batch, faults, seed)
         except ValueError as exc:
             raise ScenarioError(str(exc), file=str(scenario.file), line=step.line, path=f"{step.path}.faults") \
                 from None

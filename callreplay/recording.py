@@ -82,7 +82,8 @@ def recording_chunks(path: Path, at_us: int, *, where: str, chunk: int = CHUNK_F
 
     The file is opened safely inside ``folder`` (the scenario's; default the file's own) and read a
     bounded line at a time."""
-    first_ts = first_seq = None
+    first_ts: int | None = None
+    first_seq: int | None = None
     b64: list[str] = []
     lines: list[int] = []
     stamps: list[int] = []
@@ -97,11 +98,16 @@ def recording_chunks(path: Path, at_us: int, *, where: str, chunk: int = CHUNK_F
         return [_decode_one(text, number, path, where) for text, number in zip(b64, lines, strict=True)]
 
     def flush() -> FrameBatch:
+        assert first_ts is not None and first_seq is not None  # set by the file's first frame, before any flush
         payloads = decoded()
         arrival = at_us + (np.array(stamps, dtype=np.int64) - first_ts) * 1000
         batch = FrameBatch.build(payloads, arrival, np.array(seqs) - first_seq + 1, np.array(chunks),
                                  np.array(stamps, dtype=np.int64) - first_ts, b64=b64)
-        b64.clear(), lines.clear(), stamps.clear(), seqs.clear(), chunks.clear()
+        b64.clear()
+        lines.clear()
+        stamps.clear()
+        seqs.clear()
+        chunks.clear()
         return batch
 
     try:

@@ -13,6 +13,7 @@ import base64
 import binascii
 import bisect
 from dataclasses import dataclass, field
+from typing import Any
 from xml.etree import ElementTree
 
 import numpy as np
@@ -61,7 +62,9 @@ def replay(scenario: Scenario, profile: Profile | str, *, audio_impl: str = "fas
     """Replay ``scenario`` under ``profile`` and return its trace (deterministic for the same inputs)."""
     profile = load_profile(profile, allow_code=allow_code)
     config = build_config(scenario.overrides)
-    clock = VirtualClock(scenario.clock_start)
+    clock_start = scenario.clock_start
+    assert clock_start is not None  # the loader always sets it
+    clock = VirtualClock(clock_start)
     scheduler = Scheduler(clock)
     trace = Trace()
     ctx = PipelineContext(clock, scheduler, trace, BusinessStore.from_specs(scenario.businesses, scenario.timezone), config, profile,
@@ -71,7 +74,7 @@ def replay(scenario: Scenario, profile: Profile | str, *, audio_impl: str = "fas
         app = PipelineApp(ctx, audio_impl=audio_impl, keep_audio=keep_audio)
         engine = _Engine(scenario, ctx, app)
         ctx.emit(None, "replay", "replay.start", scenario=scenario.name, profile=profile.name,
-                 clock_start=scenario.clock_start.isoformat(), profile_class=profile.class_name,
+                 clock_start=clock_start.isoformat(), profile_class=profile.class_name,
                  businesses=[b.id for b in scenario.businesses], prompt_cache_ttl_us=config.prompt_cache_ttl_us)
         for step in scenario.steps:
             engine.advance(step.at_us, include_tasks_at_limit=True)
@@ -106,14 +109,15 @@ class _Engine:
                     live.append(f)
             self.feeds = live
             task_us = scheduler.next_due_us()
+            if task_us is not None and not (task_us < limit_us or (include_tasks_at_limit and task_us == limit_us)):
+                task_us = None  # due after this advance
             feed = live[0] if len(live) == 1 else min(live, key=lambda f: f.next_us(), default=None)
-            feed_us = feed.next_us() if feed else None
-            task_ok = task_us is not None and (task_us < limit_us or (include_tasks_at_limit and task_us == limit_us))
-            feed_ok = feed_us is not None and feed_us < limit_us
-            if task_ok and (not feed_ok or task_us <= feed_us):
+            if feed is not None and feed.next_us() >= limit_us:
+                feed = None  # its next frame is after this advance
+            if task_us is not None and (feed is None or task_us <= feed.next_us()):
                 scheduler.run_until(task_us)
                 continue
-            if not feed_ok:
+            if feed is None:
                 break
             # Only this call's tasks (and shared ones) bound its slice: calls interact through tasks alone.
             own_us = scheduler.next_due_for(feed.call)
@@ -187,7 +191,7 @@ class _Engine:
         app, ctx = self.app, self.ctx
         sock = app.socket(step.call)
         message = step.message
-        event = step.raw.get("event") if message == "raw" else message
+        event = _raw_message(step).get("event") if message == "raw" else message
         if sock.closed:
             ctx.emit(step.call, "twilio", "ws.ignored", event=event, reason=sock.close_reason or "closed",
                      step=step.path)
@@ -211,8 +215,11 @@ class _Engine:
                          at_us=ctx.now)
             self._send(sock, stream.start_message(ctx.now, step.custom_parameters, step.tracks, step.stream_sid))
         elif message == "media":
-            if step.media.sources[0].kind == "recording":
-                chunks = recording_chunks(step.media.sources[0].path, step.at_us, where=f"{step.path}.ws.media",
+            assert step.media is not None  # the loader gives every media step its sources
+            source = step.media.sources[0]
+            if source.kind == "recording":
+                assert source.path is not None  # the loader gives every recording source its path
+                chunks = recording_chunks(source.path, step.at_us, where=f"{step.path}.ws.media",
                                           folder=self.scenario.side_files_folder,
                                           max_bytes=self.scenario.limits.side_file_bytes)
                 batch = next(chunks, None) or expand_media(self.scenario, _no_media(step), step.at_us)
@@ -233,8 +240,10 @@ class _Engine:
                 self.feeds.append(feed)
                 sock.feeds.append(feed)
         elif message == "mark":
+            assert step.mark is not None  # the schema requires the mark's name
             self._send(sock, stream.mark_message(step.mark))
         elif message == "dtmf":
+            assert step.digit is not None  # the schema requires the digit
             self._send(sock, stream.dtmf_message(step.digit))
         elif message == "stop":
             self._send(sock, stream.stop_message())
@@ -251,7 +260,7 @@ class _Engine:
 
     def _raw(self, sock: Socket, step: WsStep) -> None:
         """A message exactly as Twilio sent it (recorded): passed through, numbers and all."""
-        ctx, msg = self.ctx, step.raw
+        ctx, msg = self.ctx, _raw_message(step)
         event = msg.get("event")
         stream = sock.stream
         seq_text = msg.get("sequenceNumber")
@@ -282,7 +291,7 @@ class _Engine:
             self.app.shutdown_socket(sock.handler, "twilio_stop_event")
 
     def _raw_media(self, sock: Socket, step: WsStep, seq: int | None) -> None:
-        ctx, msg, stream = self.ctx, step.raw, sock.stream
+        ctx, msg, stream = self.ctx, _raw_message(step), sock.stream
         media = msg.get("media") or {}
         if msg.get("streamSid") and msg.get("streamSid") != stream.stream_sid:
             ctx.emit(step.call, "twilio", "ws.protocol", problem="unknown-stream", count=1, step=step.path,
@@ -306,6 +315,12 @@ class _Engine:
         sock.handler.process_frames(batch, 0, 1)
 
 
+def _raw_message(step: WsStep) -> dict[str, Any]:
+    """The recorded message of a ``raw`` ws step (the loader sets it for every one)."""
+    assert step.raw is not None
+    return step.raw
+
+
 def _no_media(step: WsStep) -> WsStep:
     """An empty media step (a recording with no media lines)."""
     import dataclasses
@@ -321,4 +336,5 @@ def stream_parameters(twiml: str) -> dict[str, str]:
         root = ElementTree.fromstring(twiml)
     except ElementTree.ParseError as exc:
         raise ScenarioError(f"the webhook returned TwiML that does not parse: {exc}") from None
-    return {p.get("name"): p.get("value", "") for p in root.iter("Parameter")}
+    # a <Parameter> without a name is dropped, as Twilio drops it (check_stream warns of it, 12200)
+    return {name: p.get("value", "") for p in root.iter("Parameter") if (name := p.get("name")) is not None}

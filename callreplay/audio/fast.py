@@ -30,7 +30,7 @@ def _first(mask: np.ndarray) -> int:
 
 def _greedy_marks(times: np.ndarray, last: int, interval: int) -> list[int]:
     """Times of successive keepalives: each at the first frame more than ``interval`` later."""
-    marks = []
+    marks: list[int] = []
     if not len(times):
         return marks
     ordered = bool(np.all(times[1:] >= times[:-1]))
@@ -115,6 +115,7 @@ class FastAudioPath(ReferenceAudioPath):
         if not (c.simple_mode and s.is_calibrated and s.sender_started and s.realtime_alive and not s.closing
                 and not s.limit_exceeded and not s.queue):
             return False  # (a speech-timeout frame inside the run was already cut off by _next_cut)
+        assert s.sender_start_us is not None  # set together with sender_started
         t = batch.arrival_us[a:b]
         m = b - a
         over_frames = s.total_frames_sent + m > c.max_audio_frames_per_call

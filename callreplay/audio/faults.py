@@ -86,7 +86,7 @@ def _reorder(batch: FrameBatch, value: object, rng: np.random.Generator) -> Fram
     """Swap the contents of disjoint adjacent pairs; arrival times stay in place."""
     pairs = len(batch) // 2
     n = round(_fraction("reorder", value) * pairs)
-    firsts = 2 * rng.choice(pairs, size=n, replace=False) + rng.integers(0, 2) if pairs else []
+    firsts: np.ndarray | list[int] = 2 * rng.choice(pairs, size=n, replace=False) + rng.integers(0, 2) if pairs else []
     order = np.arange(len(batch))
     for i in np.sort(np.asarray(firsts, dtype=np.int64)):
         if i + 1 < len(batch):

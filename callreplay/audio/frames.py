@@ -44,7 +44,11 @@ class FrameBatch:
     def __post_init__(self) -> None:
         if (self.payload is None) == (self.irregular is None):
             raise ValueError("a FrameBatch needs exactly one of payload and irregular")
-        n = len(self.payload) if self.payload is not None else len(self.irregular)
+        if self.payload is not None:
+            n = len(self.payload)
+        else:
+            assert self.irregular is not None  # exactly one of the two, checked just above
+            n = len(self.irregular)
         if self.payload is not None and (self.payload.ndim != 2 or self.payload.shape[1] != FRAME_BYTES
                                          or self.payload.dtype != np.uint8):
             raise ValueError(f"payload must be uint8 (N, {FRAME_BYTES}), got {self.payload.dtype} "
@@ -81,10 +85,15 @@ class FrameBatch:
     def __len__(self) -> int:
         return len(self.arrival_us)
 
+    def _irregular_payloads(self) -> tuple[bytes, ...]:
+        """``irregular``, for a batch without a ``payload`` array (``__post_init__`` ensures it is then set)."""
+        assert self.irregular is not None
+        return self.irregular
+
     def payload_bytes(self, i: int) -> bytes:
         if self.payload is not None:
             return self.payload[i].tobytes()
-        return self.irregular[i]
+        return self._irregular_payloads()[i]
 
     def b64_at(self, i: int) -> str:
         """The base64 string Twilio sent (recorded), or the encoding of the synthetic payload."""
@@ -99,7 +108,7 @@ class FrameBatch:
             if self.payload is not None:
                 cached = frame_rms(self.payload)
             else:
-                cached = payload_rms(self.irregular)
+                cached = payload_rms(self._irregular_payloads())
             cached.flags.writeable = False
             self._cache["rms"] = cached
         return cached
@@ -137,8 +146,9 @@ class FrameBatch:
         if self.payload is not None:
             digest.update(self.payload[idx].tobytes())
         else:
+            irregular = self._irregular_payloads()
             for i in idx:
-                digest.update(self.irregular[i])
+                digest.update(irregular[i])
         return digest.hexdigest()
 
     def to_wire_messages(self, stream_sid: str, track: str = "inbound") -> Iterator[dict]:

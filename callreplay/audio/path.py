@@ -141,8 +141,11 @@ class Collector:
             empty = np.zeros(0, np.int64)
             return empty, empty, empty
         if len(self._fwd) == 1:
-            return tuple(np.asarray(col, dtype=np.int64) for col in self._fwd[0])
-        return tuple(np.concatenate([part[k] for part in self._fwd]).astype(np.int64, copy=False) for k in range(3))
+            index, times, rms = (np.asarray(col, dtype=np.int64) for col in self._fwd[0])
+        else:
+            index, times, rms = (np.concatenate([part[k] for part in self._fwd]).astype(np.int64, copy=False)
+                                 for k in range(3))
+        return index, times, rms
 
     def result(self) -> SliceResult:
         self._flush()
@@ -233,6 +236,7 @@ class AudioPath:
             out.dropped["CLOSING"] += 1
             return
         s.total_frames_sent += 1  # step 4: counted before the check
+        assert s.sender_start_us is not None  # a frame is dequeued only once the sender has started
         elapsed = t_us - s.sender_start_us
         if elapsed > c.max_realtime_us or s.total_frames_sent > c.max_audio_frames_per_call:
             self._trip(t_us, elapsed, out)
@@ -280,6 +284,7 @@ class AudioPath:
         s, c = self._s, self.config
         if not s.sender_started or s.limit_exceeded:
             return None
+        assert s.sender_start_us is not None  # set together with sender_started
         by_frames = start + max(0, c.max_audio_frames_per_call - s.total_frames_sent)
         by_time = start + int(np.searchsorted(arrival_us[start:stop], s.sender_start_us + c.max_realtime_us,
                                               side="right"))

@@ -53,9 +53,11 @@ class ReferenceAudioPath(AudioPath):
     def _speech_bypass(self, t: int, out: Collector) -> bool:
         """Step 7: server-VAD speech bypass, forced off after the speech timeout."""
         s = self._s
-        if s.realtime_speech_active and t - s.realtime_speech_started_us > self.config.speech_timeout_us:
-            s.realtime_speech_active = False
-            out.log(t, "WARNING", LOG_SPEECH_TIMEOUT)
+        if s.realtime_speech_active:
+            assert s.realtime_speech_started_us is not None  # set together with realtime_speech_active
+            if t - s.realtime_speech_started_us > self.config.speech_timeout_us:
+                s.realtime_speech_active = False
+                out.log(t, "WARNING", LOG_SPEECH_TIMEOUT)
         return s.realtime_speech_active
 
     def _noise_flag(self, rms: int, bypass: bool) -> bool:

@@ -334,6 +334,7 @@ class LiveReplay:
         stream = sock.stream
         message = step.message
         if sock.echo_line is None and step.call in self._echo_calls:
+            sock.judge_deferred()  # the audio that came before the echo step is not echoed back
             sock.echo_line = EchoLine(0)  # from now on the bot's audio on this stream is kept to echo back
         if message == "connected":
             return

@@ -91,7 +91,9 @@ def _signal_group(process: subprocess.Popen, sig: signal.Signals) -> None:
     try:
         os.killpg(process.pid, sig)
     except (ProcessLookupError, PermissionError):
-        pass
+        # not the leader of a group of its own (started without start_new_session): signal the process itself
+        if process.poll() is None:
+            process.send_signal(sig)
 
 
 def stop_process(process: subprocess.Popen) -> None:

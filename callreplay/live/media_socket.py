@@ -17,6 +17,8 @@ import functools
 import json
 import logging
 import math
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +36,7 @@ from ..feeds import FRAME_BYTES, Feed, number_slice, protocol_problems
 from ..twilio.stream import TwilioStream
 from .echo_line import EchoLine
 from .recorder import LiveRecorder
+from .ws_fast import TextFrameReader, client_text_frame
 
 FRAME_US = 20_000
 US_PER_BYTE = 125  # mu-law 8 kHz: one byte is 125 µs of audio
@@ -43,7 +46,10 @@ IN_FLIGHT_US = 250_000   # messages arriving this soon after our stop crossed it
 SEND_TIMEOUT_S = 5.0     # a server that stops reading the stream for this long has hung
 BACKLOG_BYTES = 64 * 1024  # unsent bytes beyond this mean the server is not reading (about 1.3 s of frames)
 KNOWN_APP_EVENTS = ("media", "mark", "clear")
-READ_CHUNK_BYTES = 512  # about one media message per read callback
+READ_CHUNK_BYTES = 4096  # a few media messages per read callback: one socket's burst never holds the pacer up
+MAX_HANDSHAKE_BYTES = 64 * 1024
+MAX_DEFERRED = 2000  # media kept for the pacer's slack per stream (40 s of audio); beyond it, judged at once
+_MEDIA_TAG = '"media"'  # in a media message's event; a base64 payload cannot contain a quote
 log = logging.getLogger(__name__)
 
 
@@ -61,12 +67,48 @@ class _JudgedConnection(ClientConnection):
         self.pacer = pacer
         self._parts: list[bytes] = []
         self._text = False
+        self._head = b""                          # the handshake response, until it is whole
+        self._frames: TextFrameReader | None = None
+        self._library_only = False
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        frames = self._frames
+        if frames is None and not self._library_only:
+            data = self._after_handshake(data)
+            frames = self._frames
+        if frames is None:
+            if data:
+                super().data_received(data)
+        else:
+            for is_text, chunk in frames.feed(data):
+                if is_text:
+                    self._deliver(chunk, True)
+                else:
+                    super().data_received(chunk)
         # frames towards the server come first: while one is due, this socket waits its turn
         if self.pacer is not None and self.pacer.frames_due() and not self.transport.is_closing():
             self.pacer.hold(self.transport)
+
+    def _after_handshake(self, data: bytes) -> bytes:
+        """Give the library exactly the handshake response; return the frame bytes that followed it.
+
+        Only then is the library's frame parser known to be at a frame boundary with nothing
+        buffered, so :class:`TextFrameReader` can take the stream from its first frame.
+        """
+        self._head += data
+        end = self._head.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self._head) > MAX_HANDSHAKE_BYTES:  # not HTTP: the library says what is wrong
+                head, self._head, self._library_only = self._head, b"", True
+                super().data_received(head)
+            return b""
+        head, rest, self._head = self._head[:end + 4], self._head[end + 4:], b""
+        super().data_received(head)
+        if self.protocol.state is State.OPEN:
+            self._frames = TextFrameReader(self.protocol.max_message_size or 2 ** 31)
+            return rest
+        self._library_only = True
+        return rest
 
     def process_event(self, event: Any) -> None:
         if self.response is None or not isinstance(event, Frame) or event.opcode not in DATA_OPCODES:
@@ -78,8 +120,11 @@ class _JudgedConnection(ClientConnection):
         if not event.fin:
             return
         data, self._parts = b"".join(self._parts), []
+        self._deliver(data, self._text)
+
+    def _deliver(self, data: bytes, text: bool) -> None:
         try:
-            self.on_message(data.decode("utf-8", errors="replace") if self._text else data)
+            self.on_message(data.decode("utf-8", errors="replace") if text else data)
         except Exception:  # noqa: BLE001 - judging must never break the stream it judges
             log.exception("judging a server message failed")
 
@@ -117,6 +162,7 @@ class LiveMediaSocket:
     reader: asyncio.Task[None] | None = None
     closed_event: asyncio.Event = field(default_factory=asyncio.Event)
     lateness_us: list[int] = field(default_factory=list)
+    deferred: deque[tuple[int, str]] = field(default_factory=deque)  # media judged in the pacer's slack
     backlog_since_us: int | None = None
     echo_line: EchoLine | None = None  # set when a media step of this call echoes the bot's audio back
 
@@ -171,6 +217,7 @@ class LiveMediaSocket:
     async def _stalled(self) -> None:
         """The server stopped reading: Twilio gives up on the stream (31903, broken pipe)."""
         assert self.ws is not None
+        self.judge_deferred()
         self.recorder.emit(self.call, "twilio", "ws.refused", code=31903,
                            message=f"the server read nothing for {SEND_TIMEOUT_S:.0f} s; the stream was dropped")
         self.ws.transport.abort()
@@ -219,7 +266,7 @@ class LiveMediaSocket:
                                reason=f"the recording stopped at an unreadable line: {exc}"[:300])
 
     def _write_now(self, text: str) -> None:
-        """Hand one message to the socket without waiting for it to drain.
+        """Hand one message to the socket, framed in one step (:mod:`.ws_fast`), without waiting for it to drain.
 
         The pacer serves every stream of the run from one loop: waiting on one server's flow control
         would make every other call's frames late. A server that does not read lets the backlog grow
@@ -229,8 +276,7 @@ class LiveMediaSocket:
         if ws is None or ws.protocol.state is not State.OPEN or ws.send_in_progress is not None:
             return
         try:
-            ws.protocol.send_text(text.encode())
-            ws.send_data()
+            ws.transport.write(client_text_frame(text.encode()))
         except (OSError, ProtocolError, ConnectionClosed):
             self._lost()
 
@@ -250,6 +296,7 @@ class LiveMediaSocket:
         """The caller hangs up: Twilio sends ``stop`` and closes the socket."""
         if self.closed or self.ws is None:
             return
+        self.judge_deferred()
         self.stop_sent = True
         self.stop_sent_us = self.recorder.now_us()
         await self.send(self.stream.stop_message())
@@ -259,6 +306,7 @@ class LiveMediaSocket:
         """The network drops: the socket goes away without a ``stop`` (the server sees no close frame)."""
         if self.closed or self.ws is None:
             return
+        self.judge_deferred()
         self.recorder.emit(self.call, "twilio", "ws.dropped")
         self.ws.transport.abort()
         await self._finish("network", None)
@@ -274,6 +322,7 @@ class LiveMediaSocket:
     async def _finish(self, by: str, code: int | None) -> None:
         if self.closed:
             return
+        self.judge_deferred()
         if self.stop_sent and by == "server":
             by = "twilio"  # the server closing after Twilio's stop is the end Twilio started
         self.closed, self.closed_by, self.close_code = True, by, code
@@ -312,40 +361,71 @@ class LiveMediaSocket:
         if not self.closed:
             await self._finish("server", self.ws.close_code)
 
-    def _problem(self, code: int, problem: str, once: bool = True, **data: Any) -> None:
+    def _problem(self, code: int, problem: str, t_us: int, once: bool = True, **data: Any) -> None:
         """A message Twilio would reject (31950/31951 once per stream, 31924 always)."""
         if once and problem in self.warned:
             return
         self.warned.add(problem)
-        self.recorder.emit(self.call, "twilio", "ws.app_problem", code=code, problem=problem, **data)
+        self.recorder.emit_at(t_us, self.call, "twilio", "ws.app_problem", code=code, problem=problem, **data)
 
     def _judge(self, message: str | bytes) -> None:
+        """Take in one server message as it arrives.
+
+        A plain media message is kept with its arrival time and judged when the pacer has time
+        (:meth:`judge_deferred`): servers send the model's audio in bursts, tens of thousands of
+        messages a second at 200 calls, and judging each on arrival would make caller frames late.
+        Anything else is judged at once, after everything this stream received before it, so the
+        outcome is the same as judging every message on arrival (marks still see the queued audio).
+        """
+        t_us = self.recorder.now_us()
+        if (self.echo_line is None and not self.stop_sent and isinstance(message, str)
+                and len(self.deferred) < MAX_DEFERRED and _MEDIA_TAG in message):
+            if self.deferred or (self.pacer is not None and self.pacer.defer(self)):
+                self.deferred.append((t_us, message))
+                return
+        self.judge_deferred()
+        self._judge_at(message, t_us)
+
+    def judge_deferred(self, until_ns: int | None = None) -> bool:
+        """Judge this stream's kept media in arrival order, stopping at ``until_ns``; True once none is left."""
+        deferred = self.deferred
+        while deferred:
+            if until_ns is not None and time.monotonic_ns() >= until_ns:
+                return False
+            t_us, message = deferred.popleft()
+            try:
+                self._judge_at(message, t_us)
+            except Exception:  # noqa: BLE001 - judging must never break the stream it judges
+                log.exception("judging a server message failed")
+        return True
+
+    def _judge_at(self, message: str | bytes, now: int) -> None:
+        """Judge one message as Twilio would at ``now``, when it arrived."""
         rec = self.recorder
         if self.stop_sent:
             # what the server sent before our stop reached it is in flight, not a fault (jitter tolerated)
-            if rec.now_us() - self.stop_sent_us > IN_FLIGHT_US:
-                self._problem(31951, "message-after-stop", once=False, size=len(message))
+            if now - self.stop_sent_us > IN_FLIGHT_US:
+                self._problem(31951, "message-after-stop", now, once=False, size=len(message))
             return
         if isinstance(message, bytes):
-            self._problem(31950, "binary-frame", size=len(message))
+            self._problem(31950, "binary-frame", now, size=len(message))
             return
         try:
             msg = json.loads(message)
         except ValueError:
-            self._problem(31951, "not-json", sample=message[:80])
+            self._problem(31951, "not-json", now, sample=message[:80])
             return
         event = msg.get("event") if isinstance(msg, dict) else None
         if not self.bidirectional:
-            self._problem(31924, "message-on-unidirectional-stream", once=False, app_event=str(event)[:40])
+            self._problem(31924, "message-on-unidirectional-stream", now, once=False, app_event=str(event)[:40])
             return
         if event not in KNOWN_APP_EVENTS:
-            self._problem(31951, "unknown-event", app_event=str(event)[:40])
+            self._problem(31951, "unknown-event", now, app_event=str(event)[:40])
             return
         if msg.get("streamSid") != self.stream.stream_sid:
-            self._problem(31951, "wrong-stream-sid", app_event=event, stream_sid=str(msg.get("streamSid"))[:40],
-                          expected=self.stream.stream_sid)
+            self._problem(31951, "wrong-stream-sid", now, app_event=event,
+                          stream_sid=str(msg.get("streamSid"))[:40], expected=self.stream.stream_sid)
             return
-        now = rec.now_us()
         if event == "media":
             payload = (msg.get("media") or {}).get("payload")
             try:
@@ -353,27 +433,27 @@ class LiveMediaSocket:
             except (binascii.Error, ValueError):
                 audio = b""
             if not audio:
-                self._problem(31951, "bad-payload", app_event="media")
+                self._problem(31951, "bad-payload", now, app_event="media")
                 return
             start = max(self.playout_end_us, now)
             self.playout_end_us = start + len(audio) * US_PER_BYTE
             if self.echo_line is not None:
                 self.echo_line.played(start, audio)
-            rec.emit(self.call, "twilio", "ws.out", event="media", bytes=len(audio),
-                     frames=round(len(audio) / FRAME_BYTES, 3), whole_frames=len(audio) % FRAME_BYTES == 0,
-                     plays_from_us=start, plays_until_us=self.playout_end_us, rms=_rms(audio),
-                     sig=mulaw_signature(audio))
+            rms, sig = _audio_facts(audio)
+            rec.emit_at(now, self.call, "twilio", "ws.out", event="media", bytes=len(audio),
+                        frames=round(len(audio) / FRAME_BYTES, 3), whole_frames=len(audio) % FRAME_BYTES == 0,
+                        plays_from_us=start, plays_until_us=self.playout_end_us, rms=rms, sig=sig)
         elif event == "mark":
             name = str((msg.get("mark") or {}).get("name", ""))
-            rec.emit(self.call, "twilio", "ws.out", event="mark", name=name)
+            rec.emit_at(now, self.call, "twilio", "ws.out", event="mark", name=name)
             pending = _PendingMark(name)
             delay_s = max(self.playout_end_us - now, 0) / 1e6
             pending.handle = asyncio.get_running_loop().call_later(delay_s, self._echo_soon, pending)
             self.pending_marks.append(pending)
         elif event == "clear":
             echoed = [p.name for p in self.pending_marks]
-            rec.emit(self.call, "twilio", "ws.out", event="clear", echoed_marks=echoed,
-                     dropped_us=max(self.playout_end_us - now, 0))
+            rec.emit_at(now, self.call, "twilio", "ws.out", event="clear", echoed_marks=echoed,
+                        dropped_us=max(self.playout_end_us - now, 0))
             self.playout_end_us = now
             if self.echo_line is not None:
                 self.echo_line.cleared(now)
@@ -389,23 +469,23 @@ class LiveMediaSocket:
             asyncio.ensure_future(self._check_backlog(self.recorder.now_us()))
 
 
-_RMS_MEMO: dict[bytes, float] = {}
-_RMS_MEMO_MAX = 4096
+_FACTS_MEMO: dict[bytes, tuple[float, str]] = {}
+_FACTS_MEMO_MAX = 4096
 
 
-def _rms(audio: bytes) -> float:
-    """The RMS of one outbound payload (what silent-call and model-audio-lost read).
+def _audio_facts(audio: bytes) -> tuple[float, str]:
+    """The RMS (what silent-call and model-audio-lost read) and sign signature (echo detection) of one
+    outbound payload.
 
     Models repeat their frames (silence, a held tone), so results are remembered per payload;
     the memo is bounded and only a cache, never a difference in what is recorded.
     """
-    known = _RMS_MEMO.get(audio)
+    known = _FACTS_MEMO.get(audio)
     if known is not None:
         return known
-    if not audio:
-        return 0.0
-    value = round(math.sqrt(float(SQUARES[np.frombuffer(audio, dtype=np.uint8)].sum()) / len(audio)), 1)
-    if len(_RMS_MEMO) >= _RMS_MEMO_MAX:
-        _RMS_MEMO.clear()
-    _RMS_MEMO[audio] = value
-    return value
+    rms = round(math.sqrt(float(SQUARES[np.frombuffer(audio, dtype=np.uint8)].sum()) / len(audio)), 1)
+    facts = (rms, mulaw_signature(audio))
+    if len(_FACTS_MEMO) >= _FACTS_MEMO_MAX:
+        _FACTS_MEMO.clear()
+    _FACTS_MEMO[audio] = facts
+    return facts

@@ -13,6 +13,7 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MIN_SLEEP_S = 0.001
 IDLE_S = 0.05
+JUDGE_MARGIN_NS = 1_000_000  # judging the server's media stops this long before the next frame is due
 
 
 @dataclass
@@ -49,6 +51,7 @@ class FramePacer:
     stopping: bool = False
     _sleeper: asyncio.Future[None] | None = None
     _held: list[asyncio.Transport] = field(default_factory=list)
+    _to_judge: deque[LiveMediaSocket] = field(default_factory=deque)
 
     def frames_due(self) -> bool:
         """A frame is due now (the server's messages can wait the moment it takes to send it)."""
@@ -59,6 +62,24 @@ class FramePacer:
         transport.pause_reading()
         self._held.append(transport)
         self._wake()
+
+    def defer(self, socket: LiveMediaSocket) -> bool:
+        """Judge ``socket``'s kept media in the time between frames; False if this pacer is not running."""
+        if self.task is None or self.task.done() or self.stopping:
+            return False
+        self._to_judge.append(socket)
+        if not self.heap:
+            self._wake()
+        return True
+
+    def _judge_in_slack(self) -> None:
+        """Judge kept server media until the next frame is nearly due (all of it when no frame is)."""
+        until = self.heap[0][0] - JUDGE_MARGIN_NS if self.heap else None
+        queue = self._to_judge
+        while queue:
+            if not queue[0].judge_deferred(until):
+                return
+            queue.popleft()
 
     def _release(self) -> None:
         held, self._held = self._held, []
@@ -80,10 +101,15 @@ class FramePacer:
 
     async def stop(self) -> None:
         self.stopping = True
+        self._judge_all()
         self._release()
         self._wake()
         if self.task is not None:
             await asyncio.gather(self.task, return_exceptions=True)
+
+    def _judge_all(self) -> None:
+        while self._to_judge:
+            self._to_judge.popleft().judge_deferred()
 
     def _wake(self) -> None:
         if self._sleeper is not None and not self._sleeper.done():
@@ -101,6 +127,7 @@ class FramePacer:
                 if lane.live:
                     heapq.heappush(heap, (lane.due_ns(), n, lane))
             self._release()
+            self._judge_in_slack()
             timeout = IDLE_S if not heap else max((heap[0][0] - time.monotonic_ns()) / 1e9, MIN_SLEEP_S)
             self._sleeper = loop.create_future()
             timer = loop.call_later(timeout, _settle, self._sleeper)

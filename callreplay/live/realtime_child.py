@@ -4,7 +4,8 @@ Live mode's pacer sends every call's frames from one loop; the emulator answerin
 model sessions would share that loop's core (tens of thousands of events a second at 200 calls).
 So it runs here, and talks to the run over this process's stdin/stdout:
 
-- to the run: ``("ready", openai_url, gemini_url)``; ``("rows", [...])`` every few milliseconds,
+- to the run: ``("ready", openai_url, gemini_url)``; ``("rows", [...])`` every few milliseconds
+  (or every ``FLUSH_ROWS`` rows, so no batch holds up the run's pacer),
   each row ``("row", conn, t_ns, kind, data)`` or ``("audio", conn, payload)`` (caller audio of a
   session not yet tied to a call); ``("connect", conn, info)`` when a session opens, answered with
   its script; ``("stopped",)`` last.
@@ -28,6 +29,7 @@ from typing import Any
 from ..emulators.realtime import RealtimeEmulator, RealtimeScript
 
 FLUSH_S = 0.005
+FLUSH_ROWS = 256  # a batch the run unpickles and files in well under a millisecond, between two frames
 SCRIPT_WAIT_S = 2.0
 MAX_AUDIO_PER_CONN = 500  # caller audio offered for correlation before the run has tied the session to a call
 HEADER = struct.Struct("!I")
@@ -54,8 +56,13 @@ class _Child:
             rows, self.rows = self.rows, []
             self.send(("rows", rows))
 
+    def _add(self, row: tuple[Any, ...]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= FLUSH_ROWS:
+            self.flush()
+
     def record(self, conn_id: str, kind: str, data: dict[str, Any]) -> None:
-        self.rows.append(("row", conn_id, time.monotonic_ns(), kind, data))
+        self._add(("row", conn_id, time.monotonic_ns(), kind, data))
 
     def on_audio(self, conn: Any, payload: bytes) -> None:
         if conn.id in self.confirmed:
@@ -63,7 +70,7 @@ class _Child:
         sent = self.audio_sent.get(conn.id, 0)
         if sent < MAX_AUDIO_PER_CONN:
             self.audio_sent[conn.id] = sent + 1
-            self.rows.append(("audio", conn.id, bytes(payload)))
+            self._add(("audio", conn.id, bytes(payload)))
 
     async def script_for(self, conn: Any) -> RealtimeScript:
         future = self.scripts[conn.id] = asyncio.get_running_loop().create_future()

@@ -24,6 +24,7 @@ from .realtime_child import HEADER
 
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 8.0
+EXIT_TIMEOUT_S = 2.0
 
 
 @dataclass
@@ -123,6 +124,8 @@ class RealtimeProcess:
                     self.command(("script", conn.id, self.script_for(conn)))
                 elif kind == "stopped":
                     break
+                # a buffered message is read without suspending: give the pacer its turn between two
+                await asyncio.sleep(0)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -153,12 +156,29 @@ class RealtimeProcess:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        if proc.stdin is not None:
-            proc.stdin.close()
-        try:
-            await asyncio.wait_for(proc.wait(), 2.0)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
         if self._reader is not None and not self._reader.done():
             self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        if proc.stdin is not None:
+            proc.stdin.close()
+        # asyncio's wait() also waits for the pipes to close: a stdout nobody reads (its reading paused once
+        # the buffer filled) never sees EOF, and wait() would never return
+        drain = asyncio.ensure_future(_drain(proc.stdout))
+        try:
+            await asyncio.wait_for(proc.wait(), EXIT_TIMEOUT_S)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), EXIT_TIMEOUT_S)
+        finally:
+            drain.cancel()
+
+
+async def _drain(stream: asyncio.StreamReader | None) -> None:
+    """Read and drop whatever the child still writes, to its end."""
+    if stream is None:
+        return
+    with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+        while await stream.read(1 << 16):
+            pass

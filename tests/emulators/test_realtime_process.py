@@ -41,3 +41,23 @@ def test_a_session_in_the_child_is_recorded_in_the_run_with_its_times(tmp_path, 
     kinds = [kind for _, _, kind, _ in rows]
     assert kinds[0] == "realtime.connected" and kinds[-1] == "realtime.closed"
     assert all(conn == "rt1" and t_ns >= before for conn, t_ns, _, _ in rows)
+
+
+def test_a_child_whose_output_nobody_reads_is_still_stopped_in_bounded_time():
+    """asyncio's wait() also waits for the child's pipes: a stdout whose reading was paused (its buffer
+    full) never saw EOF, and stopping the emulator hung for ever at 200 concurrent calls."""
+    import sys
+
+    async def scenario() -> float:
+        process = RealtimeProcess(RealtimeScript(), record=lambda *row: None, on_audio=lambda conn, audio: False,
+                                  script_for=lambda conn: RealtimeScript())
+        # a child that writes far more than the pipe and the reader's buffer hold, then exits
+        process._proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", "import sys; sys.stdout.buffer.write(b'x' * 4_000_000)",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        await asyncio.sleep(0.5)  # its output fills the buffer and reading pauses
+        started = time.monotonic()
+        await asyncio.wait_for(process._kill(), 15)
+        return time.monotonic() - started
+
+    assert asyncio.run(scenario()) < 5

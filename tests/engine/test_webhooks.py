@@ -65,3 +65,11 @@ def test_empty_to_fails_the_call_log_create(make_ctx):
                                           ("trunking", "unknown")])
 def test_normalize_call_direction(raw, expected):
     assert normalize_call_direction(raw) == expected
+
+
+def test_a_stream_parameter_without_a_name_is_dropped_as_twilio_drops_it():
+    from callreplay.replay import stream_parameters
+
+    twiml = ('<Response><Connect><Stream url="wss://x/media-stream"><Parameter value="orphan"/>'
+             '<Parameter name="direction" value="inbound"/></Stream></Connect></Response>')
+    assert stream_parameters(twiml) == {"direction": "inbound"}
