@@ -141,9 +141,9 @@ def test_the_bot_hearing_itself_its_track_and_its_echo(tmp_path):
     [heard] = findings(echo, "echo-forwarded")
     # found by content: the forwarded frames agree in sign with what Twilio played, the scenario's 200 ms earlier
     # (less the few milliseconds the frame took to reach the model), whatever the wall clock's jitter
-    # (the detector's threshold is 0.7 and unrelated speech scores at most 0.43; a loaded machine's jitter costs a
-    # little agreement, so the bar here is 0.8)
-    assert heard["details"]["problem"] == "echo" and heard["details"]["score"] >= 0.8, seen
+    # (the detector's threshold is 0.7 and unrelated speech scores at most 0.43; a loaded machine's jitter costs
+    # agreement: 0.76 was seen in a clean-clone CI run with both workers busy, so the bar is the detector's own)
+    assert heard["details"]["problem"] == "echo" and heard["details"]["score"] >= 0.7, seen
     assert 100_000 <= heard["details"]["delay_us"] <= 300_000 and heard["details"]["frames"] >= 10, seen
     cuts = findings(echo, "self-interruption")
     assert cuts and {c["details"]["cause"] for c in cuts} == {"echo"}, seen
