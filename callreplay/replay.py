@@ -112,9 +112,10 @@ class _Engine:
             if task_us is not None and not (task_us < limit_us or (include_tasks_at_limit and task_us == limit_us)):
                 task_us = None  # due after this advance
             feed = live[0] if len(live) == 1 else min(live, key=lambda f: f.next_us(), default=None)
-            if feed is not None and feed.next_us() >= limit_us:
-                feed = None  # its next frame is after this advance
-            if task_us is not None and (feed is None or task_us <= feed.next_us()):
+            feed_us = feed.next_us() if feed is not None else None
+            if feed_us is not None and feed_us >= limit_us:
+                feed = feed_us = None  # its next frame is after this advance
+            if task_us is not None and (feed_us is None or task_us <= feed_us):
                 scheduler.run_until(task_us)
                 continue
             if feed is None:

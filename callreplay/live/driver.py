@@ -32,7 +32,6 @@ from ..twilio import twiml
 from ..twilio.voice_params import DIRECTIONS
 from .call import LiveCall
 from .callbacks import ScriptedCallbacks
-from .echo_line import EchoLine
 from .line_noise import open_line, with_line_noise
 from .media_socket import LiveMediaSocket
 from .probe import run_probe
@@ -333,9 +332,8 @@ class LiveReplay:
             return
         stream = sock.stream
         message = step.message
-        if sock.echo_line is None and step.call in self._echo_calls:
-            sock.judge_deferred()  # the audio that came before the echo step is not echoed back
-            sock.echo_line = EchoLine(0)  # from now on the bot's audio on this stream is kept to echo back
+        if step.call in self._echo_calls:
+            sock.echo_from_now()
         if message == "connected":
             return
         if message == "start":

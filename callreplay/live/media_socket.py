@@ -68,19 +68,13 @@ class _JudgedConnection(ClientConnection):
         self._parts: list[bytes] = []
         self._text = False
         self._head = b""                          # the handshake response, until it is whole
-        self._frames: TextFrameReader | None = None
-        self._library_only = False
+        self._frames: TextFrameReader | None = None  # set once the response is whole
 
     def data_received(self, data: bytes) -> None:
-        frames = self._frames
-        if frames is None and not self._library_only:
+        if self._frames is None:
             data = self._after_handshake(data)
-            frames = self._frames
-        if frames is None:
-            if data:
-                super().data_received(data)
-        else:
-            for is_text, chunk in frames.feed(data):
+        if self._frames is not None:
+            for is_text, chunk in self._frames.feed(data):
                 if is_text:
                     self._deliver(chunk, True)
                 else:
@@ -90,24 +84,24 @@ class _JudgedConnection(ClientConnection):
             self.pacer.hold(self.transport)
 
     def _after_handshake(self, data: bytes) -> bytes:
-        """Give the library exactly the handshake response; return the frame bytes that followed it.
+        """Give the library exactly the handshake response; return the bytes that followed it.
 
         Only then is the library's frame parser known to be at a frame boundary with nothing
-        buffered, so :class:`TextFrameReader` can take the stream from its first frame.
+        buffered, so :class:`TextFrameReader` can take the stream from its first frame. A refused
+        or unreadable handshake leaves every later byte to the library.
         """
         self._head += data
         end = self._head.find(b"\r\n\r\n")
         if end < 0:
-            if len(self._head) > MAX_HANDSHAKE_BYTES:  # not HTTP: the library says what is wrong
-                head, self._head, self._library_only = self._head, b"", True
-                super().data_received(head)
-            return b""
+            if len(self._head) <= MAX_HANDSHAKE_BYTES:
+                return b""
+            self._frames = TextFrameReader.passthrough()  # not HTTP: the library says what is wrong
+            rest, self._head = self._head, b""
+            return rest
         head, rest, self._head = self._head[:end + 4], self._head[end + 4:], b""
         super().data_received(head)
-        if self.protocol.state is State.OPEN:
-            self._frames = TextFrameReader(self.protocol.max_message_size or 2 ** 31)
-            return rest
-        self._library_only = True
+        self._frames = (TextFrameReader(self.protocol.max_message_size or 2 ** 31)
+                        if self.protocol.state is State.OPEN else TextFrameReader.passthrough())
         return rest
 
     def process_event(self, event: Any) -> None:
@@ -217,7 +211,6 @@ class LiveMediaSocket:
     async def _stalled(self) -> None:
         """The server stopped reading: Twilio gives up on the stream (31903, broken pipe)."""
         assert self.ws is not None
-        self.judge_deferred()
         self.recorder.emit(self.call, "twilio", "ws.refused", code=31903,
                            message=f"the server read nothing for {SEND_TIMEOUT_S:.0f} s; the stream was dropped")
         self.ws.transport.abort()
@@ -306,7 +299,6 @@ class LiveMediaSocket:
         """The network drops: the socket goes away without a ``stop`` (the server sees no close frame)."""
         if self.closed or self.ws is None:
             return
-        self.judge_deferred()
         self.recorder.emit(self.call, "twilio", "ws.dropped")
         self.ws.transport.abort()
         await self._finish("network", None)
@@ -322,7 +314,7 @@ class LiveMediaSocket:
     async def _finish(self, by: str, code: int | None) -> None:
         if self.closed:
             return
-        self.judge_deferred()
+        self.judge_deferred()  # kept media is recorded at the times it arrived, before the close
         if self.stop_sent and by == "server":
             by = "twilio"  # the server closing after Twilio's stop is the end Twilio started
         self.closed, self.closed_by, self.close_code = True, by, code
@@ -360,6 +352,15 @@ class LiveMediaSocket:
             return
         if not self.closed:
             await self._finish("server", self.ws.close_code)
+
+    def echo_from_now(self) -> None:
+        """Keep the bot's audio on this stream from now on, to echo it back (an echo step began).
+
+        Media kept for later judging arrived before the step: it is judged first, so it is not echoed.
+        """
+        if self.echo_line is None:
+            self.judge_deferred()
+            self.echo_line = EchoLine(0)
 
     def _problem(self, code: int, problem: str, t_us: int, once: bool = True, **data: Any) -> None:
         """A message Twilio would reject (31950/31951 once per stream, 31924 always)."""

@@ -59,6 +59,13 @@ class TextFrameReader:
         self.pending = b""
         self.active = True
 
+    @classmethod
+    def passthrough(cls) -> TextFrameReader:
+        """A reader that leaves every byte to the library (the handshake was refused or unreadable)."""
+        reader = cls(max_size=0)
+        reader.active = False
+        return reader
+
     def feed(self, data: bytes) -> list[tuple[bool, bytes]]:
         if not self.active:
             return [(False, data)] if data else []

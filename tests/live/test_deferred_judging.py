@@ -84,3 +84,18 @@ def test_media_waits_for_the_pacer_and_anything_else_is_judged_at_once():
     assert [data.get("event") or data.get("problem") for *_, data in sock.recorder._rows] == [
         "media", "media", "not-json"]
     assert not sock.deferred
+
+
+def test_media_kept_before_an_echo_step_is_judged_first_and_not_echoed_back():
+    async def run() -> LiveMediaSocket:
+        sock = _socket(_Pacer())
+        sock._judge(MESSAGES[0])
+        sock.echo_from_now()
+        assert not sock.deferred and sock.echo_line is not None
+        assert sock.echo_line.written_until == 0  # the audio before the step is not on the echo line
+        sock._judge(MESSAGES[1])  # from now on judged at once, onto the line
+        return sock
+
+    sock = asyncio.run(run())
+    assert [data.get("event") for *_, data in sock.recorder._rows] == ["media", "media"]
+    assert sock.echo_line is not None and sock.echo_line.written_until > 0

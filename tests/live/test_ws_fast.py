@@ -74,3 +74,9 @@ def test_a_client_frame_is_what_the_library_reads_as_one_masked_text_message(dat
     [event] = server.events_received()
     assert isinstance(event, Frame) and event.opcode is Opcode.TEXT and event.fin and bytes(event.data) == data
     assert frame[1] & 0x80  # masked, as every client frame must be
+
+
+def test_a_passthrough_reader_leaves_every_byte_to_the_library():
+    reader = TextFrameReader.passthrough()
+    wire = _server_frames([("text", b"{}")])
+    assert reader.feed(wire) == [(False, wire)] and reader.feed(b"") == []
