@@ -1,6 +1,6 @@
 """Live mode's frame pacing: how late each 20 ms caller frame leaves, at 1, 50 and 200 concurrent calls.
 
-    python benchmarks/bench_live.py [--calls 1,50,200] [--seconds 10]
+    python benchmarks/bench_live.py [--calls 1,50,200] [--seconds 10] [--aligned] [--ramp S]
 
 Starts ``callreplay serve`` (the model as a real server) on loopback in its own process, then replays N
 one-call scenarios at once from this process with ``--concurrency N``, each streaming speech and
@@ -82,7 +82,7 @@ def reference(seconds: float) -> list[int]:
     return sorted(asyncio.run(tick()))
 
 
-def run(calls: int, seconds: float, workdir: Path, spread: bool = True) -> tuple[list[int], int]:
+def run(calls: int, seconds: float, workdir: Path, spread: bool = True, ramp_s: float = 0.0) -> tuple[list[int], int]:
     port = free_port()
     businesses = workdir / "businesses.json"
     businesses.write_text(json.dumps([BUSINESS]))
@@ -99,7 +99,9 @@ def run(calls: int, seconds: float, workdir: Path, spread: bool = True) -> tuple
             raise SystemExit(problem)
         # spread: the calls' frame clocks are evenly out of phase over one 20 ms period, as calls that were
         # not placed in the same millisecond are; aligned: every call's frames fall due at the same instant
-        scenarios = [parse_scenario(scenario_text(i + 1, seconds, i * 0.02 / calls if spread else 0.0),
+        # ramp: the calls are placed one after another over ramp_s, as calls reach a call center
+        scenarios = [parse_scenario(scenario_text(i + 1, seconds, (i * 0.02 / calls if spread else 0.0)
+                                                  + i * ramp_s / calls),
                                     workdir / f"bench-{i}.yaml") for i in range(calls)]
         live = LiveOptions(target=f"http://127.0.0.1:{port}", concurrency=calls, realtime_port=realtime_port,
                            rest_port=rest_port)
@@ -132,6 +134,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--aligned", action="store_true",
                         help="also run every call's frames due at the same instant (the worst case)")
+    parser.add_argument("--ramp", type=float, default=0.0, metavar="S",
+                        help="place the calls one after another over S seconds instead of all at once")
     args = parser.parse_args()
     core = _driver_core()
     print(f"cores: {os.cpu_count()}; callreplay pinned to core {sorted(core)[0] if core else 'none (cannot pin)'}, "
@@ -145,8 +149,8 @@ def main() -> None:
         for calls in (int(c) for c in args.calls.split(",")):
             for spread in ((True, False) if calls > 1 and args.aligned else (True,)):
                 started = time.perf_counter()
-                late, frames = run(calls, args.seconds, Path(tmp), spread)
-                label = "spread" if spread else "aligned"
+                late, frames = run(calls, args.seconds, Path(tmp), spread, args.ramp)
+                label = ("spread" if spread else "aligned") + (f", placed over {args.ramp:g} s" if args.ramp else "")
                 print(f"{calls:4d} concurrent calls ({label}): {frames} frames, lateness p50 "
                       f"{percentile(late, .5):.2f} ms, p99 {percentile(late, .99):.2f} ms, max "
                       f"{late[-1] / 1000 if late else float('nan'):.2f} ms ({time.perf_counter() - started:.1f} s)")
