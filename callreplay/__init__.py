@@ -7,21 +7,80 @@ name with an example; ``tests/engine/test_public_api.py`` pins the list. Everyth
 in subpackages named after what they model, and may change between versions.
 """
 
-from ._version import __version__  # noqa: E402
-from .detectors import Finding, Severity, run_detectors  # noqa: E402
-from .errors import CallReplayError, ImportFormatError, ProfileError, ReplayError, ScenarioError  # noqa: E402
-from .expectations import Verdict, evaluate  # noqa: E402
-from .pipeline.profiles import Profile, load_profile  # noqa: E402
-from .replay import ReplayResult, replay  # noqa: E402
-from .runner import Outcome, RunOptions, run_all  # noqa: E402
-from .scenario.load import discover_scenarios, load_scenario  # noqa: E402
-from .scenario.model import Scenario  # noqa: E402
-from .scenario.vocabulary import set_installed  # noqa: E402
-from .trace import Trace, TraceEvent, load_dataframe  # noqa: E402
-from .update_expectations import update_expectation  # noqa: E402
-from .vocabulary import installed as _installed_vocabulary  # noqa: E402
+from __future__ import annotations
 
-# the scenario loader is handed the later stages' names; this is the default it uses
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .scenario.vocabulary import set_installed
+
+if TYPE_CHECKING:  # pragma: no cover - what the names below resolve to, for type checkers and readers
+    from .detectors import Finding, Severity, run_detectors
+    from .errors import CallReplayError, ImportFormatError, ProfileError, ReplayError, ScenarioError
+    from .expectations import Verdict, evaluate
+    from .pipeline.profiles import Profile, load_profile
+    from .replay import ReplayResult, replay
+    from .runner import Outcome, RunOptions, run_all
+    from .scenario.load import discover_scenarios, load_scenario
+    from .scenario.model import Scenario
+    from .trace import Trace, TraceEvent, load_dataframe
+    from .update_expectations import update_expectation
+
+# Each public name and the module that defines it, imported on first use: a process that needs one part
+# (the realtime emulator's child, a CLI command, ``callreplay serve``) does not pay for loading every stage.
+_HOMES = {
+    "Finding": ".detectors", "Severity": ".detectors", "run_detectors": ".detectors",
+    "CallReplayError": ".errors", "ImportFormatError": ".errors", "ProfileError": ".errors",
+    "ReplayError": ".errors", "ScenarioError": ".errors",
+    "Verdict": ".expectations", "evaluate": ".expectations",
+    "Profile": ".pipeline.profiles", "load_profile": ".pipeline.profiles",
+    "ReplayResult": ".replay", "replay": ".replay",
+    "Outcome": ".runner", "RunOptions": ".runner", "run_all": ".runner",
+    "discover_scenarios": ".scenario.load", "load_scenario": ".scenario.load",
+    "Scenario": ".scenario.model",
+    "Trace": ".trace", "TraceEvent": ".trace", "load_dataframe": ".trace",
+    "update_expectation": ".update_expectations",
+}
+
+
+class _Package(types.ModuleType):
+    """The package itself: importing the submodule ``callreplay.replay`` must not replace the public
+    function ``callreplay.replay`` (the import system sets a package attribute per submodule it loads; with the
+    names resolved lazily, that would otherwise win)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _HOMES and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'callreplay' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
+
+
+def _installed_vocabulary():
+    """The scenario loader is handed the later stages' names; building them imports those stages, so only
+    when a scenario is first checked."""
+    from .vocabulary import installed
+
+    return installed()
+
+
 set_installed(_installed_vocabulary)
 
 __all__ = [

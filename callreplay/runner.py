@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .atomic_write import write_text_atomic
@@ -30,7 +30,6 @@ from .expectations import evaluate
 from .outcome import NOT_RUN, Outcome, not_run, write_trace
 from .pipeline.profiles import load_profile
 from .redact import redact, redact_text
-from .replay import replay
 from .results import build_result, error_result, severity_counts, slugify
 from .scenario.load import discover_scenarios, load_scenario
 from .scenario.model import Scenario
@@ -38,6 +37,7 @@ from .trace import canonical_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from .live.session import LiveOptions
+    from .replay import ReplayResult
 
 
 @dataclass
@@ -111,6 +111,13 @@ def profiles_for(scenario: Scenario, options: RunOptions) -> list[tuple[str, str
             skip = "a live expectation: replay against a server with --target URL or callreplay exec"
         out.append((name, skip))
     return out
+
+
+def replay(scenario: Scenario, profile: str, **options: Any) -> ReplayResult:
+    """The in-process replay, loaded on first use: a live run (``callreplay exec``) never needs the model."""
+    from .replay import replay as in_process
+
+    return in_process(scenario, profile, **options)
 
 
 def run_one(scenario: Scenario, profile: str, options: RunOptions, slug: str) -> Outcome:

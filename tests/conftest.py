@@ -39,8 +39,9 @@ def messages():
 def pytest_collection_modifyitems(config, items):
     """With ``-n`` (pytest-xdist), the loopback tests run one at a time on one worker, the rest beside them.
 
-    Live-mode and example-bridge tests run on the wall clock against real servers, and one of them checks
-    machine-wide that the servers it started are gone; two of them at once would measure each other.
+    Live-mode and example-bridge tests run on the wall clock against real servers; two tests at once would
+    measure each other. Inside a module, the runs its tests read may overlap on purpose, a bounded few at
+    a time (``tests/live/helpers.py``: ``LiveRuns``), each against its own server and ports.
     """
     loopback = pytest.mark.xdist_group("loopback")
     for item in items:

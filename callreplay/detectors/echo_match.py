@@ -8,8 +8,10 @@ Two kinds of the bot's own audio can reach the model as if the caller said it:
   the frame; on the wire, a received frame whose sign signature is the frame's, exactly.
 * **echo on the inbound track**: a run of received frames (``BLOCK_FRAMES``, 200 ms) whose samples agree in sign
   with the model audio Twilio played ``d`` earlier, ``0 <= d <= ECHO_WINDOW_US`` (plus the forwarding slack), at
-  one lag, for a correlation of at least ``MATCH`` (+1 every sample agrees; unrelated audio stays near 0, and two
-  voices of similar pitch, which agree over 20 ms, drift apart within 200 ms). Read
+  one lag, for a correlation of at least ``MATCH`` (+1 every sample agrees; unrelated audio stays near 0), in
+  at least two blocks at one delay: two voices of close pitch can agree over a whole block at some lag, but an
+  echo path has one delay and a chance match lands at a random lag. Blocks hold only frames that carry a
+  waveform, so an echo starting inside one is not diluted by the silence before it. Read
   from the sign signatures of ``ws.out`` media (what Twilio played, on its playout timeline, cut at each
   ``clear``) and of ``realtime.audio_in`` (what the model received, stamped when it arrived). The lag is
   searched, not assumed, so live-mode jitter moves only the measured delay. Near-constant frames (silence,
@@ -33,11 +35,16 @@ FRAME_SAMPLES = 160
 FRAME_US = 20_000
 ECHO_WINDOW_US = 1_000_000  # echo delays a phone line and a speakerphone produce stay well under a second
 SLACK_US = 250_000          # live mode: forwarding latency and scheduling jitter on top of the echo's delay
-MATCH = 0.7                 # sign correlation of a block at its best lag: an echo alone scores 0.85-1, unrelated voices under 0.45
+# sign correlation of a block at its best lag: an echo alone scores 0.85-1 (0.78 where a reply starts); two
+# synthetic voices of close pitch reach 0.82 in a block, at a lag no second block shares
+MATCH = 0.8
 BLOCK_FRAMES = 10           # 200 ms compared at one lag: two voices of similar pitch agree for 20 ms, not for 200
+MIN_BLOCK_FRAMES = 5        # a shorter run (the tail of a reply) is not compared: 100 ms is the least that tells
 BLOCK_BREAK_US = 200_000    # frames that arrive this far apart are not one run of the caller's line
 BALANCE = 0.15              # a frame with fewer than 15% of its samples of either sign is (near) silence
 MAX_CHECKED_FRAMES = 3_000  # per call: a minute of candidate frames bounds the work on a long trace
+DELAY_AGREE_US = 40_000     # one echo path has one delay; blocks of it agree this closely even under live jitter
+MIN_AGREEING_BLOCKS = 2     # a voice of similar pitch can match one block at some lag, not two at the same lag
 
 
 @dataclass
@@ -154,13 +161,20 @@ def _balanced(bits: np.ndarray) -> bool:
     return BALANCE <= positive <= 1 - BALANCE
 
 
-def _blocks(events: list[tuple[int, int]]):
-    """Runs of up to ``BLOCK_FRAMES`` received frames, split where nothing arrived for ``BLOCK_BREAK_US``."""
+def _blocks(events: list[tuple[int, int]], frames: list[np.ndarray]):
+    """Runs of up to ``BLOCK_FRAMES`` received frames that carry a waveform, split where nothing arrived for
+    ``BLOCK_BREAK_US`` and at every near-constant frame: a block half silence and half echo (the echo
+    starting or ending inside it) would score the silent half as disagreement."""
     block: list[int] = []
     for k, (t_us, _) in enumerate(events):
         if block and (len(block) == BLOCK_FRAMES or t_us - events[block[-1]][0] > BLOCK_BREAK_US):
             yield block
             block = []
+        if not _balanced(frames[k]):
+            if block:
+                yield block
+                block = []
+            continue
         block.append(k)
     if block:
         yield block
@@ -168,11 +182,13 @@ def _blocks(events: list[tuple[int, int]]):
 
 def _echo_frames(timeline: _Timeline, events: list[tuple[int, int]], frames: list[np.ndarray]
                  ) -> tuple[list[EchoFrame], int]:
-    found: list[EchoFrame] = []
+    matches: list[tuple[int, list[EchoFrame]]] = []  # (the block's delay, its frames), in arrival order
     checked = 0
-    for block in _blocks(events):
+    for block in _blocks(events, frames):
         if checked >= MAX_CHECKED_FRAMES:
             break
+        if len(block) < MIN_BLOCK_FRAMES:
+            continue
         bits = np.concatenate([frames[k] for k in block])
         first_us, last_us = events[block[0]][0], events[block[-1]][0]
         span = len(block) * FRAME_US
@@ -183,9 +199,23 @@ def _echo_frames(timeline: _Timeline, events: list[tuple[int, int]], frames: lis
         lag, score = _best_lag(window, bits)
         if score >= MATCH and _balanced(window[lag:lag + len(bits)]):
             played = timeline.t0_us + (first + lag) * US_PER_SAMPLE
-            found += [EchoFrame(events[k][0], events[k][1], played + i * FRAME_US, round(score, 3))
-                      for i, k in enumerate(block)]
-    return found, checked
+            matched = [EchoFrame(events[k][0], events[k][1], played + i * FRAME_US, round(score, 3))
+                       for i, k in enumerate(block)]
+            matches.append((matched[0].delay_us, matched))
+    return _one_delay(matches), checked
+
+
+def _one_delay(matches: list[tuple[int, list[EchoFrame]]]) -> list[EchoFrame]:
+    """The frames of the blocks that agree on one delay with the most others, if at least
+    ``MIN_AGREEING_BLOCKS`` do: an echo repeats at its path's delay, a chance match lands at a random lag."""
+    best: list[int] = []
+    for delay, _ in matches:
+        agreeing = [i for i, (other, _) in enumerate(matches) if abs(other - delay) <= DELAY_AGREE_US]
+        if len(agreeing) > len(best):
+            best = agreeing
+    if len(best) < MIN_AGREEING_BLOCKS:
+        return []
+    return [frame for i in best for frame in matches[i][1]]
 
 
 def _best_lag(window: np.ndarray, bits: np.ndarray) -> tuple[int, float]:

@@ -16,9 +16,9 @@ from urllib.parse import parse_qsl
 import responses
 
 from ..twilio.ids import ACCOUNT_SID
+from ..twilio.ids import REPLAY_AUTH_TOKEN as AUTH_TOKEN
 from .context import PipelineContext
 
-AUTH_TOKEN = "replay-auth-token"  # never a real credential; redacted from reports anyway
 _TWILIO = re.compile(r"https://api\.twilio\.com/2010-04-01/Accounts/(?P<account>\w+)/Calls/(?P<call>\w+)"
                      r"(?P<rest>/Recordings)?\.json")
 _ANY = re.compile(r".*")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..pipeline.outbound_http import AUTH_TOKEN as REPLAY_AUTH_TOKEN
+from ..twilio.ids import REPLAY_AUTH_TOKEN
 
 API_KEY_SID = re.compile(r"\bSK[0-9a-fA-F]{32}\b")
 HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32}(?![0-9A-Za-z])")

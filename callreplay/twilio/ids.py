@@ -7,6 +7,7 @@ import hashlib
 ACCOUNT_SID = "AC" + "0" * 30 + "42"
 API_VERSION = "2010-04-01"
 TEST_AUTH_TOKEN = "0123456789abcdef0123456789abcdef"  # the default token; never a real account's
+REPLAY_AUTH_TOKEN = "replay-auth-token"  # the in-process pipeline's token; never a real credential, redacted anyway
 
 
 def stream_sid_for(call_sid: str) -> str:

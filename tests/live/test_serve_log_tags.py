@@ -12,8 +12,7 @@ import json
 import sys
 
 import pytest
-import yaml
-from helpers import ROOT, findings, run_cli
+from helpers import ROOT, at_once, findings, run_cli, shortened
 
 pytestmark = pytest.mark.live
 
@@ -22,12 +21,8 @@ SID = "CA2b8e4f6a0c1d3e5f7a9b1c3d5e7f9a0b"
 
 
 def short_incident(tmp_path):
-    data = yaml.safe_load(INCIDENT.read_text())
-    media, stop = data["steps"][3], data["steps"][4]
-    media["for"], stop["at"] = "3s", "4s"  # the check runs when the stream starts; the rest is the same call
-    path = tmp_path / "incident-english-outbound-short.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    # the check runs when the stream starts; the rest is the same call
+    return shortened(INCIDENT, tmp_path, "3s", "4s")
 
 
 def live_against_serve(tmp_path, scenario, profile):
@@ -42,10 +37,11 @@ def live_against_serve(tmp_path, scenario, profile):
 
 def test_mismatch_ignored_is_read_from_the_servers_log_and_silent_when_it_rebuilds(tmp_path):
     scenario = short_incident(tmp_path)
-    kept, output = live_against_serve(tmp_path, scenario, "legacy")
+    (kept, output), (rebuilt, rebuilt_output) = at_once(
+        lambda: live_against_serve(tmp_path, scenario, "legacy"),
+        lambda: live_against_serve(tmp_path, scenario, "option3-rebuild-on-mismatch"))
     [finding] = findings(kept, "mismatch-ignored")
     assert finding["call"] == SID and finding["details"]["source"] == "server-log", output
     assert "action=CONTINUE_NO_REBUILD" in finding["evidence"][0]["text"]
     assert findings(kept, "cross-direction-fallback")  # the builder's [PROMPT FALLBACK] line, read the same way
-    rebuilt, output = live_against_serve(tmp_path, scenario, "option3-rebuild-on-mismatch")
-    assert not findings(rebuilt, "mismatch-ignored"), output
+    assert not findings(rebuilt, "mismatch-ignored"), rebuilt_output

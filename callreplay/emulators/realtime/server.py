@@ -25,7 +25,9 @@ from .script import RealtimeScript
 
 OPENAI_PATH = "/v1/realtime"
 GEMINI_PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
-STOP_TIMEOUT_S = 5.0
+# the run is over when the emulator stops: a client that reads its socket answers the close within
+# milliseconds; one that stopped reading (a leaked session whose buffers are full) never will, so it is cut
+STOP_TIMEOUT_S = 1.5
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
