@@ -1,12 +1,15 @@
 """Live mode's frame pacing: how late each 20 ms caller frame leaves, at 1, 50 and 200 concurrent calls.
 
-    python benchmarks/bench_live.py [--calls 1,50,200] [--seconds 10] [--aligned] [--ramp S]
+    python benchmarks/bench_live.py [--calls 1,50,200] [--seconds 10] [--aligned] [--ramp S] [--floor]
 
 Starts ``callreplay serve`` (the model as a real server) on loopback in its own process, then replays N
 one-call scenarios at once from this process with ``--concurrency N``, each streaming speech and
 silence for ``--seconds``. Lateness is the send time minus the frame's 20 ms schedule, over every frame of
 every call. The reference, measured in the same run: an idle asyncio loop waking at the same
 20 ms cadence (the floor any pacer on this machine pays). Prints p50/p99/max and the core count.
+With ``--floor``, also the floor of the transport itself at the largest call count: raw asyncio transports,
+one loopback TCP connection per call, a 300-byte write each per 20 ms (spin-waiting for the due time) to a
+peer process on the other core that writes every byte back, no WebSocket, no JSON, no checks.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -82,6 +87,66 @@ def reference(seconds: float) -> list[int]:
     return sorted(asyncio.run(tick()))
 
 
+class _Sink(asyncio.Protocol):
+    def connection_made(self, transport):  # type: ignore[override]
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        pass
+
+
+class _EchoBack(_Sink):
+    def data_received(self, data: bytes) -> None:
+        self.transport.write(data)
+
+
+def _echo_server(ports: multiprocessing.Queue, seconds: float) -> None:
+    _other_cores()
+
+    async def serve() -> None:
+        server = await asyncio.get_running_loop().create_server(_EchoBack, "127.0.0.1", 0)
+        ports.put(server.sockets[0].getsockname()[1])
+        await asyncio.sleep(seconds + 30)
+
+    asyncio.run(serve())
+
+
+def floor(calls: int, seconds: float) -> list[int]:
+    """Lateness of raw transport writes at the same schedule (spread over one period), against an echoing peer."""
+    ports: multiprocessing.Queue = multiprocessing.Queue()
+    peer = multiprocessing.Process(target=_echo_server, args=(ports, seconds), daemon=True)
+    peer.start()
+    port = ports.get(timeout=20)
+
+    async def send() -> list[int]:
+        loop = asyncio.get_running_loop()
+        transports = []
+        for _ in range(calls):
+            transport, _protocol = await loop.create_connection(_Sink, "127.0.0.1", port)
+            transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            transports.append(transport)
+        frame, late = b"x" * 300, []
+        start = time.monotonic_ns() + 100_000_000
+        schedule = sorted((k * 20_000_000 + i * 20_000_000 // calls, i)
+                          for k in range(int(seconds * 50)) for i in range(calls))
+        for offset, i in schedule:
+            due = start + offset
+            if due - time.monotonic_ns() > 1_000_000:
+                await asyncio.sleep((due - time.monotonic_ns() - 500_000) / 1e9)
+            while time.monotonic_ns() < due:
+                await asyncio.sleep(0)
+            transports[i].write(frame)
+            late.append((time.monotonic_ns() - due) // 1000)
+        for transport in transports:
+            transport.close()
+        return sorted(late)
+
+    try:
+        return asyncio.run(send())
+    finally:
+        peer.terminate()
+
+
 def run(calls: int, seconds: float, workdir: Path, spread: bool = True, ramp_s: float = 0.0) -> tuple[list[int], int]:
     port = free_port()
     businesses = workdir / "businesses.json"
@@ -136,6 +201,8 @@ def main() -> None:
                         help="also run every call's frames due at the same instant (the worst case)")
     parser.add_argument("--ramp", type=float, default=0.0, metavar="S",
                         help="place the calls one after another over S seconds instead of all at once")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure raw transport writes at the largest call count (no WebSocket, no checks)")
     args = parser.parse_args()
     core = _driver_core()
     print(f"cores: {os.cpu_count()}; callreplay pinned to core {sorted(core)[0] if core else 'none (cannot pin)'}, "
@@ -145,8 +212,13 @@ def main() -> None:
     ref = reference(args.seconds)
     print(f"reference (idle asyncio loop at 20 ms): p50 {percentile(ref, .5):.2f} ms, p99 {percentile(ref, .99):.2f} ms, "
           f"max {ref[-1] / 1000:.2f} ms")
+    counts = [int(c) for c in args.calls.split(",")]
+    if args.floor:
+        low = floor(max(counts), args.seconds)
+        print(f"floor (raw transports, {max(counts)} connections, peer writes back): p50 {percentile(low, .5):.2f} ms, "
+              f"p99 {percentile(low, .99):.2f} ms, max {low[-1] / 1000:.2f} ms")
     with tempfile.TemporaryDirectory() as tmp:
-        for calls in (int(c) for c in args.calls.split(",")):
+        for calls in counts:
             for spread in ((True, False) if calls > 1 and args.aligned else (True,)):
                 started = time.perf_counter()
                 late, frames = run(calls, args.seconds, Path(tmp), spread, args.ramp)

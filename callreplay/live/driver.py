@@ -332,6 +332,7 @@ class LiveReplay:
             return
         stream = sock.stream
         message = step.message
+        await sock.catch_up()  # what was due before this step leaves first, numbered before it
         if step.call in self._echo_calls:
             sock.echo_from_now()
         if message == "connected":

@@ -193,6 +193,14 @@ class LiveMediaSocket:
         self.closed_event.set()
 
     # -- Twilio -> server ---------------------------------------------------------------------------
+    async def catch_up(self) -> None:
+        """Send every caller frame due by now. A scripted message is numbered and sent after this: when the
+        loop has fallen behind, frames still waiting for the pacer would otherwise leave after a message
+        scripted later than them, out of time order and numbered around it."""
+        now_us = self.recorder.now_us()
+        for feed in [f for f in self.feeds if not f.done]:
+            await self.send_frames(feed, now_us)
+
     async def send(self, msg: dict[str, Any], *, record: bool = True) -> None:
         if self.send_now(msg, record=record):
             await self._check_backlog(self.recorder.now_us())
@@ -202,7 +210,10 @@ class LiveMediaSocket:
         be numbered in between (a mark echoed from a timer would otherwise share a frame's number)."""
         if self.closed or self.ws is None:
             return False
-        self._counting_message()
+        if msg.get("sequenceNumber") == str(self.stream.seq):
+            # the stream numbered it (start, mark, dtmf, stop): it took the latest number; ``connected`` and a
+            # scenario's raw message take none, and shifting the audio to come would open a gap
+            self._counting_message()
         if record:
             self.recorder.emit(self.call, "twilio", "ws.in", event=msg.get("event"), message=msg)
         self._write_now(json.dumps(msg, separators=(",", ":")))
@@ -289,6 +300,7 @@ class LiveMediaSocket:
         """The caller hangs up: Twilio sends ``stop`` and closes the socket."""
         if self.closed or self.ws is None:
             return
+        await self.catch_up()
         self.judge_deferred()
         self.stop_sent = True
         self.stop_sent_us = self.recorder.now_us()

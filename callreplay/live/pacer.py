@@ -26,6 +26,10 @@ if TYPE_CHECKING:  # pragma: no cover
 MIN_SLEEP_S = 0.001
 IDLE_S = 0.05
 JUDGE_MARGIN_NS = 1_000_000  # judging the server's media stops this long before the next frame is due
+# ... but takes at least this long per wake-up: with many calls, frames fall due back to back and there is no
+# slack, and a backlog judged only when a clear or a mark forces it (all streams at once, on a barge-in) would
+# stall every call's frames for a tenth of a second and more
+JUDGE_BUDGET_NS = 300_000
 
 
 @dataclass
@@ -73,8 +77,10 @@ class FramePacer:
         return True
 
     def _judge_in_slack(self) -> None:
-        """Judge kept server media until the next frame is nearly due (all of it when no frame is)."""
-        until = self.heap[0][0] - JUDGE_MARGIN_NS if self.heap else None
+        """Judge kept server media until the next frame is nearly due, or for ``JUDGE_BUDGET_NS`` if that is
+        longer (all of it when no frame is)."""
+        until = (max(self.heap[0][0] - JUDGE_MARGIN_NS, time.monotonic_ns() + JUDGE_BUDGET_NS)
+                 if self.heap else None)
         queue = self._to_judge
         while queue:
             if not queue[0].judge_deferred(until):

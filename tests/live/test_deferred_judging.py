@@ -99,3 +99,92 @@ def test_media_kept_before_an_echo_step_is_judged_first_and_not_echoed_back():
     sock = asyncio.run(run())
     assert [data.get("event") for *_, data in sock.recorder._rows] == ["media", "media"]
     assert sock.echo_line is not None and sock.echo_line.written_until > 0
+
+
+def test_with_frames_due_back_to_back_kept_media_is_still_judged_for_the_budget():
+    # 200 calls spread over a 20 ms period: a frame is due every 0.1 ms, so there is never a millisecond of
+    # slack; kept media must still be judged a little at every wake-up, or it piles up until a clear forces
+    # every stream's backlog at once
+    import time
+
+    from callreplay.live.pacer import JUDGE_BUDGET_NS, FramePacer
+
+    async def run() -> tuple[int, int]:
+        pacer = FramePacer()
+        pacer.task = asyncio.ensure_future(asyncio.sleep(0))  # running, as far as defer() can tell
+        sock = _socket(pacer)
+        for _ in range(5000):
+            sock._judge(MESSAGES[0])
+        kept = len(sock.deferred)
+        pacer.heap.append((time.monotonic_ns(), 0, None))  # the next frame is due now
+        started = time.monotonic_ns()
+        pacer._judge_in_slack()
+        took = time.monotonic_ns() - started
+        await pacer.task
+        return kept - len(sock.deferred), took
+
+    judged, took_ns = asyncio.run(run())
+    assert judged > 0 and took_ns < JUDGE_BUDGET_NS + 5_000_000
+
+
+class _OpenSocket:
+    """What ``_write_now`` needs of a connected client socket: open, idle, and a transport that keeps the frames."""
+
+    class _Transport:
+        def __init__(self) -> None:
+            self.frames: list[bytes] = []
+
+        def write(self, data: bytes) -> None:
+            self.frames.append(data)
+
+        def get_write_buffer_size(self) -> int:
+            return 0
+
+    def __init__(self) -> None:
+        from websockets.protocol import State
+
+        self.protocol = type("P", (), {"state": State.OPEN})()
+        self.send_in_progress = None
+        self.transport = self._Transport()
+
+
+def _unmasked(frame: bytes) -> bytes:
+    """The payload of one masked client text frame (RFC 6455 5.2)."""
+    length, at = frame[1] & 0x7F, 2
+    if length == 126:
+        length, at = int.from_bytes(frame[2:4], "big"), 4
+    mask, body = frame[at:at + 4], frame[at + 4:at + 4 + length]
+    return bytes(b ^ mask[i % 4] for i, b in enumerate(body))
+
+
+def test_a_scripted_message_leaves_after_the_caller_frames_due_before_it():
+    # the loop fell behind: frames due before a raw message are still waiting for the pacer when the message
+    # is sent; they go first, numbered in order, so no sequence problem is reported that the run itself caused
+    from callreplay.audio.frames import FrameBatch
+    from callreplay.audio.sources import silence
+    from callreplay.feeds import start_feed
+
+    async def run() -> LiveMediaSocket:
+        sock = _socket(None)
+        sock.ws = _OpenSocket()
+        batch = FrameBatch.paced(silence(100_000), start_us=-200_000)  # five frames, all due already
+        feed = start_feed(sock.call, batch, sock.stream, "steps[3]")
+        sock.feeds.append(feed)
+        await sock.catch_up()  # as the driver does before every scripted step
+        assert feed.done
+        # audio still to come while a raw message goes out: the message takes no number, so it goes on from 6
+        later = FrameBatch.paced(silence(20_000), start_us=sock.recorder.now_us() + 30_000)
+        sock.feeds.append(start_feed(sock.call, later, sock.stream, "steps[5]"))
+        await sock.send({"event": "media", "media": {"track": "outbound", "payload": "AA=="}})
+        await asyncio.sleep(0.06)
+        await sock.catch_up()
+        await sock.send(sock.stream.mark_message("m"))  # a numbered one takes 7
+        return sock
+
+    sock = asyncio.run(run())
+    kinds = [kind for *_, kind, _ in sock.recorder._rows]
+    assert "ws.protocol" not in kinds
+    sent = [json.loads(_unmasked(frame)) for frame in sock.ws.transport.frames]
+    assert [int(m["sequenceNumber"]) for m in sent[:5]] == [1, 2, 3, 4, 5]
+    assert sent[5] == {"event": "media", "media": {"track": "outbound", "payload": "AA=="}}
+    assert [int(m["sequenceNumber"]) for m in sent[6:]] == [6, 7] and sent[7]["event"] == "mark"
