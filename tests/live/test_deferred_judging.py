@@ -117,14 +117,13 @@ def test_with_frames_due_back_to_back_kept_media_is_still_judged_for_the_budget(
             sock._judge(MESSAGES[0])
         kept = len(sock.deferred)
         pacer.heap.append((time.monotonic_ns(), 0, None))  # the next frame is due now
-        started = time.monotonic_ns()
         pacer._judge_in_slack()
-        took = time.monotonic_ns() - started
         await pacer.task
-        return kept - len(sock.deferred), took
+        return kept, kept - len(sock.deferred)
 
-    judged, took_ns = asyncio.run(run())
-    assert judged > 0 and took_ns < JUDGE_BUDGET_NS + 5_000_000
+    kept, judged = asyncio.run(run())
+    # some judged, and judging stopped at the budget: 5,000 messages take far longer than 0.3 ms
+    assert JUDGE_BUDGET_NS == 300_000 and 0 < judged < kept
 
 
 class _OpenSocket:
