@@ -14,7 +14,6 @@ from .base import BaseDetector, Evidence, Finding, Needs, Severity
 from .echo_match import ECHO_WINDOW_US, SLACK_US, echo_evidence
 from .view import TraceView
 
-MIN_ECHO_FRAMES = 5          # 100 ms of the bot's voice, not one coincidental frame
 TRIGGER_LINK_US = 1_000_000  # an interruption this soon after speech_started is that speech's doing
 CAUSE_LOOKBACK_US = 500_000  # live: the audio that made the VAD fire arrived this long before its event at most
 
@@ -38,7 +37,7 @@ class EchoForwarded(BaseDetector):
                     *(Evidence("outbound frame", "a track=outbound media message and the append that carried it",
                                (w, a)) for w, a, _ in found.outbound[:5]),
                     problem="outbound-track", frames=len(found.outbound), sent=found.outbound_sent)
-            if len(found.echoes) >= MIN_ECHO_FRAMES:
+            if found.echoes:  # at least two blocks at one delay: 200 ms of the bot's voice (echo_match)
                 echoes = found.echoes
                 delays = sorted(e.delay_us for e in echoes)
                 score = sorted(e.score for e in echoes)[len(echoes) // 2]

@@ -162,21 +162,19 @@ def _balanced(bits: np.ndarray) -> bool:
 
 
 def _blocks(events: list[tuple[int, int]], frames: list[np.ndarray]):
-    """Runs of up to ``BLOCK_FRAMES`` received frames that carry a waveform, split where nothing arrived for
-    ``BLOCK_BREAK_US`` and at every near-constant frame: a block half silence and half echo (the echo
-    starting or ending inside it) would score the silent half as disagreement."""
+    """Runs of ``MIN_BLOCK_FRAMES`` to ``BLOCK_FRAMES`` received frames that all carry a waveform, split where
+    nothing arrived for ``BLOCK_BREAK_US`` and at every near-constant frame: a block half silence and half
+    echo (the echo starting or ending inside it) would score the silent half as disagreement."""
     block: list[int] = []
     for k, (t_us, _) in enumerate(events):
-        if block and (len(block) == BLOCK_FRAMES or t_us - events[block[-1]][0] > BLOCK_BREAK_US):
-            yield block
-            block = []
-        if not _balanced(frames[k]):
-            if block:
+        waveform = _balanced(frames[k])
+        if block and (not waveform or len(block) == BLOCK_FRAMES or t_us - events[block[-1]][0] > BLOCK_BREAK_US):
+            if len(block) >= MIN_BLOCK_FRAMES:
                 yield block
-                block = []
-            continue
-        block.append(k)
-    if block:
+            block = []
+        if waveform:
+            block.append(k)
+    if len(block) >= MIN_BLOCK_FRAMES:
         yield block
 
 
@@ -187,13 +185,11 @@ def _echo_frames(timeline: _Timeline, events: list[tuple[int, int]], frames: lis
     for block in _blocks(events, frames):
         if checked >= MAX_CHECKED_FRAMES:
             break
-        if len(block) < MIN_BLOCK_FRAMES:
-            continue
-        bits = np.concatenate([frames[k] for k in block])
+        bits = np.concatenate([frames[k] for k in block])  # balanced: every frame of a block is
         first_us, last_us = events[block[0]][0], events[block[-1]][0]
         span = len(block) * FRAME_US
         first, window = timeline.window(first_us - span - SLACK_US - ECHO_WINDOW_US, last_us + FRAME_US)
-        if len(window) < len(bits) or not window.any() or not _balanced(bits):
+        if len(window) < len(bits) or not window.any():
             continue
         checked += len(block)
         lag, score = _best_lag(window, bits)

@@ -381,7 +381,7 @@ class LiveReplay:
             await sock.drop()
             await call.complete("completed", reason="network-drop")
         elif message == "raw" and step.raw is not None:
-            await sock.send(dict(step.raw))
+            await sock.send_raw(dict(step.raw))
 
     def stream_silence(self, call: LiveCall, sock: LiveMediaSocket) -> None:
         """A call no ws step scripts: its line stays open and quiet until the scenario ends."""

@@ -201,18 +201,21 @@ class LiveMediaSocket:
         for feed in [f for f in self.feeds if not f.done]:
             await self.send_frames(feed, now_us)
 
-    async def send(self, msg: dict[str, Any], *, record: bool = True) -> None:
-        if self.send_now(msg, record=record):
+    async def send(self, msg: dict[str, Any], *, record: bool = True, numbered: bool = True) -> None:
+        if self.send_now(msg, record=record, numbered=numbered):
             await self._check_backlog(self.recorder.now_us())
 
-    def send_now(self, msg: dict[str, Any], *, record: bool = True) -> bool:
+    async def send_raw(self, msg: dict[str, Any]) -> None:
+        """A scenario's raw message, passed through as recorded, numbers and all (as in-process): it takes
+        no number from the stream, so the audio still to come keeps its own."""
+        await self.send(msg, numbered=False)
+
+    def send_now(self, msg: dict[str, Any], *, record: bool = True, numbered: bool = True) -> bool:
         """Count, record and write one message in the same step as its number was taken, so no frame can
         be numbered in between (a mark echoed from a timer would otherwise share a frame's number)."""
         if self.closed or self.ws is None:
             return False
-        if msg.get("sequenceNumber") == str(self.stream.seq):
-            # the stream numbered it (start, mark, dtmf, stop): it took the latest number; ``connected`` and a
-            # scenario's raw message take none, and shifting the audio to come would open a gap
+        if numbered:
             self._counting_message()
         if record:
             self.recorder.emit(self.call, "twilio", "ws.in", event=msg.get("event"), message=msg)

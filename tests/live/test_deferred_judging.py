@@ -174,7 +174,7 @@ def test_a_scripted_message_leaves_after_the_caller_frames_due_before_it():
         # audio still to come while a raw message goes out: the message takes no number, so it goes on from 6
         later = FrameBatch.paced(silence(20_000), start_us=sock.recorder.now_us() + 30_000)
         sock.feeds.append(start_feed(sock.call, later, sock.stream, "steps[5]"))
-        await sock.send({"event": "media", "media": {"track": "outbound", "payload": "AA=="}})
+        await sock.send_raw({"event": "media", "media": {"track": "outbound", "payload": "AA=="}})  # a raw step
         await asyncio.sleep(0.06)
         await sock.catch_up()
         await sock.send(sock.stream.mark_message("m"))  # a numbered one takes 7

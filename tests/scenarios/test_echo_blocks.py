@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from callreplay.audio.signature import mulaw_signature, signs
 from callreplay.audio.sources import silence, speech
 from callreplay.detectors.echo_match import FRAME_US, MATCH, _echo_frames, _Timeline
 
@@ -16,7 +17,8 @@ DELAY_US = 200_000
 
 
 def sign_frames(frames: np.ndarray) -> list[np.ndarray]:
-    return [(f >> 7).astype(np.int8) * 2 - 1 for f in frames]
+    """Each frame's signs as the trace carries them (its ``sig``, read back)."""
+    return [signs(mulaw_signature(f.tobytes()), len(f)) for f in frames]
 
 
 def played(frames: np.ndarray) -> _Timeline:
